@@ -1,0 +1,59 @@
+package chunk
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pkoukk/tiktoken-go"
+	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
+)
+
+// Counter counts tokens in a piece of text.
+type Counter interface {
+	Count(s string) int
+}
+
+var loaderOnce sync.Once
+
+// TiktokenCounter counts with an OpenAI BPE encoding (cl100k_base by
+// default), the unit LLM context budgets are written in. Ranks come from
+// an embedded table: no network at run time. Counts are cached per piece,
+// which makes word-at-a-time counting cheap on natural text.
+type TiktokenCounter struct {
+	enc   *tiktoken.Tiktoken
+	mu    sync.RWMutex
+	cache map[string]int
+}
+
+// NewTiktokenCounter loads the named encoding ("cl100k_base", "o200k_base").
+func NewTiktokenCounter(encoding string) (*TiktokenCounter, error) {
+	loaderOnce.Do(func() { tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader()) })
+	enc, err := tiktoken.GetEncoding(encoding)
+	if err != nil {
+		return nil, fmt.Errorf("loading tokenizer %s: %w", encoding, err)
+	}
+	return &TiktokenCounter{enc: enc, cache: map[string]int{}}, nil
+}
+
+// maxCached bounds the cache so hostile input cannot grow it forever.
+const maxCached = 1 << 20
+
+// Count returns the number of tokens in s.
+func (c *TiktokenCounter) Count(s string) int {
+	c.mu.RLock()
+	n, ok := c.cache[s]
+	c.mu.RUnlock()
+	if ok {
+		return n
+	}
+	n = len(c.enc.EncodeOrdinary(s))
+	if len(s) <= 64 {
+		c.mu.Lock()
+		if len(c.cache) >= maxCached {
+			clear(c.cache)
+		}
+		c.cache[s] = n
+		c.mu.Unlock()
+	}
+	return n
+}
