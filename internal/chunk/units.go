@@ -70,7 +70,9 @@ func splitUnits(doc *document.Document, tok Counter) []unit {
 	return units
 }
 
-func isSpaceByte(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' }
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func boundaryBefore(text string, wsStart, start int, prev []unit) int {
 	if len(prev) == 0 {

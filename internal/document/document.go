@@ -102,6 +102,15 @@ func (l *Loader) Close() error { return l.pdf.close() }
 
 // LoadFile reads and loads the file at path; key becomes Document.Path.
 func (l *Loader) LoadFile(ctx context.Context, path, key string) (*Document, error) {
+	data, err := l.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return l.Load(ctx, key, data)
+}
+
+// ReadFile reads a file within the size limit; a larger file is a skip.
+func (l *Loader) ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -115,8 +124,7 @@ func (l *Loader) LoadFile(ctx context.Context, path, key string) (*Document, err
 		return nil, &SkipError{Reason: "not a regular file"}
 	}
 	if info.Size() > l.opts.MaxFileBytes {
-		return nil, &SkipError{Reason: fmt.Sprintf("file is %s, over the %s limit (ingest.max_file_bytes)",
-			humanBytes(info.Size()), humanBytes(l.opts.MaxFileBytes))}
+		return nil, l.tooLarge(info.Size())
 	}
 	// Read one byte past the limit so a file that grew after Stat is caught.
 	data, err := io.ReadAll(io.LimitReader(f, l.opts.MaxFileBytes+1))
@@ -124,16 +132,20 @@ func (l *Loader) LoadFile(ctx context.Context, path, key string) (*Document, err
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	if int64(len(data)) > l.opts.MaxFileBytes {
-		return nil, &SkipError{Reason: fmt.Sprintf("file is over the %s limit (ingest.max_file_bytes)", humanBytes(l.opts.MaxFileBytes))}
+		return nil, l.tooLarge(int64(len(data)))
 	}
-	return l.Load(ctx, key, data)
+	return data, nil
+}
+
+func (l *Loader) tooLarge(n int64) error {
+	return &SkipError{Reason: fmt.Sprintf("file is %s, over the %s limit (ingest.max_file_bytes)",
+		humanBytes(n), humanBytes(l.opts.MaxFileBytes))}
 }
 
 // Load parses data as the format implied by name.
 func (l *Loader) Load(ctx context.Context, name string, data []byte) (*Document, error) {
 	if int64(len(data)) > l.opts.MaxFileBytes {
-		return nil, &SkipError{Reason: fmt.Sprintf("file is %s, over the %s limit (ingest.max_file_bytes)",
-			humanBytes(int64(len(data))), humanBytes(l.opts.MaxFileBytes))}
+		return nil, l.tooLarge(int64(len(data)))
 	}
 	format, lang, err := Detect(name, data)
 	if err != nil {

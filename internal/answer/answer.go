@@ -1,0 +1,138 @@
+// Package answer turns retrieved chunks into an answer with citations, or
+// a reasoned refusal. Generators stream Events so that a server can
+// forward tokens and citations as soon as they exist; Collect gathers a
+// stream into a Result for callers that want the whole answer.
+package answer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// Declined is the exact answer given when the context does not cover the
+// question.
+const Declined = "I do not have information about that."
+
+// Abstain reasons.
+const (
+	ReasonNoResults         = "no_results"
+	ReasonLowRetrievalScore = "low_retrieval_score"
+	ReasonUnsupportedAnswer = "unsupported_answer"
+	ReasonModelDeclined     = "model_declined"
+)
+
+// Request is a question with its retrieved context, numbered from 1 in
+// slice order.
+type Request struct {
+	Question string
+	Hits     []retrieve.Hit
+}
+
+// EventType names what an Event carries.
+type EventType string
+
+const (
+	EventToken    EventType = "token"
+	EventCitation EventType = "citation"
+	EventAbstain  EventType = "abstain"
+	EventUsage    EventType = "usage"
+	EventDone     EventType = "done"
+	EventError    EventType = "error"
+)
+
+// Event is one step of a streamed answer.
+type Event struct {
+	Type     EventType `json:"type"`
+	Text     string    `json:"text,omitempty"`     // token
+	Citation *Citation `json:"citation,omitempty"` // citation
+	Reason   string    `json:"reason,omitempty"`   // abstain
+	Usage    *Usage    `json:"usage,omitempty"`    // usage
+	Error    string    `json:"error,omitempty"`    // error
+}
+
+// Usage counts what an answer cost.
+type Usage struct {
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	CostUSD          float64 `json:"cost_usd"`
+}
+
+// Citation maps a marker [n] to the chunk it cites.
+type Citation struct {
+	N       int    `json:"n"`
+	Doc     string `json:"doc"`
+	ChunkID string `json:"chunk_id"`
+	Heading string `json:"heading"`
+	Lines   [2]int `json:"lines"`
+}
+
+// CitationFor builds the citation for context chunk n (1-based).
+func CitationFor(n int, h retrieve.Hit) Citation {
+	return Citation{N: n, Doc: h.DocPath, ChunkID: h.ID, Heading: h.Heading, Lines: [2]int{h.LineStart, h.LineEnd}}
+}
+
+// Generator writes answers.
+type Generator interface {
+	ID() string
+	Generate(ctx context.Context, req Request) (<-chan Event, error)
+}
+
+// Result is a complete answer; its JSON form is part of the CLI contract.
+type Result struct {
+	Answer        string         `json:"answer"`
+	Abstained     bool           `json:"abstained"`
+	AbstainReason *string        `json:"abstain_reason"`
+	Citations     []Citation     `json:"citations"`
+	Retrieved     []retrieve.Hit `json:"retrieved"`
+	Usage         *Usage         `json:"usage,omitempty"`
+	Generator     string         `json:"generator"`
+}
+
+// Collect drains a stream into a Result.
+func Collect(ctx context.Context, events <-chan Event) (Result, error) {
+	var r Result
+	var b strings.Builder
+	r.Citations = []Citation{}
+	for {
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case ev, ok := <-events:
+			if !ok {
+				r.Answer = strings.TrimSpace(b.String())
+				return r, nil
+			}
+			switch ev.Type {
+			case EventToken:
+				b.WriteString(ev.Text)
+			case EventCitation:
+				r.Citations = append(r.Citations, *ev.Citation)
+			case EventAbstain:
+				reason := ev.Reason
+				r.Abstained, r.AbstainReason = true, &reason
+			case EventUsage:
+				r.Usage = ev.Usage
+			case EventError:
+				return r, fmt.Errorf("generating the answer: %s", ev.Error)
+			}
+		}
+	}
+}
+
+// Answer runs g on req and collects the result.
+func Answer(ctx context.Context, g Generator, req Request) (Result, error) {
+	events, err := g.Generate(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	r, err := Collect(ctx, events)
+	r.Retrieved = req.Hits
+	if r.Retrieved == nil {
+		r.Retrieved = []retrieve.Hit{}
+	}
+	r.Generator = g.ID()
+	return r, err
+}

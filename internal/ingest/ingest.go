@@ -1,0 +1,395 @@
+// Package ingest runs the pipeline from files to the store: walk, read,
+// load, chunk, write. It is incremental (documents are keyed by path and
+// content hash, unchanged ones are skipped), parallel (loading and
+// chunking use every core, one writer), and crash-safe (each document is
+// replaced in a single transaction).
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// Status of one file after an ingest.
+type Status string
+
+const (
+	StatusAdded     Status = "added"
+	StatusUpdated   Status = "updated"
+	StatusUnchanged Status = "unchanged"
+	StatusSkipped   Status = "skipped"
+	StatusFailed    Status = "failed"
+	StatusDeleted   Status = "deleted"
+)
+
+// loaderVersion is part of every document's signature: bump it when a
+// loader's output changes so stored documents are re-read.
+const loaderVersion = "1"
+
+// DefaultExclude keeps version control, dependency trees and ragtune's
+// own store out of an ingest.
+var DefaultExclude = []string{"**/.git", "**/.hg", "**/.svn", "**/node_modules", "**/.ragtune", "**/.DS_Store"}
+
+// Options configure a run.
+type Options struct {
+	Root           string   // a directory or a single file
+	Include        []string // doublestar globs relative to Root; empty = everything
+	Exclude        []string
+	FollowSymlinks bool
+	Prune          bool   // delete stored documents under Root whose files are gone
+	KeyBase        string // document keys are paths relative to this directory
+	Workers        int
+	Chunk          chunk.Options
+	// Progress, if set, is called after each file with the files done and
+	// the total.
+	Progress func(done, total int)
+}
+
+// Result is what happened to one file.
+type Result struct {
+	Path   string `json:"path"`
+	Status Status `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	Chunks int    `json:"chunks,omitempty"`
+}
+
+// Report sums up a run; its JSON form is part of the CLI contract.
+type Report struct {
+	Added     int      `json:"added"`
+	Updated   int      `json:"updated"`
+	Unchanged int      `json:"unchanged"`
+	Deleted   int      `json:"deleted"`
+	Skipped   int      `json:"skipped"`
+	Failed    int      `json:"failed"`
+	Chunks    int      `json:"chunks"` // chunks written in this run
+	Bytes     int64    `json:"bytes"`  // bytes of files read in this run
+	Seconds   float64  `json:"seconds"`
+	Files     []Result `json:"files"`
+}
+
+// Ingester writes documents into a store.
+type Ingester struct {
+	Store  *store.Store
+	Loader *document.Loader
+	Tokens chunk.Counter
+	Log    *slog.Logger
+}
+
+// Run ingests everything under opts.Root. Per-file problems are reported
+// in the Report, never returned as errors; an error means the run itself
+// could not proceed (bad options, store failure, cancellation).
+func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
+	began := time.Now()
+	if err := opts.Chunk.Validate(); err != nil {
+		return nil, err
+	}
+	files, skipped, prefix, err := in.discover(opts)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := in.Store.Documents(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]store.DocumentInfo, len(existing))
+	for _, d := range existing {
+		known[d.Path] = d
+	}
+	rep := &Report{}
+	for _, r := range skipped {
+		rep.add(r)
+	}
+	if err := in.process(ctx, opts, files, known, rep); err != nil {
+		return rep, err
+	}
+	if opts.Prune {
+		if err := in.prune(ctx, files, skipped, existing, rep); err != nil {
+			return rep, err
+		}
+	}
+	sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
+	rep.Seconds = time.Since(began).Seconds()
+	return rep, nil
+}
+
+func (r *Report) add(res Result) {
+	switch res.Status {
+	case StatusAdded:
+		r.Added++
+	case StatusUpdated:
+		r.Updated++
+	case StatusUnchanged:
+		r.Unchanged++
+	case StatusSkipped:
+		r.Skipped++
+	case StatusFailed:
+		r.Failed++
+	case StatusDeleted:
+		r.Deleted++
+	}
+	if res.Status == StatusAdded || res.Status == StatusUpdated {
+		r.Chunks += res.Chunks
+	}
+	r.Files = append(r.Files, res)
+}
+
+// discover lists candidate files and returns the key prefix that --prune
+// may delete under.
+func (in *Ingester) discover(opts Options) ([]file, []Result, string, error) {
+	root, err := filepath.Abs(opts.Root)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("resolving %s: %w", opts.Root, err)
+	}
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("cannot ingest %s: %w", opts.Root, err)
+	}
+	base := opts.KeyBase
+	if base == "" {
+		base = "."
+	}
+	base, err = filepath.Abs(base)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	keyOf := func(abs string) string { return docKey(base, abs) }
+	if !info.IsDir() {
+		return []file{{path: root, key: keyOf(root)}}, nil, keyOf(root), nil
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	// The walk runs on the resolved root; keys keep the path the user named.
+	walkKey := func(p string) string { return keyOf(filepath.Join(root, mustRel(realRoot, p))) }
+	w := &walker{root: realRoot, include: opts.Include, exclude: append(append([]string{}, DefaultExclude...), opts.Exclude...),
+		follow: opts.FollowSymlinks, keyOf: walkKey, visited: map[string]bool{}}
+	if err := w.walk(realRoot); err != nil {
+		return nil, nil, "", fmt.Errorf("walking %s: %w", opts.Root, err)
+	}
+	prefix := keyOf(root)
+	if prefix == "." {
+		prefix = ""
+	} else {
+		prefix += "/"
+	}
+	return w.files, w.skipped, prefix, nil
+}
+
+func mustRel(base, path string) string {
+	r, err := filepath.Rel(base, path)
+	if err != nil {
+		return path
+	}
+	return r
+}
+
+// docKey is abs relative to base with forward slashes, or abs itself
+// when it lies outside base.
+func docKey(base, abs string) string {
+	if within(base, abs) {
+		rel, _ := filepath.Rel(base, abs)
+		return filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(abs)
+}
+
+// signature identifies how a document was turned into chunks.
+func signature(opts chunk.Options) string {
+	return "loader=" + loaderVersion + ";chunk=" + opts.Signature()
+}
+
+type outcome struct {
+	res Result
+	doc *store.Document
+}
+
+// process loads and chunks files in parallel and writes them in batches
+// from a single goroutine.
+func (in *Ingester) process(ctx context.Context, opts Options, files []file, known map[string]store.DocumentInfo, rep *Report) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan file)
+	results := make(chan outcome, workers*2)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				o := in.one(ctx, opts, f, known)
+				select {
+				case results <- o:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, f := range files {
+			select {
+			case jobs <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	return in.write(ctx, opts, len(files), results, rep)
+}
+
+// Batches amortise commit cost; each document is still atomic.
+const (
+	batchDocs  = 64
+	batchDelay = 250 * time.Millisecond
+)
+
+func (in *Ingester) write(ctx context.Context, opts Options, total int, results <-chan outcome, rep *Report) error {
+	var batch []store.Document
+	var pending []Result
+	flushed := time.Now()
+	flush := func() error {
+		if err := in.Store.Upsert(ctx, batch); err != nil {
+			return fmt.Errorf("writing to the store: %w", err)
+		}
+		for _, r := range pending {
+			rep.add(r)
+		}
+		batch, pending, flushed = batch[:0], pending[:0], time.Now()
+		return nil
+	}
+	done := 0
+	for o := range results {
+		done++
+		if o.doc != nil {
+			batch = append(batch, *o.doc)
+			pending = append(pending, o.res)
+			rep.Bytes += o.doc.Size
+		} else {
+			rep.add(o.res)
+		}
+		if len(batch) >= batchDocs || (len(batch) > 0 && time.Since(flushed) > batchDelay) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return flush()
+}
+
+// one decides what to do with a single file. It never returns an error:
+// problems become a skipped or failed Result.
+func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[string]store.DocumentInfo) outcome {
+	data, err := in.Loader.ReadFile(f.path)
+	if err != nil {
+		return outcome{res: failure(f.key, err)}
+	}
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:])
+	sig := signature(opts.Chunk)
+	prev, seen := known[f.key]
+	if seen && prev.Hash == hash && prev.Signature == sig {
+		return outcome{res: Result{Path: f.key, Status: StatusUnchanged, Chunks: prev.Chunks}}
+	}
+	doc, err := in.Loader.Load(ctx, f.key, data)
+	if err != nil {
+		return outcome{res: failure(f.key, err)}
+	}
+	chunks, err := chunk.Split(doc, opts.Chunk, in.Tokens)
+	if err != nil {
+		return outcome{res: failure(f.key, err)}
+	}
+	status := StatusAdded
+	if seen {
+		status = StatusUpdated
+	}
+	for _, w := range doc.Warnings {
+		in.logger().Warn("loaded with a warning", "path", f.key, "warning", w)
+	}
+	sd := toStore(doc, chunks, sig)
+	return outcome{res: Result{Path: f.key, Status: status, Chunks: len(chunks), Reason: strings.Join(doc.Warnings, "; ")}, doc: &sd}
+}
+
+func (in *Ingester) logger() *slog.Logger {
+	if in.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return in.Log
+}
+
+func failure(key string, err error) Result {
+	var skip *document.SkipError
+	if errors.As(err, &skip) {
+		return Result{Path: key, Status: StatusSkipped, Reason: skip.Reason}
+	}
+	return Result{Path: key, Status: StatusFailed, Reason: err.Error()}
+}
+
+func toStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Document {
+	sd := store.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig}
+	for _, c := range chunks {
+		heading := chunk.HeadingString(c.Heading)
+		title := doc.Title
+		if heading != "" && heading != doc.Title {
+			title += " > " + heading
+		}
+		sd.Chunks = append(sd.Chunks, store.Chunk{
+			ID: store.ChunkID(doc.Path, c.Index, c.Text), Ord: c.Index, Title: title, Heading: heading, Text: c.Text,
+			Start: c.Start, End: c.End, LineStart: c.LineStart, LineEnd: c.LineEnd, Tokens: c.Tokens,
+		})
+	}
+	return sd
+}
+
+// prune deletes stored documents under the root whose files are gone.
+// Files that exist but failed or were skipped this time keep their last
+// good version.
+func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, existing []store.DocumentInfo, rep *Report) error {
+	present := map[string]bool{}
+	for _, f := range files {
+		present[f.key] = true
+	}
+	for _, s := range skipped {
+		present[s.Path] = true
+	}
+	var gone []string
+	for _, d := range existing {
+		if !present[d.Path] {
+			gone = append(gone, d.Path)
+		}
+	}
+	if err := in.Store.Delete(ctx, gone); err != nil {
+		return err
+	}
+	for _, p := range gone {
+		rep.add(Result{Path: p, Status: StatusDeleted})
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+// Package lexical holds the text analysis shared by keyword search and
+// the extractive answerer: tokenising, stopwords, stemming, and building
+// queries for SQLite FTS5, whose BM25 ranks chunks in the embedded store.
+package lexical
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// FTS5Tokenizer is the tokenizer the store's full-text index is built
+// with: Porter stemming over Unicode word splitting, diacritics folded.
+// Changing it changes the index identity.
+const FTS5Tokenizer = "porter unicode61 remove_diacritics 2"
+
+// Words splits text into lower-cased words of letters and digits.
+func Words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// IsStopword reports whether w (lower case) carries no topic.
+func IsStopword(w string) bool { return stopwords[w] }
+
+// Terms returns the content words of text: stopwords and one-letter
+// tokens removed, duplicates kept in order of first appearance.
+func Terms(text string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range Words(text) {
+		if len([]rune(w)) < 2 && !unicode.IsDigit([]rune(w)[0]) || stopwords[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	return out
+}
+
+// Stem reduces a lower-case word to its Snowball (Porter2) stem.
+func Stem(w string) string {
+	if len(w) < 3 {
+		return w
+	}
+	return english.Stem(w, false)
+}
+
+// StemSet returns the stems of text's content words.
+func StemSet(text string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range Terms(text) {
+		set[Stem(w)] = true
+	}
+	return set
+}
+
+// MatchQuery turns free text into an FTS5 MATCH expression that ORs the
+// content words, each quoted so FTS5 syntax in user input is inert. It
+// returns "" when text has no content words.
+func MatchQuery(text string) string {
+	terms := Terms(text)
+	if len(terms) == 0 {
+		// A query made only of stopwords ("what is it") still deserves an
+		// answer from whatever it shares with the text.
+		for _, w := range Words(text) {
+			terms = append(terms, w)
+		}
+	}
+	quoted := make([]string, 0, len(terms))
+	for _, t := range terms {
+		quoted = append(quoted, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+	}
+	return strings.Join(quoted, " OR ")
+}
+
+// stopwords: English function words, including the question words that
+// every query carries ("how", "what", "does") and that must not count as
+// evidence when judging whether a passage answers a question.
+var stopwords = toSet(`a about above after again against all am an and any are aren't as at be because been
+before being below between both but by can cannot could did do does doing don't down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is isn't it its
+itself just let me more most my myself no nor not now of off on once only or other ought our ours ourselves
+out over own same she should so some such than that the their theirs them themselves then there these they
+this those through to too under until up very was we were what when where which while who whom why will
+with would you your yours yourself yourselves also may might must shall s t d ll m re ve y get gets got
+tell please`)
+
+func toSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}

@@ -1,0 +1,45 @@
+package lexical
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestTerms(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"How do I rotate the signing keys?", []string{"rotate", "signing", "keys"}},
+		{"What is it?", nil},
+		{"Café crème 2024 x", []string{"café", "crème", "2024"}},
+		{"rotate ROTATE rotate", []string{"rotate"}},
+	}
+	for _, tc := range tests {
+		if got := Terms(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Terms(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMatchQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"rotate keys", `"rotate" OR "keys"`},
+		{`a "quoted" NEAR(x) AND y*`, `"quoted" OR "near"`},
+		{"what is it", `"what" OR "is" OR "it"`},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := MatchQuery(tc.in); got != tc.want {
+			t.Errorf("MatchQuery(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestStem(t *testing.T) {
+	for in, want := range map[string]string{"rotation": "rotat", "rotating": "rotat", "keys": "key", "is": "is"} {
+		if got := Stem(in); got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Document is a document with its chunks, as written by Upsert.
+type Document struct {
+	Path      string
+	Title     string
+	Format    string
+	Hash      string
+	Size      int64
+	Signature string // pipeline settings the chunks were made with
+	Chunks    []Chunk
+}
+
+// Chunk is a stored chunk.
+type Chunk struct {
+	ID        string `json:"chunk_id"`
+	Ord       int    `json:"ord"`
+	Title     string `json:"title"`
+	Heading   string `json:"heading"`
+	Text      string `json:"text"`
+	Start     int    `json:"byte_start"`
+	End       int    `json:"byte_end"`
+	LineStart int    `json:"line_start"`
+	LineEnd   int    `json:"line_end"`
+	Tokens    int    `json:"tokens"`
+}
+
+// DocumentInfo describes a stored document without its chunks.
+type DocumentInfo struct {
+	ID         string    `json:"id"`
+	Path       string    `json:"path"`
+	Title      string    `json:"title"`
+	Format     string    `json:"format"`
+	Hash       string    `json:"hash"`
+	Size       int64     `json:"size"`
+	Signature  string    `json:"signature"`
+	Chunks     int       `json:"chunks"`
+	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// Upsert writes documents in one transaction, each replacing any earlier
+// version at the same path (its old chunks go in the same transaction).
+func (s *Store) Upsert(ctx context.Context, docs []Document) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO documents(id, path, title, format, hash, size, signature, chunks, ingested_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("preparing document insert: %w", err)
+		}
+		defer insDoc.Close()
+		insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks(id, doc_id, ord, title, heading, text, byte_start, byte_end, line_start, line_end, tokens)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("preparing chunk insert: %w", err)
+		}
+		defer insChunk.Close()
+		now := time.Now().UTC().Format(time.RFC3339Nano)
+		for _, d := range docs {
+			id := DocID(d.Path)
+			if err := deleteDoc(ctx, tx, id); err != nil {
+				return err
+			}
+			if _, err := insDoc.ExecContext(ctx, id, d.Path, d.Title, d.Format, d.Hash, d.Size, d.Signature, len(d.Chunks), now); err != nil {
+				return fmt.Errorf("writing document %s: %w", d.Path, err)
+			}
+			for _, c := range d.Chunks {
+				if _, err := insChunk.ExecContext(ctx, c.ID, id, c.Ord, c.Title, c.Heading, c.Text,
+					c.Start, c.End, c.LineStart, c.LineEnd, c.Tokens); err != nil {
+					return fmt.Errorf("writing chunk %d of %s: %w", c.Ord, d.Path, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func deleteDoc(ctx context.Context, tx *sql.Tx, id string) error {
+	// Chunks go first and explicitly, so the FTS delete trigger sees them.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE doc_id = ?`, id); err != nil {
+		return fmt.Errorf("deleting old chunks: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM documents WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("deleting old document: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the documents at paths, with their chunks, in one
+// transaction.
+func (s *Store) Delete(ctx context.Context, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range paths {
+			if err := deleteDoc(ctx, tx, DocID(p)); err != nil {
+				return fmt.Errorf("deleting %s: %w", p, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Documents lists stored documents whose path starts with prefix.
+func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, path, title, format, hash, size, signature, chunks, ingested_at
+		FROM documents WHERE path LIKE ? ESCAPE '\' ORDER BY path`, likePrefix(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("listing documents: %w", err)
+	}
+	defer rows.Close()
+	var out []DocumentInfo
+	for rows.Next() {
+		var d DocumentInfo
+		var at string
+		if err := rows.Scan(&d.ID, &d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &d.Chunks, &at); err != nil {
+			return nil, fmt.Errorf("listing documents: %w", err)
+		}
+		d.IngestedAt, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Stats summarises the store.
+type Stats struct {
+	Documents int               `json:"documents"`
+	Chunks    int               `json:"chunks"`
+	Tokens    int64             `json:"tokens"`
+	Bytes     int64             `json:"store_bytes"`
+	Identity  map[string]string `json:"index_identity"`
+}
+
+// Stats counts documents and chunks and measures the store on disk.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{Identity: map[string]string{}}
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents), count(*), coalesce(sum(tokens), 0) FROM chunks`).
+		Scan(&st.Documents, &st.Chunks, &st.Tokens)
+	if err != nil {
+		return st, fmt.Errorf("counting: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM meta`)
+	if err != nil {
+		return st, fmt.Errorf("reading metadata: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return st, err
+		}
+		st.Identity[k] = v
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if fi, err := statFile(s.dir, DBFile+suffix); err == nil {
+			st.Bytes += fi
+		}
+	}
+	return st, rows.Err()
+}
