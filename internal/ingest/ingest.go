@@ -110,7 +110,7 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, d := range existing {
 		known[d.Path] = d
 	}
-	rep := &Report{}
+	rep := &Report{Files: []Result{}}
 	for _, r := range skipped {
 		rep.add(r)
 	}
@@ -125,6 +125,20 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 	sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
 	rep.Seconds = time.Since(began).Seconds()
 	return rep, nil
+}
+
+// Merge adds another run's figures to r.
+func (r *Report) Merge(o *Report) {
+	r.Added += o.Added
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Deleted += o.Deleted
+	r.Skipped += o.Skipped
+	r.Failed += o.Failed
+	r.Chunks += o.Chunks
+	r.Bytes += o.Bytes
+	r.Seconds += o.Seconds
+	r.Files = append(r.Files, o.Files...)
 }
 
 func (r *Report) add(res Result) {

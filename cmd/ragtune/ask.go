@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+func (a *app) askCommand() *cobra.Command {
+	var (
+		rf                   retrievalFlags
+		minCoverage, minSupp float64
+	)
+	cmd := &cobra.Command{
+		Use:   "ask QUESTION",
+		Short: "Answer a question from your documents, citing sources, or decline",
+		Long: `ask retrieves the k best chunks (4 by default: enough context, not so much
+that the answer drowns) and answers from them. Every sentence carries a
+citation [n] that points to a document, heading and line range.
+
+When the retrieved text does not cover the question, ask answers exactly
+"I do not have information about that." and says why: no_results (nothing
+matched), low_retrieval_score (the best chunks miss too much of the
+question) or unsupported_answer (no single sentence supports an answer).
+The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
+		Example: `  ragtune ask "How do I rotate keys?"
+  ragtune ask "What does ingest --prune do?" -k 5 --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("ask needs a question")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("min-coverage") {
+				cfg.Answer.MinCoverage = minCoverage
+			}
+			if cmd.Flags().Changed("min-support") {
+				cfg.Answer.MinSupport = minSupp
+			}
+			q, err := rf.query(cmd, cfg, strings.Join(args, " "))
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			hits, err := (&retrieve.Retriever{Store: st}).Search(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
+			res, err := answer.Answer(cmd.Context(), gen, answer.Request{Question: q.Text, Hits: hits})
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(res)
+			}
+			a.printAnswer(res)
+			return nil
+		},
+	}
+	rf.register(cmd)
+	cmd.Flags().Float64Var(&minCoverage, "min-coverage", 0, "decline unless a chunk covers this share of the question (0-1)")
+	cmd.Flags().Float64Var(&minSupp, "min-support", 0, "quote only sentences covering this share of the question (0-1)")
+	return cmd
+}
+
+func (a *app) printAnswer(res answer.Result) {
+	fmt.Fprintln(a.stdout, res.Answer)
+	if res.Abstained {
+		fmt.Fprintf(a.stdout, "\n(declined: %s)\n", *res.AbstainReason)
+		return
+	}
+	fmt.Fprintln(a.stdout, "\nSources:")
+	for _, c := range res.Citations {
+		where := fmt.Sprintf("%s:%d-%d", c.Doc, c.Lines[0], c.Lines[1])
+		if c.Heading != "" {
+			where += "  (" + c.Heading + ")"
+		}
+		fmt.Fprintf(a.stdout, "  [%d] %s\n", c.N, where)
+	}
+}

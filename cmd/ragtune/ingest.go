@@ -1,0 +1,161 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/ingest"
+)
+
+func (a *app) ingestCommand() *cobra.Command {
+	var (
+		prune, follow bool
+		include       []string
+		exclude       []string
+		strategy      string
+		size, overlap int
+		maxBytes      int64
+		workers       int
+	)
+	cmd := &cobra.Command{
+		Use:   "ingest PATH...",
+		Short: "Load, chunk and index documents (only changed files are redone)",
+		Long: `ingest reads Markdown, text, HTML, PDF, DOCX and source files under each
+PATH (directories recursively), cuts them into chunks and indexes them.
+
+It is incremental: documents are keyed by path and content hash, so
+unchanged files are skipped and changed ones replaced. --prune deletes
+stored documents whose files are gone. Unsupported, binary and oversized
+files are skipped with a reason; unreadable ones are reported as failed
+and keep their previous version. Exit code 1 means some file failed.`,
+		Example: `  ragtune ingest ./docs
+  ragtune ingest ./docs --prune --exclude 'drafts/**'
+  ragtune ingest ./handbook --chunk-strategy markdown --chunk-size 400 --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("ingest needs at least one file or directory")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			if f.Changed("include") {
+				cfg.Ingest.Include = include
+			}
+			if f.Changed("exclude") {
+				cfg.Ingest.Exclude = append(cfg.Ingest.Exclude, exclude...)
+			}
+			if f.Changed("follow-symlinks") {
+				cfg.Ingest.FollowSymlinks = follow
+			}
+			if f.Changed("chunk-strategy") {
+				cfg.Chunk.Strategy = chunk.Strategy(strategy)
+			}
+			if f.Changed("chunk-size") {
+				cfg.Chunk.Size = size
+			}
+			if f.Changed("chunk-overlap") {
+				cfg.Chunk.Overlap = overlap
+			}
+			if f.Changed("max-file-bytes") {
+				cfg.Ingest.MaxFileBytes = maxBytes
+			}
+			if f.Changed("workers") {
+				cfg.Ingest.Workers = workers
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			rep, err := a.ingest(cmd, cfg, args, prune)
+			if err != nil {
+				return err
+			}
+			if err := a.printIngest(rep); err != nil {
+				return err
+			}
+			if rep.Failed > 0 {
+				return exitError{exitFailure, fmt.Errorf("%d file(s) failed to ingest; everything else was stored", rep.Failed)}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&prune, "prune", false, "delete stored documents under PATH whose files no longer exist")
+	fl.StringSliceVar(&include, "include", nil, "only files matching these globs (relative to PATH), e.g. '**/*.md'")
+	fl.StringSliceVar(&exclude, "exclude", nil, "skip files matching these globs, e.g. 'drafts/**'")
+	fl.BoolVar(&follow, "follow-symlinks", false, "follow symlinks that stay inside PATH")
+	fl.StringVar(&strategy, "chunk-strategy", "", "recursive | markdown | sentence | fixed")
+	fl.IntVar(&size, "chunk-size", 0, "chunk size in tokens")
+	fl.IntVar(&overlap, "chunk-overlap", 0, "tokens shared by neighbouring chunks")
+	fl.Int64Var(&maxBytes, "max-file-bytes", 0, "skip files larger than this many bytes")
+	fl.IntVar(&workers, "workers", 0, "parallel loaders (0 = one per CPU)")
+	return cmd
+}
+
+func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prune bool) (*ingest.Report, error) {
+	st, err := a.openStore(cmd, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	tok, err := chunk.NewTiktokenCounter("cl100k_base")
+	if err != nil {
+		return nil, err
+	}
+	loader := document.NewLoader(document.Options{
+		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: userCacheDir("wazero"),
+	})
+	defer loader.Close()
+	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Log: a.log}
+	total := &ingest.Report{Files: []ingest.Result{}}
+	for _, root := range roots {
+		opts := ingest.Options{
+			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
+			Prune: prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk,
+		}
+		var bar *progressbar.ProgressBar
+		if a.interactive() {
+			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("ingesting "+root),
+				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
+			opts.Progress = func(done, n int) { bar.ChangeMax(n); bar.Set(done) }
+		}
+		rep, err := in.Run(cmd.Context(), opts)
+		if bar != nil {
+			bar.Finish()
+		}
+		if err != nil {
+			return nil, err
+		}
+		total.Merge(rep)
+	}
+	return total, nil
+}
+
+func (a *app) printIngest(rep *ingest.Report) error {
+	if a.jsonOut {
+		return a.printJSON(rep)
+	}
+	for _, f := range rep.Files {
+		switch {
+		case f.Status == ingest.StatusFailed:
+			fmt.Fprintf(a.stdout, "failed   %s: %s\n", f.Path, f.Reason)
+		case f.Status == ingest.StatusSkipped && (a.verbose || !strings.HasPrefix(f.Reason, "unsupported file type")):
+			fmt.Fprintf(a.stdout, "skipped  %s: %s\n", f.Path, f.Reason)
+		case a.verbose && f.Status != ingest.StatusSkipped:
+			fmt.Fprintf(a.stdout, "%-8s %s (%d chunks)\n", f.Status, f.Path, f.Chunks)
+		}
+	}
+	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d deleted, %d skipped, %d failed; %d chunks written in %.2fs\n",
+		rep.Added, rep.Updated, rep.Unchanged, rep.Deleted, rep.Skipped, rep.Failed, rep.Chunks, rep.Seconds)
+	return nil
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ragtune/ragtune/internal/config"
+)
+
+// Exit codes; DESIGN.md fixes them for every command.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitGate    = 3
+)
+
+// app carries what every command shares: streams, flags, environment.
+// One is made per run, so nothing is global.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+
+	configPath string
+	storeDir   string
+	jsonOut    bool
+	verbose    bool
+	quiet      bool
+
+	log *slog.Logger
+}
+
+// usageError marks mistakes in how a command was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitError carries a specific exit code for an error already reported.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, environ: environ}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var ue usageError
+	var ee exitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ue) || isCobraUsage(err):
+		code = exitUsage
+	}
+	a.reportError(err, code)
+	return code
+}
+
+// isCobraUsage recognises cobra's own argument and flag errors, which it
+// returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "required flag", "accepts ", "requires at least"} {
+		if strings.HasPrefix(msg, p) || strings.Contains(msg, " "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) reportError(err error, code int) {
+	if a.jsonOut {
+		json.NewEncoder(a.stderr).Encode(map[string]any{"error": err.Error(), "exit_code": code})
+		return
+	}
+	fmt.Fprintln(a.stderr, "ragtune:", err)
+	if code == exitUsage {
+		fmt.Fprintln(a.stderr, "Run 'ragtune --help' for usage.")
+	}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ragtune",
+		Short: "Grounded answers over your documents, measured; and whether fine-tuning would help",
+		Long: `ragtune ingests your documents into a local store, retrieves the passages
+that match a question, and answers with numbered citations to them, or says
+"I do not have information about that." when they do not cover it.
+
+Everything runs offline by default: an embedded store in ./.ragtune, BM25
+search, and an extractive answerer that only quotes what it retrieved.`,
+		Example: `  ragtune init
+  ragtune ingest ./docs
+  ragtune search "key rotation"
+  ragtune ask "How do I rotate keys?"
+  ragtune status --json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			level := slog.LevelWarn
+			if a.verbose {
+				level = slog.LevelDebug
+			}
+			a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			return nil
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configPath, "config", "c", "", "config file (default ./ragtune.toml, or $RAGTUNE_CONFIG)")
+	pf.StringVar(&a.storeDir, "store", "", "store directory (overrides store.path)")
+	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log details to stderr")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars")
+	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand())
+	return root
+}
+
+// config loads the configuration: file, then environment; the caller
+// applies flags.
+func (a *app) config() (config.Config, error) {
+	path, required := a.configPath, a.configPath != ""
+	if path == "" {
+		if env := a.getenv("RAGTUNE_CONFIG"); env != "" {
+			path, required = env, true
+		} else {
+			path = config.FileName
+		}
+	}
+	cfg, err := config.Load(path, required, a.environ)
+	if err != nil {
+		return cfg, err
+	}
+	if a.storeDir != "" {
+		cfg.Store.Path = a.storeDir
+	}
+	return cfg, nil
+}
+
+func (a *app) getenv(key string) string {
+	for _, kv := range a.environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// interactive reports whether progress bars make sense: a terminal on
+// stderr and no machine output requested.
+func (a *app) interactive() bool {
+	if a.jsonOut || a.quiet {
+		return false
+	}
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exactArgs is cobra.ExactArgs with a usage exit code and a clearer text.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %s (got %d arguments)", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// retrievalFlags are shared by search and ask.
+type retrievalFlags struct {
+	k      int
+	mode   string
+	prefix string
+}
+
+func (r *retrievalFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVarP(&r.k, "k", "k", 0, "number of chunks to retrieve (default retrieve.k, 4)")
+	cmd.Flags().StringVar(&r.mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
+	cmd.Flags().StringVar(&r.prefix, "path-prefix", "", "only search documents whose path starts with this")
+}
+
+func (r *retrievalFlags) query(cmd *cobra.Command, cfg config.Config, text string) (retrieve.Query, error) {
+	if cmd.Flags().Changed("k") {
+		cfg.Retrieve.K = r.k
+	}
+	if cmd.Flags().Changed("mode") {
+		cfg.Retrieve.Mode = r.mode
+	}
+	if err := cfg.Validate(); err != nil {
+		return retrieve.Query{}, usageError{err}
+	}
+	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+	if strings.TrimSpace(text) == "" {
+		return retrieve.Query{}, usagef("the query is empty")
+	}
+	return retrieve.Query{Text: text, K: cfg.Retrieve.K, Mode: mode, PathPrefix: r.prefix}, nil
+}
+
+func (a *app) searchCommand() *cobra.Command {
+	var rf retrievalFlags
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Show the chunks that best match a query, with scores and sources",
+		Long: `search runs retrieval only: the ranked chunks that ask would hand to the
+answerer, each with its score, document, heading path and lines. Use it to
+see why an answer came out as it did.`,
+		Example: `  ragtune search "key rotation"
+  ragtune search "backup schedule" -k 10 --path-prefix docs/ops/
+  ragtune search "restore time" --json | jq '.hits[0].doc'`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("search needs a query")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			q, err := rf.query(cmd, cfg, strings.Join(args, " "))
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			hits, err := (&retrieve.Retriever{Store: st}).Search(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			if hits == nil {
+				hits = []retrieve.Hit{}
+			}
+			if a.jsonOut {
+				return a.printJSON(map[string]any{"query": q.Text, "mode": q.Mode, "hits": hits})
+			}
+			if len(hits) == 0 {
+				fmt.Fprintln(a.stdout, "No matching chunks.")
+			}
+			for _, h := range hits {
+				fmt.Fprintf(a.stdout, "%d. %s:%d-%d  score %.3f\n", h.Rank, h.DocPath, h.LineStart, h.LineEnd, h.Score)
+				if h.Heading != "" {
+					fmt.Fprintf(a.stdout, "   %s\n", h.Heading)
+				}
+				fmt.Fprintf(a.stdout, "   %s\n\n", snippet(h.Text, 240))
+			}
+			return nil
+		},
+	}
+	rf.register(cmd)
+	return cmd
+}
+
+// snippet flattens whitespace and cuts text to about n bytes on a word.
+func snippet(text string, n int) string {
+	s := strings.Join(strings.Fields(text), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n], ' ')
+	if cut < n/2 {
+		cut = n
+	}
+	return s[:cut] + " …"
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	var listDocs bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show what the store holds: documents, chunks, index identity, size",
+		Example: `  ragtune status
+  ragtune status --documents --json`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			stats, err := st.Stats(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var docs []store.DocumentInfo
+			if listDocs {
+				if docs, err = st.Documents(cmd.Context(), ""); err != nil {
+					return err
+				}
+			}
+			if a.jsonOut {
+				out := map[string]any{"config": cfg.File, "store": cfg.StoreDir(), "documents": stats.Documents, "chunks": stats.Chunks,
+					"tokens": stats.Tokens, "store_bytes": stats.Bytes, "index_identity": stats.Identity}
+				if listDocs {
+					if docs == nil {
+						docs = []store.DocumentInfo{}
+					}
+					out["document_list"] = docs
+				}
+				return a.printJSON(out)
+			}
+			fmt.Fprintf(a.stdout, "store      %s (%s on disk)\n", cfg.StoreDir(), human(stats.Bytes))
+			if cfg.File != "" {
+				fmt.Fprintf(a.stdout, "config     %s\n", cfg.File)
+			}
+			fmt.Fprintf(a.stdout, "documents  %d\nchunks     %d (%d tokens)\n", stats.Documents, stats.Chunks, stats.Tokens)
+			fmt.Fprintf(a.stdout, "lexical    %s\nembedder   %s (dimension %s)\n", stats.Identity["lexical"], stats.Identity["embedder"], stats.Identity["dimension"])
+			for _, d := range docs {
+				fmt.Fprintf(a.stdout, "  %-50s %-8s %4d chunks  %s\n", d.Path, d.Format, d.Chunks, human(d.Size))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&listDocs, "documents", false, "also list every document")
+	return cmd
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -1,0 +1,266 @@
+// Package config reads ragtune.toml, then RAGTUNE_* environment
+// variables over it; commands apply their flags last, so flags win.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// FileName is the configuration file `ragtune init` writes.
+const FileName = "ragtune.toml"
+
+// Config is the whole configuration.
+type Config struct {
+	Store    Store             `toml:"store"`
+	Ingest   Ingest            `toml:"ingest"`
+	Chunk    chunk.Options     `toml:"chunk"`
+	Retrieve Retrieve          `toml:"retrieve"`
+	Answer   answer.Thresholds `toml:"answer"`
+
+	// Dir is the project directory: where the config file is (or the
+	// working directory without one). Relative paths resolve against it.
+	Dir string `toml:"-"`
+	// File is the config file read, "" if none.
+	File string `toml:"-"`
+}
+
+// Store locates the embedded store.
+type Store struct {
+	Path string `toml:"path"`
+}
+
+// Ingest bounds what an ingest reads.
+type Ingest struct {
+	Include           []string `toml:"include"`
+	Exclude           []string `toml:"exclude"`
+	FollowSymlinks    bool     `toml:"follow_symlinks"`
+	MaxFileBytes      int64    `toml:"max_file_bytes"`
+	MaxExtractedBytes int64    `toml:"max_extracted_bytes"`
+	Workers           int      `toml:"workers"`
+}
+
+// Retrieve sets search defaults.
+type Retrieve struct {
+	Mode string `toml:"mode"`
+	K    int    `toml:"k"`
+}
+
+// Default is the configuration used where nothing is set.
+func Default() Config {
+	d := document.DefaultOptions()
+	return Config{
+		Store:    Store{Path: ".ragtune"},
+		Ingest:   Ingest{Include: []string{}, Exclude: []string{}, MaxFileBytes: d.MaxFileBytes, MaxExtractedBytes: d.MaxExtractedBytes},
+		Chunk:    chunk.DefaultOptions(),
+		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK},
+		Answer:   answer.DefaultThresholds(),
+	}
+}
+
+// Load reads the config file at path over the defaults, then the
+// environment. A missing file is fine unless required (the user named it).
+func Load(path string, required bool, environ []string) (Config, error) {
+	cfg := Default()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Dir = filepath.Dir(abs)
+	md, err := toml.DecodeFile(abs, &cfg)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !required:
+	case errors.Is(err, fs.ErrNotExist):
+		return cfg, fmt.Errorf("config file %s does not exist (run `ragtune init` to create one)", path)
+	case err != nil:
+		return cfg, fmt.Errorf("reading %s: %w", path, err)
+	default:
+		cfg.File = abs
+		if undecoded := md.Undecoded(); len(undecoded) > 0 {
+			return cfg, fmt.Errorf("%s: unknown setting %q", path, undecoded[0].String())
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// StoreDir is the absolute store directory.
+func (c Config) StoreDir() string {
+	if filepath.IsAbs(c.Store.Path) {
+		return c.Store.Path
+	}
+	return filepath.Join(c.Dir, c.Store.Path)
+}
+
+// Validate checks values a command would otherwise trip over later.
+func (c Config) Validate() error {
+	if err := c.Chunk.Validate(); err != nil {
+		return err
+	}
+	if _, err := retrieve.ParseMode(c.Retrieve.Mode); err != nil {
+		return err
+	}
+	switch {
+	case c.Retrieve.K < 1 || c.Retrieve.K > 100:
+		return fmt.Errorf("retrieve.k = %d; it must be between 1 and 100 (3 to 5 is the usual advice)", c.Retrieve.K)
+	case c.Ingest.MaxFileBytes <= 0:
+		return fmt.Errorf("ingest.max_file_bytes must be positive")
+	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1 || c.Answer.MinSupport < 0 || c.Answer.MinSupport > 1:
+		return fmt.Errorf("answer.min_coverage and answer.min_support are shares between 0 and 1")
+	}
+	return nil
+}
+
+// applyEnv sets fields from RAGTUNE_<SECTION>_<KEY> variables, e.g.
+// RAGTUNE_CHUNK_SIZE=512 or RAGTUNE_INGEST_EXCLUDE="drafts/**,*.log".
+func applyEnv(cfg *Config, environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "RAGTUNE_") {
+			env[k] = v
+		}
+	}
+	root := reflect.ValueOf(cfg).Elem()
+	for i := 0; i < root.NumField(); i++ {
+		section := root.Type().Field(i).Tag.Get("toml")
+		if section == "" || section == "-" {
+			continue
+		}
+		sv := root.Field(i)
+		for j := 0; j < sv.NumField(); j++ {
+			key := sv.Type().Field(j).Tag.Get("toml")
+			name := "RAGTUNE_" + strings.ToUpper(section+"_"+key)
+			val, ok := env[name]
+			if !ok {
+				continue
+			}
+			if err := setField(sv.Field(j), val); err != nil {
+				return fmt.Errorf("%s=%q: %w", name, val, err)
+			}
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, val string) error {
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(val)
+	case reflect.Int, reflect.Int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		f.SetInt(n)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		f.SetFloat(x)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(val))
+		if err != nil {
+			return fmt.Errorf("not true or false")
+		}
+		f.SetBool(b)
+	case reflect.Slice:
+		var items []string
+		for _, s := range strings.Split(val, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		f.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("unsupported setting type %s", f.Kind())
+	}
+	return nil
+}
+
+// WriteDefault writes the commented default configuration to path,
+// refusing to overwrite unless force is set.
+func WriteDefault(path string, force bool) error {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flag, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if _, err := f.WriteString(Template()); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Template is the commented default ragtune.toml.
+func Template() string {
+	d := Default()
+	return fmt.Sprintf(`# ragtune configuration. Precedence: this file < RAGTUNE_* environment
+# variables (e.g. RAGTUNE_CHUNK_SIZE=512) < command-line flags.
+
+[store]
+# Where the embedded store lives, relative to this file.
+path = %q
+
+[ingest]
+# Globs relative to the ingested directory ("**" crosses directories).
+# Empty include means every supported file.
+include = []
+exclude = []
+# Symlinks are skipped unless this is true; even then, links that point
+# outside the ingested directory are never followed.
+follow_symlinks = false
+# Files larger than this are skipped with a reason.
+max_file_bytes = %d
+# Text extracted from a PDF or DOCX may not exceed this (stops zip bombs).
+max_extracted_bytes = %d
+# Parallel loaders; 0 means one per CPU.
+workers = 0
+
+[chunk]
+# recursive: biggest natural sections that fit (default)
+# markdown:  like recursive, but a chunk never spans two headings
+# sentence:  windows of whole sentences
+# fixed:     fixed token windows, structure ignored
+strategy = %q
+# Sizes are in tokens (cl100k_base).
+size = %d
+overlap = %d
+# Sentences per window, for the sentence strategy.
+sentences = %d
+
+[retrieve]
+# lexical (BM25). dense and hybrid need vector embeddings.
+mode = %q
+# Chunks handed to the answerer: 3 to 5 is the rule of thumb.
+k = %d
+
+[answer]
+# Coverage = IDF-weighted share of the question's content words found in
+# a text. Below min_coverage for every retrieved chunk, or below
+# min_support for every sentence, ragtune answers
+# "I do not have information about that." instead of guessing.
+min_coverage = %g
+min_support = %g
+max_sentences = %d
+`, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
+		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences)
+}

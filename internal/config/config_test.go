@@ -1,0 +1,70 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestTemplateRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := WriteDefault(path, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDefault(path, false); err == nil {
+		t.Fatal("second WriteDefault overwrote the file without force")
+	}
+	cfg, err := Load(path, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.Dir, want.File = filepath.Dir(path), path
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("template decodes to\n%+v\nwant defaults\n%+v", cfg, want)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	os.WriteFile(path, []byte("[chunk]\nsize = 300\noverlap = 20\n[retrieve]\nk = 5\n"), 0o644)
+	cfg, err := Load(path, true, []string{"RAGTUNE_CHUNK_SIZE=512", "RAGTUNE_INGEST_EXCLUDE=a/**, b", "HOME=/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Chunk.Size != 512 || cfg.Chunk.Overlap != 20 || cfg.Retrieve.K != 5 {
+		t.Errorf("size/overlap/k = %d/%d/%d, want 512 (env) / 20 (file) / 5 (file)", cfg.Chunk.Size, cfg.Chunk.Overlap, cfg.Retrieve.K)
+	}
+	if !reflect.DeepEqual(cfg.Ingest.Exclude, []string{"a/**", "b"}) {
+		t.Errorf("exclude = %q", cfg.Ingest.Exclude)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[chunk]\nsise = 3\n"), 0o644)
+	tests := []struct {
+		path     string
+		required bool
+		env      []string
+		want     string
+	}{
+		{bad, true, nil, `unknown setting "chunk.sise"`},
+		{filepath.Join(dir, "missing.toml"), true, nil, "does not exist"},
+		{filepath.Join(dir, "missing.toml"), false, []string{"RAGTUNE_CHUNK_SIZE=big"}, "not an integer"},
+	}
+	for _, tc := range tests {
+		_, err := Load(tc.path, tc.required, tc.env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Load(%s) error = %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	cfg := Default()
+	cfg.Retrieve.K = 0
+	if cfg.Validate() == nil {
+		t.Error("k = 0 validated")
+	}
+}
