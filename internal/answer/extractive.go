@@ -124,7 +124,10 @@ func (e *Extractive) plan(ctx context.Context, req Request) (plan, error) {
 	seen := map[string]bool{}
 	for _, c := range cands {
 		key := strings.Join(lexical.Words(c.text), " ")
-		if c.cov < th.MinSupport || seen[key] || len(picked) >= max(1, th.MaxSentences) {
+		// Later sentences must be nearly as well supported as the first,
+		// or they dilute the answer.
+		if c.cov < th.MinSupport || seen[key] || len(picked) >= max(1, th.MaxSentences) ||
+			(len(picked) > 0 && c.cov < 0.8*picked[0].cov) {
 			continue
 		}
 		seen[key] = true
@@ -240,4 +243,3 @@ func appendSentence(out []string, s string) []string {
 	}
 	return append(out, s)
 }
-
