@@ -168,3 +168,43 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	}
 	return st, rows.Err()
 }
+
+// Verify checks the store's consistency: SQLite's integrity check, the
+// full-text index against its content, and every document's chunk count.
+// It returns a list of problems, empty when the store is sound.
+func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	var problems []string
+	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
+	if err != nil {
+		return nil, fmt.Errorf("checking integrity: %w", err)
+	}
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if msg != "ok" {
+			problems = append(problems, "sqlite: "+msg)
+		}
+	}
+	rows.Close()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		problems = append(problems, "full-text index: "+err.Error())
+	}
+	bad, err := s.db.QueryContext(ctx, `SELECT d.path, d.chunks, count(c.id) FROM documents d
+		LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id HAVING d.chunks != count(c.id)`)
+	if err != nil {
+		return nil, fmt.Errorf("checking chunk counts: %w", err)
+	}
+	defer bad.Close()
+	for bad.Next() {
+		var path string
+		var want, got int
+		if err := bad.Scan(&path, &want, &got); err != nil {
+			return nil, err
+		}
+		problems = append(problems, fmt.Sprintf("%s: %d chunks recorded, %d stored", path, want, got))
+	}
+	return problems, bad.Err()
+}

@@ -1,0 +1,179 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+type fixture struct {
+	t    *testing.T
+	dir  string // project dir; documents under dir/docs
+	in   *Ingester
+	opts Options
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.Create(t.Context(), filepath.Join(dir, ".ragtune"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	tok, err := chunk.NewTiktokenCounter("cl100k_base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := document.NewLoader(document.Options{MaxFileBytes: 1 << 20, MaxExtractedBytes: 8 << 20,
+		CacheDir: filepath.Join(os.TempDir(), "ragtune-test-wazero")})
+	t.Cleanup(func() { loader.Close() })
+	f := &fixture{t: t, dir: dir, in: &Ingester{Store: st, Loader: loader, Tokens: tok}}
+	f.opts = Options{Root: filepath.Join(dir, "docs"), KeyBase: dir, Chunk: chunk.DefaultOptions()}
+	os.MkdirAll(f.opts.Root, 0o755)
+	return f
+}
+
+func (f *fixture) write(name string, data []byte) {
+	f.t.Helper()
+	p := filepath.Join(f.opts.Root, name)
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) run() *Report {
+	f.t.Helper()
+	rep, err := f.in.Run(f.t.Context(), f.opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rep
+}
+
+func counts(r *Report) [6]int {
+	return [6]int{r.Added, r.Updated, r.Unchanged, r.Deleted, r.Skipped, r.Failed}
+}
+
+func statusOf(r *Report, path string) Result {
+	for _, f := range r.Files {
+		if f.Path == path {
+			return f
+		}
+	}
+	return Result{}
+}
+
+func TestIncremental(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.md", []byte("# A\n\nAlpha text about keys."))
+	f.write("sub/b.txt", []byte("Beta text about backups."))
+	f.write("c.html", []byte("<p>Gamma text.</p>"))
+	if got := counts(f.run()); got != [6]int{3, 0, 0, 0, 0, 0} {
+		t.Fatalf("first run added/updated/unchanged/deleted/skipped/failed = %v", got)
+	}
+	if got := counts(f.run()); got != [6]int{0, 0, 3, 0, 0, 0} {
+		t.Fatalf("second run = %v, want all unchanged", got)
+	}
+	f.write("a.md", []byte("# A\n\nAlpha text, edited."))
+	os.Remove(filepath.Join(f.opts.Root, "c.html"))
+	if got := counts(f.run()); got != [6]int{0, 1, 1, 0, 0, 0} {
+		t.Fatalf("after edit = %v, want 1 updated, 1 unchanged, no prune yet", got)
+	}
+	f.opts.Prune = true
+	rep := f.run()
+	if got := counts(rep); got != [6]int{0, 0, 2, 1, 0, 0} {
+		t.Fatalf("with prune = %v, want 1 deleted", got)
+	}
+	if s := statusOf(rep, "docs/c.html"); s.Status != StatusDeleted {
+		t.Fatalf("c.html: %+v", s)
+	}
+	// New chunking settings re-chunk everything.
+	f.opts.Chunk.Size = 128
+	if got := counts(f.run()); got != [6]int{0, 2, 0, 0, 0, 0} {
+		t.Fatalf("after changing chunk size = %v, want 2 updated", got)
+	}
+	docs, _ := f.in.Store.Documents(t.Context(), "")
+	if len(docs) != 2 || docs[0].Path != "docs/a.md" || docs[1].Path != "docs/sub/b.txt" {
+		t.Fatalf("stored documents = %+v", docs)
+	}
+}
+
+// TestHostileInputs puts every kind of bad file beside good ones: each bad
+// one gets its own clear reason, and every good one is stored.
+func TestHostileInputs(t *testing.T) {
+	f := newFixture(t)
+	pdf, err := os.ReadFile("../document/testdata/sample.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.write("good.md", []byte("# Good\n\nThis document is fine."))
+	f.write("good.pdf", pdf)
+	f.write("truncated.pdf", pdf[:len(pdf)/3])
+	f.write("latin1.txt", []byte("caf\xe9 cr\xe8me br\xfbl\xe9e na\xefve fa\xe7ade"))
+	f.write("deep.html", []byte(strings.Repeat("<div>", 20000)+"deep text"+strings.Repeat("</div>", 20000)))
+	f.write("bomb.docx", zipBomb(t, 16<<20))
+	f.write("image.png", []byte("\x89PNG\r\n\x1a\n\x00\x00"))
+	big, _ := os.Create(filepath.Join(f.opts.Root, "huge.txt"))
+	big.Truncate(200 << 20) // sparse: 200 MB on paper, nothing on disk
+	big.Close()
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.txt"), []byte("outside the root"), 0o644)
+	os.Symlink(filepath.Join(outside, "secret.txt"), filepath.Join(f.opts.Root, "escape.txt"))
+	os.Symlink(f.opts.Root, filepath.Join(f.opts.Root, "loop"))
+
+	check := func(rep *Report, want map[string]string) {
+		t.Helper()
+		for path, part := range want {
+			r := statusOf(rep, "docs/"+path)
+			if !strings.Contains(string(r.Status)+": "+r.Reason, part) {
+				t.Errorf("%s: got %q %q, want %q", path, r.Status, r.Reason, part)
+			}
+		}
+	}
+	rep := f.run()
+	check(rep, map[string]string{
+		"good.md":       "added",
+		"good.pdf":      "added",
+		"deep.html":     "added",
+		"truncated.pdf": "failed: ",
+		"latin1.txt":    "failed: not valid UTF-8",
+		"bomb.docx":     "failed: decompressed content exceeds",
+		"image.png":     "skipped: unsupported file type .png",
+		"huge.txt":      "skipped: file is 200.0 MiB, over the 1.0 MiB limit",
+		"escape.txt":    "skipped: symlink not followed",
+		"loop":          "skipped: symlink not followed",
+	})
+	f.opts.FollowSymlinks = true
+	rep = f.run()
+	check(rep, map[string]string{
+		"escape.txt": "skipped: symlink points outside the ingest root",
+		"loop":       "skipped: symlink loop",
+		"good.md":    "unchanged",
+	})
+	if s, _ := f.in.Store.Stats(t.Context()); s.Documents != 3 {
+		t.Errorf("stored %d documents, want the 3 good ones", s.Documents)
+	}
+}
+
+func zipBomb(t *testing.T, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("word/document.xml")
+	w.Write([]byte(`<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>`))
+	for i := 0; i < n>>20; i++ {
+		w.Write(bytes.Repeat([]byte("A"), 1<<20))
+	}
+	w.Write([]byte(`</w:t></w:r></w:p></w:body></w:document>`))
+	zw.Close()
+	return buf.Bytes()
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Create(t.Context(), filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func doc(path string, texts ...string) Document {
+	d := Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint(texts), Signature: "sig"}
+	for i, t := range texts {
+		d.Chunks = append(d.Chunks, Chunk{ID: ChunkID(path, i, t), Ord: i, Title: path, Text: t, LineStart: i + 1, LineEnd: i + 1})
+	}
+	return d
+}
+
+func search(t *testing.T, s *Store, match string) []string {
+	t.Helper()
+	hits, err := s.SearchLexical(t.Context(), LexicalQuery{Match: match, K: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.DocPath+":"+h.Text)
+	}
+	return out
+}
+
+func TestUpsertReplacesAndDeletes(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	if err := s.Upsert(ctx, []Document{doc("a.md", "keys rotate every ninety days", "backups run nightly"), doc("b.md", "restores take twenty minutes")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, s, `"rotating"`); len(got) != 1 || got[0] != "a.md:keys rotate every ninety days" {
+		t.Fatalf("stemmed search = %q", got)
+	}
+	// Replacing a.md must drop its old chunks from the index too.
+	if err := s.Upsert(ctx, []Document{doc("a.md", "keys are never rotated")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := search(t, s, `"backups"`); len(got) != 0 {
+		t.Fatalf("old chunk still found after replace: %q", got)
+	}
+	if err := s.Delete(ctx, []string{"b.md"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Documents != 1 || st.Chunks != 1 {
+		t.Fatalf("stats = %+v, want 1 document, 1 chunk", st)
+	}
+	if problems, err := s.Verify(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("verify: %v %q", err, problems)
+	}
+}
+
+func TestSearchRanksAndFilters(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	s.Upsert(ctx, []Document{
+		doc("docs/x.md", "rotation rotation rotation of keys"),
+		doc("docs/y.md", "rotation is mentioned once among many other words here"),
+		doc("other/z.md", "rotation rotation rotation of keys"),
+	})
+	hits, err := s.SearchLexical(ctx, LexicalQuery{Match: `"rotation" OR "keys"`, K: 10, PathPrefix: "docs/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 2 || hits[0].DocPath != "docs/x.md" || hits[0].Score <= hits[1].Score || hits[1].Score <= 0 {
+		t.Fatalf("hits = %+v", hits)
+	}
+	n, df, err := s.TermStats(ctx, []string{"rotation", "keys", "absent"})
+	if err != nil || n != 3 || df["rotation"] != 3 || df["keys"] != 2 || df["absent"] != 0 {
+		t.Fatalf("TermStats = %d %v %v", n, df, err)
+	}
+}
+
+func TestOpenMissingAndWrongVersion(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(t.Context(), dir); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Open(empty dir) = %v, want ErrNotFound", err)
+	}
+	s, _ := Create(t.Context(), dir)
+	s.db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema_version'`)
+	s.Close()
+	if _, err := Open(t.Context(), dir); err == nil {
+		t.Fatal("opened a store with another schema version")
+	}
+}
+
+// Two handles writing at once (as two processes would) must both succeed:
+// SQLite serialises them and busy_timeout makes the second wait.
+func TestConcurrentWriters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	first, err := Create(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for w, s := range []*Store{first, second} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				if err := s.Upsert(context.Background(), []Document{doc(fmt.Sprintf("w%d/%d.md", w, i), "text number", "more text")}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	st, _ := first.Stats(t.Context())
+	if st.Documents != 100 || st.Chunks != 200 {
+		t.Fatalf("stats = %+v, want 100 documents and 200 chunks", st)
+	}
+	if _, err := os.Stat(filepath.Join(dir, DBFile+"-wal")); err != nil {
+		t.Errorf("store is not in WAL mode: %v", err)
+	}
+}
