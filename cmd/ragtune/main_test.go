@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// TestMain lets the test binary act as the ragtune binary, so reliability
+// tests can run it as a separate process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("RAGTUNE_TEST_AS_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+	}
+	os.Exit(m.Run())
+}
+
+// cli runs ragtune in-process in dir and returns stdout, stderr and the
+// exit code.
+func cli(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := []string{"HOME=" + dir}
+	code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb, env)
+	return out.String(), errb.String(), code
+}
+
+// process starts ragtune as a child process in dir.
+func process(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...)...)
+	cmd.Env = append(os.Environ(), "RAGTUNE_TEST_AS_CLI=1")
+	cmd.Dir = dir
+	return cmd
+}
+
+func initProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, errOut, code := cli(t, dir, "init"); code != 0 {
+		t.Fatalf("init exit %d: %s", code, errOut)
+	}
+	return dir
+}
+
+func copyDocs(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.CopyFS(filepath.Join(dir, "docs"), os.DirFS("../../docs")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decode(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+func hasKeys(t *testing.T, what string, v map[string]any, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, ok := v[k]; !ok {
+			t.Errorf("%s lacks %q: %v", what, k, v)
+		}
+	}
+}
+
+func TestJSONContracts(t *testing.T) {
+	dir := initProject(t)
+	copyDocs(t, dir)
+	out, _, code := cli(t, dir, "ingest", filepath.Join(dir, "docs"), "--json")
+	if code != 0 {
+		t.Fatalf("ingest exit %d", code)
+	}
+	ing := decode(t, out)
+	hasKeys(t, "ingest", ing, "added", "updated", "unchanged", "deleted", "skipped", "failed", "chunks")
+	if ing["added"].(float64) != 4 || ing["chunks"].(float64) < 4 {
+		t.Errorf("ingest = %v", ing)
+	}
+
+	out, _, code = cli(t, dir, "search", "unchanged file skipped", "--json")
+	if code != 0 {
+		t.Fatalf("search exit %d", code)
+	}
+	hits := decode(t, out)["hits"].([]any)
+	if len(hits) == 0 {
+		t.Fatal("no hits")
+	}
+	first := hits[0].(map[string]any)
+	hasKeys(t, "hit", first, "rank", "score", "doc", "chunk_id", "heading", "text")
+	if first["rank"].(float64) != 1 || first["doc"] != "docs/concepts.md" {
+		t.Errorf("first hit = %v", first)
+	}
+
+	out, _, code = cli(t, dir, "ask", "Why is an unchanged file skipped on the next ingest?", "--json")
+	if code != 0 {
+		t.Fatalf("ask exit %d", code)
+	}
+	ans := decode(t, out)
+	hasKeys(t, "ask", ans, "answer", "abstained", "abstain_reason", "citations", "retrieved")
+	if ans["abstained"] != false || ans["abstain_reason"] != nil || !strings.Contains(ans["answer"].(string), "[1]") {
+		t.Errorf("ask = %v", ans)
+	}
+	cit := ans["citations"].([]any)[0].(map[string]any)
+	hasKeys(t, "citation", cit, "n", "doc", "chunk_id", "heading", "lines")
+	if lines := cit["lines"].([]any); len(lines) != 2 || lines[0].(float64) < 1 || lines[1].(float64) < lines[0].(float64) {
+		t.Errorf("citation lines = %v", lines)
+	}
+
+	out, _, _ = cli(t, dir, "ask", "Which GPU does ragtune need for training?", "--json")
+	dec := decode(t, out)
+	if dec["answer"] != "I do not have information about that." || dec["abstained"] != true || dec["abstain_reason"] == nil {
+		t.Errorf("unanswerable question = %v", dec)
+	}
+	if c := dec["citations"].([]any); len(c) != 0 {
+		t.Errorf("declined answer has citations %v", c)
+	}
+
+	out, _, code = cli(t, dir, "status", "--json")
+	st := decode(t, out)
+	hasKeys(t, "status", st, "documents", "chunks", "store_bytes", "index_identity")
+	if code != 0 || st["documents"].(float64) != 4 {
+		t.Errorf("status = %v (exit %d)", st, code)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := initProject(t)
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"search"}, exitUsage, "needs a query"},
+		{[]string{"ask", "x", "--mode", "sideways"}, exitUsage, "unknown retrieval mode"},
+		{[]string{"ingest", "--chunk-size", "lots", "x"}, exitUsage, "invalid argument"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{[]string{"ingest", filepath.Join(dir, "missing")}, exitFailure, "cannot ingest"},
+		{[]string{"ask", "anything", "--mode", "dense"}, exitFailure, "needs vector embeddings"},
+		{[]string{"--store", filepath.Join(dir, "nowhere"), "status"}, exitFailure, "run `ragtune init`"},
+	}
+	for _, tc := range tests {
+		_, errOut, code := cli(t, dir, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("ragtune %q: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+	_, errOut, code := cli(t, dir, "search", "--json")
+	if code != exitUsage || decode(t, errOut)["exit_code"].(float64) != exitUsage {
+		t.Errorf("--json error: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// corpus writes n text files of pseudo-random prose: enough work that an
+// ingest takes a while and can be interrupted part-way.
+func corpus(t *testing.T, dir string, n int) {
+	t.Helper()
+	words := strings.Fields("key rotation backup restore cluster node shard replica index query latency token chunk " +
+		"vector lexical answer citation source document heading section policy schedule storage engine")
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		var b strings.Builder
+		fmt.Fprintf(&b, "# Document %d\n\n", i)
+		for p := range 6 {
+			for range 60 {
+				b.WriteString(words[r.IntN(len(words))])
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "marker%d para%d.\n\n", i, p)
+		}
+		p := filepath.Join(dir, "docs", fmt.Sprintf("d%02d", i%20), fmt.Sprintf("doc%04d.md", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+type docState struct {
+	Path   string `json:"path"`
+	Hash   string `json:"hash"`
+	Chunks int    `json:"chunks"`
+}
+
+func storedDocs(t *testing.T, dir string) []docState {
+	t.Helper()
+	out, errOut, code := cli(t, dir, "status", "--documents", "--json")
+	if code != 0 {
+		t.Fatalf("status: %s", errOut)
+	}
+	var st struct {
+		Docs []docState `json:"document_list"`
+	}
+	json.Unmarshal([]byte(out), &st)
+	return st.Docs
+}
+
+func verify(t *testing.T, dir string) {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(dir, ".ragtune"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	problems, err := st.Verify(t.Context())
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("store inconsistent: %v %q", err, problems)
+	}
+}
+
+// TestKillDuringIngest kills ingest with SIGKILL at random moments. Each
+// time the store must be consistent, and a final rerun must produce exactly
+// what an uninterrupted ingest produces.
+func TestKillDuringIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	const files = 1500
+	ref := initProject(t)
+	corpus(t, ref, files)
+	if _, errOut, code := cli(t, ref, "ingest", filepath.Join(ref, "docs")); code != 0 {
+		t.Fatalf("reference ingest: %s", errOut)
+	}
+	want := storedDocs(t, ref)
+
+	dir := initProject(t)
+	corpus(t, dir, files)
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	partial := 0
+	for round := range 4 {
+		cmd := process(t, dir, "ingest", "docs", "--quiet")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(50+r.IntN(600)) * time.Millisecond
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		verify(t, dir)
+		n := len(storedDocs(t, dir))
+		t.Logf("round %d: killed after %v with %d/%d documents stored", round, delay, n, files)
+		if n < files {
+			partial++
+		}
+	}
+	if partial == 0 {
+		t.Log("every ingest finished before its kill; the kill moments missed the work")
+	}
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatalf("final ingest: %s", errOut)
+	}
+	verify(t, dir)
+	got := storedDocs(t, dir)
+	if len(got) != len(want) {
+		t.Fatalf("after recovery %d documents, uninterrupted run %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("document %d differs: %+v vs %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestSearchDuringIngest searches from this process while another process
+// ingests into the same store.
+func TestSearchDuringIngest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := initProject(t)
+	corpus(t, dir, 1500)
+	cmd := process(t, dir, "ingest", "docs", "--quiet")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	searches, withHits := 0, 0
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("ingest failed: %v\n%s", err, errb.String())
+			}
+			if searches == 0 {
+				t.Fatal("ingest finished before any search ran")
+			}
+			t.Logf("%d searches during ingest, %d with hits", searches, withHits)
+			return
+		default:
+		}
+		out, errOut, code := cli(t, dir, "search", "rotation replica", "--json")
+		if code != 0 {
+			t.Fatalf("search during ingest failed (exit %d): %s", code, errOut)
+		}
+		searches++
+		if len(decode(t, out)["hits"].([]any)) > 0 {
+			withHits++
+		}
+	}
+}
