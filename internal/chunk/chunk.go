@@ -66,10 +66,13 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Signature identifies the settings; documents chunked under another
+// version changes whenever the same settings would cut differently.
+const version = 2
+
+// Signature identifies the settings and the chunker version; documents chunked under another
 // signature are re-chunked on the next ingest.
 func (o Options) Signature() string {
-	s := fmt.Sprintf("%s/%d/%d", o.Strategy, o.Size, o.Overlap)
+	s := fmt.Sprintf("v%d/%s/%d/%d", version, o.Strategy, o.Size, o.Overlap)
 	if o.Strategy == Sentence {
 		s += fmt.Sprintf("/%d", o.Sentences)
 	}
@@ -298,7 +301,9 @@ func build(doc *document.Document, units []unit, cum []int, spans []span) []Chun
 		for first < sp.hi-1 && units[first].heading {
 			first++ // the path is that of the first text below the headings
 		}
-		c.Heading = pathAt(doc.Headings, paths, units[first].start)
+		// A chunk that runs across sections is labelled with the part of
+		// the path they share, so a citation never names the wrong section.
+		c.Heading = commonPrefix(pathAt(doc.Headings, paths, units[first].start), pathAt(doc.Headings, paths, units[sp.hi-1].start))
 		chunks = append(chunks, c)
 	}
 	return chunks
@@ -346,6 +351,17 @@ func pathAt(hs []document.Heading, paths [][]string, off int) []string {
 		return nil
 	}
 	return paths[i]
+}
+
+func commonPrefix(a, b []string) []string {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	return a[:n]
 }
 
 // HeadingString joins a heading path for display.

@@ -177,3 +177,20 @@ func zipBomb(t *testing.T, n int) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+func TestIncludeExclude(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"a.md", "notes/b.md", "notes/drafts/c.md", "d.txt", ".git/config.txt", "node_modules/x/readme.md"} {
+		f.write(name, []byte("Some words in "+name))
+	}
+	f.opts.Include = []string{"**/*.md"}
+	f.opts.Exclude = []string{"notes/drafts"}
+	rep := f.run()
+	var got []string
+	for _, r := range rep.Files {
+		got = append(got, r.Path)
+	}
+	if want := "docs/a.md docs/notes/b.md"; strings.Join(got, " ") != want {
+		t.Errorf("ingested %q, want %s", got, want)
+	}
+}
