@@ -64,6 +64,17 @@ harmless: an existing config and store are kept.`,
 	return cmd
 }
 
+// configAndStore loads the configuration and opens its store; the caller
+// closes the store.
+func (a *app) configAndStore(cmd *cobra.Command) (config.Config, *store.Store, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return cfg, nil, err
+	}
+	st, err := a.openStore(cmd, cfg)
+	return cfg, st, err
+}
+
 // openStore opens the configured store with a message that says how to
 // create one when it is missing.
 func (a *app) openStore(cmd *cobra.Command, cfg config.Config) (*store.Store, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/store"
@@ -17,11 +18,7 @@ func (a *app) statusCommand() *cobra.Command {
   ragtune status --documents --json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd, cfg)
+			cfg, st, err := a.configAndStore(cmd)
 			if err != nil {
 				return err
 			}
@@ -63,14 +60,4 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
-func human(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func human(n int64) string { return humanize.IBytes(uint64(max(n, 0))) }

@@ -148,7 +148,7 @@ func TestHostileInputs(t *testing.T) {
 		"latin1.txt":    "failed: not valid UTF-8",
 		"bomb.docx":     "failed: decompressed content exceeds",
 		"image.png":     "skipped: unsupported file type .png",
-		"huge.txt":      "skipped: file is 200.0 MiB, over the 1.0 MiB limit",
+		"huge.txt":      "skipped: file is 200 MiB, over the 1.0 MiB limit",
 		"escape.txt":    "skipped: symlink not followed",
 		"loop":          "skipped: symlink not followed",
 	})
