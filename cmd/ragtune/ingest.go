@@ -113,7 +113,7 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 		return nil, err
 	}
 	loader := document.NewLoader(document.Options{
-		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: userCacheDir("wazero"),
+		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: a.cacheDir("wazero"),
 	})
 	defer loader.Close()
 	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Log: a.log}

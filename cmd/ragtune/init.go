@@ -85,10 +85,18 @@ func (a *app) openStore(cmd *cobra.Command, cfg config.Config) (*store.Store, er
 	return st, err
 }
 
-func userCacheDir(sub string) string {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return ""
+// cacheDir is where ragtune keeps rebuildable data (compiled PDF engine,
+// evaluation indexes and runs): $RAGTUNE_CACHE_DIR, else
+// $XDG_CACHE_HOME/ragtune, else ~/.cache/ragtune.
+func (a *app) cacheDir(sub string) string {
+	if d := a.getenv("RAGTUNE_CACHE_DIR"); d != "" {
+		return filepath.Join(d, sub)
 	}
-	return filepath.Join(dir, "ragtune", sub)
+	if d := a.getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "ragtune", sub)
+	}
+	if h := a.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "ragtune", sub)
+	}
+	return filepath.Join(os.TempDir(), "ragtune-cache", sub)
 }

@@ -315,3 +315,29 @@ func TestSearchDuringIngest(t *testing.T) {
 		}
 	}
 }
+
+func TestEvalRunContractAndGates(t *testing.T) {
+	dir := initProject(t)
+	data := "../../internal/evaluate/testdata/scifact-mini"
+	runFile := filepath.Join(dir, "run.trec")
+	out, errOut, code := cli(t, dir, "eval", "run", data, "--json", "--run-file", runFile, "--fail-under", "ndcg@10=0.3")
+	if code != 0 {
+		t.Fatalf("eval run exit %d: %s", code, errOut)
+	}
+	res := decode(t, out)
+	hasKeys(t, "eval run", res, "dataset", "queries", "mode", "metrics", "run_file")
+	hasKeys(t, "metrics", res["metrics"].(map[string]any), "ndcg@10", "recall@10", "recall@100", "mrr@10", "map@100")
+	if res["queries"].(float64) != 12 || res["mode"] != "lexical" || res["run_file"] != runFile {
+		t.Errorf("eval run = %v", res)
+	}
+	if fi, err := os.Stat(runFile); err != nil || fi.Size() == 0 {
+		t.Errorf("run file: %v", err)
+	}
+	_, errOut, code = cli(t, dir, "eval", "run", data, "--run-file", runFile, "--fail-under", "ndcg@10=0.99,recal@10=0.1")
+	if code != exitGate || !strings.Contains(errOut, "ndcg@10") || !strings.Contains(errOut, "recal@10 was not measured") {
+		t.Errorf("failing gate: exit %d, %s", code, errOut)
+	}
+	if _, _, code = cli(t, dir, "eval", "run", data, "--fail-under", "ndcg"); code != exitUsage {
+		t.Errorf("malformed gate: exit %d, want %d", code, exitUsage)
+	}
+}

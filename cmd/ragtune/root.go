@@ -94,7 +94,9 @@ func isCobraUsage(err error) bool {
 
 func (a *app) reportError(err error, code int) {
 	if a.jsonOut {
-		json.NewEncoder(a.stderr).Encode(map[string]any{"error": err.Error(), "exit_code": code})
+		enc := json.NewEncoder(a.stderr)
+		enc.SetEscapeHTML(false)
+		enc.Encode(map[string]any{"error": err.Error(), "exit_code": code})
 		return
 	}
 	fmt.Fprintln(a.stderr, "ragtune:", err)
@@ -136,7 +138,7 @@ search, and an extractive answerer that only quotes what it retrieved.`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log details to stderr")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars")
-	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand())
+	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand(), a.evalCommand())
 	return root
 }
 

@@ -223,8 +223,8 @@ func docKey(base, abs string) string {
 	return filepath.ToSlash(abs)
 }
 
-// signature identifies how a document was turned into chunks.
-func signature(opts chunk.Options) string {
+// Signature identifies how a document was turned into chunks.
+func Signature(opts chunk.Options) string {
 	return "loader=" + loaderVersion + ";chunk=" + opts.Signature()
 }
 
@@ -327,7 +327,7 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	sig := signature(opts.Chunk)
+	sig := Signature(opts.Chunk)
 	prev, seen := known[f.key]
 	if seen && prev.Hash == hash && prev.Signature == sig {
 		return outcome{res: Result{Path: f.key, Status: StatusUnchanged, Chunks: prev.Chunks}}
@@ -347,7 +347,7 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	for _, w := range doc.Warnings {
 		in.logger().Warn("loaded with a warning", "path", f.key, "warning", w)
 	}
-	sd := toStore(doc, chunks, sig)
+	sd := ToStore(doc, chunks, sig)
 	return outcome{res: Result{Path: f.key, Status: status, Chunks: len(chunks), Reason: strings.Join(doc.Warnings, "; ")}, doc: &sd}
 }
 
@@ -366,7 +366,8 @@ func failure(key string, err error) Result {
 	return Result{Path: key, Status: StatusFailed, Reason: err.Error()}
 }
 
-func toStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Document {
+// ToStore turns a loaded, chunked document into the store's form.
+func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Document {
 	sd := store.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig}
 	for _, c := range chunks {
 		heading := chunk.HeadingString(c.Heading)

@@ -205,3 +205,12 @@ func likePrefix(prefix string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(prefix) + "%"
 }
+
+// SetMeta writes a metadata value.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	if err != nil {
+		return fmt.Errorf("writing store metadata %s: %w", key, err)
+	}
+	return nil
+}

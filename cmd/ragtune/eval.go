@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+func (a *app) evalCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Measure retrieval and answers on a labelled test set",
+		Long: `eval measures instead of guessing. It runs a test set through retrieval
+(and, for QA sets, the answerer) and reports standard metrics, computed
+with trec_eval's conventions so they compare with published numbers.`,
+	}
+	cmd.AddCommand(a.evalRunCommand())
+	return cmd
+}
+
+func (a *app) evalRunCommand() *cobra.Command {
+	var (
+		mode, split, runFile, failUnder string
+		depth                           int
+	)
+	cmd := &cobra.Command{
+		Use:   "run DATASET",
+		Short: "Score retrieval on a BEIR directory (corpus, queries, qrels)",
+		Long: `eval run indexes the corpus of a BEIR directory (corpus.jsonl[.gz],
+queries.jsonl, qrels/test.tsv) into a scratch store, reused while the
+corpus and chunking settings stay the same, runs every judged query and
+reports nDCG@10, Recall@10/100, MRR@10, MAP@100 and P@10. Documents rank by
+their best chunk. The run is written in TREC format so any standard tool
+can re-score it.
+
+--fail-under makes the command a quality gate: it exits 3 when a metric
+is below its threshold.`,
+		Example: `  ragtune eval run ../shared/datasets/scifact
+  ragtune eval run ./my-beir-set --json --fail-under ndcg@10=0.6,recall@100=0.9`,
+		Args: exactArgs(1, "one dataset directory"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("mode") {
+				cfg.Retrieve.Mode = mode
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			gates, err := parseGates(failUnder)
+			if err != nil {
+				return usageError{err}
+			}
+			if !evaluate.IsBEIR(args[0]) {
+				return usagef("%s is not a BEIR directory (no queries.jsonl)", args[0])
+			}
+			m, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+			return a.evalBEIR(cmd, args[0], split, m, depth, cfg.Chunk, runFile, gates)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
+	f.StringVar(&split, "split", "test", "qrels file to use: qrels/SPLIT.tsv")
+	f.IntVar(&depth, "depth", 100, "chunks retrieved per query")
+	f.StringVar(&runFile, "run-file", "", "where to write the TREC run (default under the user cache directory)")
+	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
+	return cmd
+}
+
+func (a *app) evalBEIR(cmd *cobra.Command, dir, split string, mode retrieve.Mode, depth int, chunkOpts chunk.Options,
+	runFile string, gates map[string]float64) error {
+	began := time.Now()
+	ds, err := evaluate.LoadBEIR(dir, split)
+	if err != nil {
+		return err
+	}
+	tok, err := chunk.NewTiktokenCounter("cl100k_base")
+	if err != nil {
+		return err
+	}
+	bar := a.bar("indexing " + ds.Name)
+	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, chunkOpts, tok, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	indexed := time.Since(began)
+	bar = a.bar("querying " + ds.Name)
+	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st},
+		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if runFile == "" {
+		runFile = filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, time.Now().UTC().Format("20060102T150405Z")))
+	}
+	if err := writeRunFile(runFile, res.Run, "ragtune-"+string(mode)); err != nil {
+		return err
+	}
+	failed := checkGates(res.Metrics, gates)
+	if a.jsonOut {
+		out := map[string]any{"dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
+			"run_file": runFile, "latency_ms": res.LatencyMS, "index_reused": reused,
+			"index_seconds": indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": chunkOpts, "gates_failed": failed}
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else {
+		a.printRetrieval(res, runFile, reused, indexed, time.Since(began), failed)
+	}
+	if len(failed) > 0 {
+		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}
+	}
+	return nil
+}
+
+func writeRunFile(path string, run evaluate.Run, tag string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing run file: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing run file: %w", err)
+	}
+	if err := evaluate.WriteTREC(f, run, tag); err != nil {
+		f.Close()
+		return fmt.Errorf("writing run file: %w", err)
+	}
+	return f.Close()
+}
+
+func (a *app) printRetrieval(res *evaluate.RetrievalResult, runFile string, reused bool, indexed, total time.Duration, failed []string) {
+	how := "indexed"
+	if reused {
+		how = "reused index"
+	}
+	fmt.Fprintf(a.stdout, "%s: %d queries, mode %s (%s in %.1fs, total %.1fs)\n\n", res.Dataset, res.Queries, res.Mode, how, indexed.Seconds(), total.Seconds())
+	names := make([]string, 0, len(res.Metrics))
+	for k := range res.Metrics {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(a.stdout, "  %-12s %.4f\n", k, res.Metrics[k])
+	}
+	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n  run file %s\n", res.LatencyMS.P50, res.LatencyMS.P95, runFile)
+	for _, f := range failed {
+		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
+	}
+}
+
+// parseGates reads "ndcg@10=0.6,abstention_f1=0.8".
+func parseGates(s string) (map[string]float64, error) {
+	gates := map[string]float64{}
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("--fail-under %q: want METRIC=VALUE, e.g. ndcg@10=0.6", part)
+		}
+		gates[strings.ToLower(strings.TrimSpace(name))] = x
+	}
+	return gates, nil
+}
+
+// checkGates lists the gates a result fails; a gate on a metric the run
+// did not measure fails too, so a typo cannot pass silently.
+func checkGates(metrics map[string]float64, gates map[string]float64) []string {
+	var failed []string
+	for name, min := range gates {
+		v, ok := metrics[name]
+		switch {
+		case !ok:
+			failed = append(failed, fmt.Sprintf("%s was not measured", name))
+		case v < min:
+			failed = append(failed, fmt.Sprintf("%s = %.4f < %.4f", name, v, min))
+		}
+	}
+	sort.Strings(failed)
+	return failed
+}
+
+// progress wraps a progress bar that exists only on a terminal.
+type progress struct{ bar *progressbar.ProgressBar }
+
+func (a *app) bar(what string) *progress {
+	if !a.interactive() {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))}
+}
+
+func (p *progress) update(done, total int) {
+	if p.bar != nil {
+		p.bar.ChangeMax(total)
+		p.bar.Set(done)
+	}
+}
+
+func (p *progress) done() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,80 @@
+package evaluate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// completeKey marks a scratch store whose corpus was fully indexed.
+const completeKey = "eval_corpus_complete"
+
+// ScratchStore opens the store for ds under cacheDir, indexing the corpus
+// first unless a complete index of the same corpus with the same chunking
+// already exists there. It reports whether the index was reused.
+func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.Options, tok chunk.Counter, progress func(done, total int)) (*store.Store, bool, error) {
+	sig := ingest.Signature(opts)
+	key := sha256.Sum256([]byte(ds.Hash + "|" + sig))
+	dir := filepath.Join(cacheDir, ds.Name+"-"+hex.EncodeToString(key[:6]))
+	if st, err := store.Open(ctx, dir); err == nil {
+		if v, _ := st.Meta(ctx, completeKey); v == ds.Hash {
+			return st, true, nil
+		}
+		st.Close()
+	}
+	// An incomplete index (interrupted earlier) is rebuilt from scratch.
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, false, fmt.Errorf("clearing %s: %w", dir, err)
+	}
+	st, err := store.Create(ctx, dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := IndexCorpus(ctx, st, ds.Corpus, opts, tok, progress); err != nil {
+		st.Close()
+		return nil, false, err
+	}
+	if err := st.SetMeta(ctx, completeKey, ds.Hash); err != nil {
+		st.Close()
+		return nil, false, err
+	}
+	return st, false, nil
+}
+
+// IndexCorpus chunks corpus documents into st, keyed by their IDs. Title
+// and text form one body, as BM25 baselines on BEIR index them.
+func IndexCorpus(ctx context.Context, st *store.Store, corpus []CorpusDoc, opts chunk.Options, tok chunk.Counter, progress func(done, total int)) error {
+	sig := ingest.Signature(opts)
+	const batch = 512
+	var docs []store.Document
+	for i, c := range corpus {
+		text := c.Text
+		if c.Title != "" {
+			text = c.Title + "\n\n" + c.Text
+		}
+		doc := &document.Document{Path: c.ID, Format: document.Text, Text: text}
+		chunks, err := chunk.Split(doc, opts, tok)
+		if err != nil {
+			return fmt.Errorf("chunking %s: %w", c.ID, err)
+		}
+		docs = append(docs, ingest.ToStore(doc, chunks, sig))
+		if len(docs) == batch || i == len(corpus)-1 {
+			if err := st.Upsert(ctx, docs); err != nil {
+				return err
+			}
+			docs = docs[:0]
+			if progress != nil {
+				progress(i+1, len(corpus))
+			}
+		}
+	}
+	return nil
+}

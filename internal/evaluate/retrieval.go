@@ -1,0 +1,114 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// Searcher runs retrieval queries.
+type Searcher interface {
+	Search(ctx context.Context, q retrieve.Query) ([]retrieve.Hit, error)
+}
+
+// RetrievalOptions configure a retrieval eval.
+type RetrievalOptions struct {
+	Mode    retrieve.Mode
+	Depth   int // chunks retrieved per query; documents rank by their best chunk
+	Metrics []Metric
+	// Progress, if set, is called after each query.
+	Progress func(done, total int)
+}
+
+// Latency summarises per-query search time.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	Max float64 `json:"max"`
+}
+
+// RetrievalResult is the outcome of a retrieval eval.
+type RetrievalResult struct {
+	Dataset   string                 `json:"dataset"`
+	Queries   int                    `json:"queries"`
+	Mode      retrieve.Mode          `json:"mode"`
+	Metrics   map[string]float64     `json:"metrics"`
+	LatencyMS Latency                `json:"latency_ms"`
+	PerQuery  map[string]QueryScores `json:"-"`
+	Run       Run                    `json:"-"`
+}
+
+// EvaluateRetrieval runs every query of ds through s and scores the
+// document rankings.
+func EvaluateRetrieval(ctx context.Context, ds *Dataset, s Searcher, opts RetrievalOptions) (*RetrievalResult, error) {
+	if opts.Depth <= 0 {
+		opts.Depth = 100
+	}
+	if len(opts.Metrics) == 0 {
+		opts.Metrics = DefaultMetrics
+	}
+	run := Run{}
+	lat := make([]float64, 0, len(ds.Queries))
+	for i, q := range ds.Queries {
+		began := time.Now()
+		hits, err := s.Search(ctx, retrieve.Query{Text: q.Text, K: opts.Depth, Mode: opts.Mode})
+		lat = append(lat, float64(time.Since(began).Microseconds())/1000)
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", q.ID, err)
+		}
+		run[q.ID] = DocRanking(hits)
+		if opts.Progress != nil {
+			opts.Progress(i+1, len(ds.Queries))
+		}
+	}
+	means, per := Evaluate(run, ds.Qrels, opts.Metrics)
+	return &RetrievalResult{Dataset: ds.Name, Queries: len(per), Mode: opts.Mode, Metrics: means,
+		LatencyMS: latency(lat), PerQuery: per, Run: run}, nil
+}
+
+// DocRanking turns ranked chunks into ranked documents: each document
+// takes the score of its best chunk (MaxP), the usual way to score
+// passage retrieval against document judgements.
+func DocRanking(hits []retrieve.Hit) []Scored {
+	seen := map[string]bool{}
+	var out []Scored
+	for _, h := range hits {
+		if !seen[h.DocPath] {
+			seen[h.DocPath] = true
+			out = append(out, Scored{DocID: h.DocPath, Score: h.Score})
+		}
+	}
+	return out
+}
+
+func latency(ms []float64) Latency {
+	if len(ms) == 0 {
+		return Latency{}
+	}
+	s := append([]float64(nil), ms...)
+	sort.Float64s(s)
+	return Latency{P50: s[len(s)/2], P95: s[min(len(s)-1, len(s)*95/100)], Max: s[len(s)-1]}
+}
+
+// WriteTREC writes run in TREC format ("qid Q0 docid rank score tag"),
+// which trec_eval, pytrec_eval and ir_measures all read.
+func WriteTREC(w io.Writer, run Run, tag string) error {
+	run.Sort()
+	qids := make([]string, 0, len(run))
+	for q := range run {
+		qids = append(qids, q)
+	}
+	sort.Strings(qids)
+	for _, q := range qids {
+		for i, d := range run[q] {
+			if _, err := fmt.Fprintf(w, "%s Q0 %s %d %.6f %s\n", q, d.DocID, i+1, d.Score, tag); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
