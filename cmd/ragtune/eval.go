@@ -31,12 +31,12 @@ with trec_eval's conventions so they compare with published numbers.`,
 
 func (a *app) evalRunCommand() *cobra.Command {
 	var (
-		mode, split, runFile, failUnder string
-		depth                           int
+		mode, split, runFile, failUnder, corpus string
+		depth, limit                            int
 	)
 	cmd := &cobra.Command{
 		Use:   "run DATASET",
-		Short: "Score retrieval on a BEIR directory (corpus, queries, qrels)",
+		Short: "Score retrieval on a BEIR directory, or answers on a QA JSONL file",
 		Long: `eval run indexes the corpus of a BEIR directory (corpus.jsonl[.gz],
 queries.jsonl, qrels/test.tsv) into a scratch store, reused while the
 corpus and chunking settings stay the same, runs every judged query and
@@ -44,10 +44,20 @@ reports nDCG@10, Recall@10/100, MRR@10, MAP@100 and P@10. Documents rank by
 their best chunk. The run is written in TREC format so any standard tool
 can re-score it.
 
+A QA file (JSONL: {"id","question","answers":[...],"gold_doc_ids":[...],
+"answerable":true|false,"expect":{"regex","max_words","required","banned"}})
+is answered against the current store, or against --corpus (a BEIR
+directory, indexed like above). It reports has_answer@k (a retrieved chunk
+holds a gold answer), SQuAD exact match and token F1, contains, faithfulness,
+citation precision and recall, abstention precision/recall/F1 (when the set
+has unanswerable questions) and behaviour-check pass rate.
+
 --fail-under makes the command a quality gate: it exits 3 when a metric
 is below its threshold.`,
 		Example: `  ragtune eval run ../shared/datasets/scifact
-  ragtune eval run ./my-beir-set --json --fail-under ndcg@10=0.6,recall@100=0.9`,
+  ragtune eval run ./my-beir-set --json --fail-under ndcg@10=0.6,recall@100=0.9
+  ragtune eval run qa.jsonl --fail-under contains=0.7,abstention_f1=0.8
+  ragtune eval run squad/qa.jsonl --corpus squad --limit 500`,
 		Args: exactArgs(1, "one dataset directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.config()
@@ -64,10 +74,13 @@ is below its threshold.`,
 			if err != nil {
 				return usageError{err}
 			}
-			if !evaluate.IsBEIR(args[0]) {
-				return usagef("%s is not a BEIR directory (no queries.jsonl)", args[0])
-			}
 			m, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+			if strings.HasSuffix(args[0], ".jsonl") {
+				return a.evalQA(cmd, cfg, args[0], corpus, split, m, limit, gates)
+			}
+			if !evaluate.IsBEIR(args[0]) {
+				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
+			}
 			return a.evalBEIR(cmd, args[0], split, m, depth, cfg.Chunk, runFile, gates)
 		},
 	}
@@ -77,6 +90,8 @@ is below its threshold.`,
 	f.IntVar(&depth, "depth", 100, "chunks retrieved per query")
 	f.StringVar(&runFile, "run-file", "", "where to write the TREC run (default under the user cache directory)")
 	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
+	f.StringVar(&corpus, "corpus", "", "QA sets: answer against this BEIR corpus instead of the current store")
+	f.IntVar(&limit, "limit", 0, "QA sets: evaluate about this many questions, spread evenly over the file")
 	return cmd
 }
 

@@ -97,4 +97,3 @@ func TestRetrievalEvalEndToEnd(t *testing.T) {
 		}
 	}
 }
-

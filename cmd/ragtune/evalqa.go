@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64) error {
+	began := time.Now()
+	items, err := evaluate.LoadQA(path)
+	if err != nil {
+		return err
+	}
+	items = spread(items, limit)
+	st, dataset, err := a.qaStore(cmd, cfg, corpus, split)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
+	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
+		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
+	}
+	bar := a.bar("answering")
+	res, err := evaluate.EvaluateQA(cmd.Context(), items, &retrieve.Retriever{Store: st}, generate,
+		evaluate.QAOptions{Mode: mode, K: cfg.Retrieve.K, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	flat := flattenQA(res)
+	failed := checkGates(flat, gates)
+	if a.jsonOut {
+		if err := a.printJSON(map[string]any{"dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,
+			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": gen.ID(),
+			"seconds": time.Since(began).Seconds(), "gates_failed": failed}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "%s: %d questions, mode %s, k=%d, answerer %s (%.1fs)\n\n", dataset, res.Items, res.Mode, cfg.Retrieve.K, gen.ID(), time.Since(began).Seconds())
+		names := make([]string, 0, len(flat))
+		for k := range flat {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			fmt.Fprintf(a.stdout, "  %-22s %.4f\n", k, flat[k])
+		}
+		fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n", res.LatencyMS.P50, res.LatencyMS.P95)
+		for _, f := range failed {
+			fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
+		}
+	}
+	if len(failed) > 0 {
+		return exitError{exitGate, fmt.Errorf("quality gate failed: %v", failed)}
+	}
+	return nil
+}
+
+// qaStore opens the store questions are answered from: a scratch index
+// of --corpus, or the project's store.
+func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split string) (*store.Store, string, error) {
+	if corpus == "" {
+		st, err := a.openStore(cmd, cfg)
+		return st, cfg.StoreDir(), err
+	}
+	ds, err := evaluate.LoadBEIR(corpus, split)
+	if err != nil {
+		return nil, "", err
+	}
+	tok, err := chunk.NewTiktokenCounter("cl100k_base")
+	if err != nil {
+		return nil, "", err
+	}
+	bar := a.bar("indexing " + ds.Name)
+	defer bar.done()
+	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, bar.update)
+	return st, ds.Name, err
+}
+
+// spread keeps about n items evenly spaced through the file, so a quick
+// run still samples every part of it.
+func spread(items []evaluate.QAItem, n int) []evaluate.QAItem {
+	if n <= 0 || n >= len(items) {
+		return items
+	}
+	out := make([]evaluate.QAItem, 0, n)
+	for i := range n {
+		out = append(out, items[i*len(items)/n])
+	}
+	return out
+}
+
+// flattenQA gives every QA figure a gate-able name.
+func flattenQA(r *evaluate.QAResult) map[string]float64 {
+	m := map[string]float64{}
+	for k, v := range r.Retrieval {
+		m[k] = v
+	}
+	a := r.Answer
+	for k, v := range map[string]float64{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
+		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate} {
+		m[k] = v
+	}
+	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
+		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass} {
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	return m
+}

@@ -1,0 +1,102 @@
+package evaluate
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// SQuAD's official evaluation script defines these; the expected values
+// follow from its normalisation (lower case, no punctuation, no articles).
+func TestSQuADMetrics(t *testing.T) {
+	tests := []struct {
+		pred  string
+		golds []string
+		em    float64
+		f1    float64
+	}{
+		{"The Denver Broncos!", []string{"Denver Broncos"}, 1, 1},
+		{"Denver Broncos defeated the Panthers", []string{"Denver Broncos"}, 0, 2 * (2.0 / 4) * 1 / (2.0/4 + 1)},
+		{"Carolina", []string{"Denver Broncos", "Carolina Panthers"}, 0, 2 * 1 * 0.5 / 1.5},
+		{"", []string{"x"}, 0, 0},
+		{"a an the", []string{""}, 1, 1},
+	}
+	for _, tc := range tests {
+		if em := ExactMatch(tc.pred, tc.golds); em != tc.em {
+			t.Errorf("EM(%q) = %v, want %v", tc.pred, em, tc.em)
+		}
+		if f1 := TokenF1(tc.pred, tc.golds); !near(f1, tc.f1) {
+			t.Errorf("F1(%q) = %v, want %v", tc.pred, f1, tc.f1)
+		}
+	}
+	if Contains("They won 24–10 in Santa Clara, California.", []string{"Santa Clara"}) != 1 || Contains("Santa Clarabelle", []string{"Santa Clara"}) != 0 {
+		t.Error("Contains must match whole normalised words")
+	}
+	if got := StripCitations("Paris is big [1][2]. Yes [3]."); got != "Paris is big. Yes." {
+		t.Errorf("StripCitations = %q", got)
+	}
+}
+
+func TestBehaviourChecks(t *testing.T) {
+	e := &Expect{Regex: `^[A-Z]`, MaxWords: 5, Required: []string{"paris"}, Banned: []string{"as an AI"}}
+	if b := CheckBehaviour("Paris is the capital [1].", e); len(b) != 0 {
+		t.Errorf("good answer broke %q", b)
+	}
+	if b := CheckBehaviour("as an AI I think it is Lyon or so", e); len(b) != 4 {
+		t.Errorf("bad answer broke %q, want all four checks", b)
+	}
+}
+
+func TestLoadQAReportsBadLines(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "qa.jsonl")
+	os.WriteFile(p, []byte(`{"question":"ok?"}`+"\n"+`{"question":""}`+"\n"+`nope`+"\n"+`{"question":"q","expect":{"regex":"("}}`+"\n"), 0o644)
+	_, err := LoadQA(p)
+	if err == nil || !strings.Contains(err.Error(), "3 bad lines") || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "line 4: expect.regex") {
+		t.Errorf("LoadQA error = %v", err)
+	}
+}
+
+// TestQAEvalOnSQuADMini answers real SQuAD questions, a third of which
+// the corpus cannot answer, and checks every metric is measured and sane.
+func TestQAEvalOnSQuADMini(t *testing.T) {
+	ds, err := LoadBEIR("testdata/squad-mini", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := LoadQA("testdata/squad-mini/qa.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := chunk.NewTiktokenCounter("cl100k_base")
+	st, _, err := ScratchStore(t.Context(), t.TempDir(), ds, chunk.DefaultOptions(), tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gen := &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}
+	res, err := EvaluateQA(t.Context(), items, &retrieve.Retriever{Store: st},
+		func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
+			return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
+		}, QAOptions{Mode: retrieve.Lexical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Answer
+	if res.Items != 59 || res.Retrieval["has_answer@10"] < 0.9 || res.Retrieval["gold_doc@5"] < 0.9 {
+		t.Errorf("retrieval %v over %d items", res.Retrieval, res.Items)
+	}
+	if a.AbstentionF1 == nil || *a.AbstentionRecall < 0.8 || a.BehaviourPass == nil || *a.BehaviourPass != 1 {
+		t.Errorf("abstention/behaviour not measured or implausible: %+v", a)
+	}
+	// An extractive answer quotes its chunks, so it must be faithful and
+	// its citations must hold.
+	if a.Faithfulness < 0.99 || a.CitationPrecision < 0.99 || a.Contains < 0.4 {
+		t.Errorf("answer metrics %+v", a)
+	}
+}

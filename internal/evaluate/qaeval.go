@@ -1,0 +1,303 @@
+package evaluate
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/lexical"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// Generate answers a question from retrieved chunks.
+type Generate func(ctx context.Context, question string, hits []retrieve.Hit) (answer.Result, error)
+
+// QAOptions configure a QA eval.
+type QAOptions struct {
+	Mode retrieve.Mode
+	K    int   // chunks given to the answerer
+	Ks   []int // cutoffs for has_answer@k and gold_doc@k
+	// SupportThreshold is the share of a sentence's content words that a
+	// chunk must contain to support it (faithfulness, citation precision).
+	SupportThreshold float64
+	Progress         func(done, total int)
+}
+
+// AnswerMetrics are the answer-level results. Pointers are nil when the
+// test set cannot measure them (no unanswerable items, no expectations).
+type AnswerMetrics struct {
+	EM                  float64  `json:"em"`
+	F1                  float64  `json:"f1"`
+	Contains            float64  `json:"contains"`
+	Faithfulness        float64  `json:"faithfulness"`
+	CitationPrecision   float64  `json:"citation_precision"`
+	CitationRecall      float64  `json:"citation_recall"`
+	AbstainRate         float64  `json:"abstain_rate"`
+	AbstentionPrecision *float64 `json:"abstention_precision"`
+	AbstentionRecall    *float64 `json:"abstention_recall"`
+	AbstentionF1        *float64 `json:"abstention_f1"`
+	BehaviourPass       *float64 `json:"behaviour_pass"`
+}
+
+// ItemResult is one question's outcome.
+type ItemResult struct {
+	ID            string   `json:"id"`
+	Question      string   `json:"question"`
+	Answer        string   `json:"answer"`
+	Abstained     bool     `json:"abstained"`
+	AbstainReason string   `json:"abstain_reason,omitempty"`
+	EM            float64  `json:"em"`
+	F1            float64  `json:"f1"`
+	Contains      float64  `json:"contains"`
+	HasAnswerRank int      `json:"has_answer_rank"` // first chunk holding a gold answer, 0 if none
+	Cited         []string `json:"cited_docs"`
+	Broken        []string `json:"behaviour_broken,omitempty"`
+	LatencyMS     float64  `json:"latency_ms"`
+}
+
+// QAResult is the outcome of a QA eval.
+type QAResult struct {
+	Items     int                `json:"items"`
+	Mode      retrieve.Mode      `json:"mode"`
+	Retrieval map[string]float64 `json:"retrieval"`
+	Answer    AnswerMetrics      `json:"answer"`
+	LatencyMS Latency            `json:"latency_ms"`
+	PerItem   []ItemResult       `json:"-"`
+}
+
+// EvaluateQA retrieves and answers every item and scores the answers.
+func EvaluateQA(ctx context.Context, items []QAItem, s Searcher, gen Generate, opts QAOptions) (*QAResult, error) {
+	if opts.K <= 0 {
+		opts.K = retrieve.DefaultK
+	}
+	if len(opts.Ks) == 0 {
+		opts.Ks = []int{1, 3, 5, 10}
+	}
+	if opts.SupportThreshold == 0 {
+		opts.SupportThreshold = 0.8
+	}
+	depth := opts.K
+	for _, k := range opts.Ks {
+		depth = max(depth, k)
+	}
+	var acc qaAccumulator
+	acc.init(opts.Ks)
+	res := &QAResult{Mode: opts.Mode}
+	var lat []float64
+	for i, item := range items {
+		began := time.Now()
+		hits, err := s.Search(ctx, retrieve.Query{Text: item.Question, K: depth, Mode: opts.Mode})
+		if err != nil {
+			return nil, fmt.Errorf("question %s: %w", item.ID, err)
+		}
+		ctxHits := hits[:min(opts.K, len(hits))]
+		ans, err := gen(ctx, item.Question, ctxHits)
+		if err != nil {
+			return nil, fmt.Errorf("question %s: %w", item.ID, err)
+		}
+		ms := float64(time.Since(began).Microseconds()) / 1000
+		lat = append(lat, ms)
+		r := acc.add(item, hits, ctxHits, ans, opts)
+		r.LatencyMS = ms
+		res.PerItem = append(res.PerItem, r)
+		if opts.Progress != nil {
+			opts.Progress(i+1, len(items))
+		}
+	}
+	res.Items = len(items)
+	res.Retrieval, res.Answer = acc.finish()
+	res.LatencyMS = latency(lat)
+	return res, nil
+}
+
+// qaAccumulator sums per-item figures into the averages.
+type qaAccumulator struct {
+	ks                                []int
+	hasAnswer, goldDoc                map[int]float64
+	answerable, withGold, withAnswers int
+	em, f1, contains                  float64
+	answered, sentences, supported    int
+	citations, goodCitations          int
+	goldCited, goldCitable            int
+	abstained, truePos, shouldAbstain int
+	behaviourItems, behaviourPass     int
+}
+
+func (a *qaAccumulator) init(ks []int) {
+	a.ks, a.hasAnswer, a.goldDoc = ks, map[int]float64{}, map[int]float64{}
+}
+
+func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answer.Result, opts QAOptions) ItemResult {
+	r := ItemResult{ID: item.ID, Question: item.Question, Answer: ans.Answer, Abstained: ans.Abstained}
+	if ans.AbstainReason != nil {
+		r.AbstainReason = *ans.AbstainReason
+	}
+	if len(item.Answers) > 0 {
+		a.withAnswers++
+		for i, h := range hits {
+			if Contains(h.Text, item.Answers) == 1 {
+				r.HasAnswerRank = i + 1
+				break
+			}
+		}
+		for _, k := range a.ks {
+			if r.HasAnswerRank > 0 && r.HasAnswerRank <= k {
+				a.hasAnswer[k]++
+			}
+		}
+	}
+	if len(item.GoldDocIDs) > 0 {
+		a.withGold++
+		for _, k := range a.ks {
+			if goldIn(hits[:min(k, len(hits))], item.GoldDocIDs) {
+				a.goldDoc[k]++
+			}
+		}
+	}
+	if ans.Abstained {
+		a.abstained++
+		if !item.ShouldAnswer() {
+			a.truePos++
+		}
+	}
+	if !item.ShouldAnswer() {
+		a.shouldAbstain++
+	} else {
+		a.answerable++
+		if !ans.Abstained && len(item.Answers) > 0 {
+			text := StripCitations(ans.Answer)
+			r.EM, r.F1, r.Contains = ExactMatch(text, item.Answers), TokenF1(text, item.Answers), Contains(text, item.Answers)
+		}
+		a.em, a.f1, a.contains = a.em+r.EM, a.f1+r.F1, a.contains+r.Contains
+	}
+	if !ans.Abstained {
+		a.answered++
+		a.scoreCitations(ans, ctxHits, item, &r, opts.SupportThreshold)
+	}
+	if item.Expect != nil {
+		a.behaviourItems++
+		if r.Broken = CheckBehaviour(ans.Answer, item.Expect); len(r.Broken) == 0 {
+			a.behaviourPass++
+		}
+	}
+	return r
+}
+
+func goldIn(hits []retrieve.Hit, gold []string) bool {
+	for _, h := range hits {
+		if slices.Contains(gold, h.DocPath) {
+			return true
+		}
+	}
+	return false
+}
+
+var answerSentence = regexp.MustCompile(`[^.!?]*[.!?]?(?:\s*\[\d+\])+|[^.!?]+[.!?]`)
+var markerNumber = regexp.MustCompile(`\[(\d+)\]`)
+
+// scoreCitations checks every sentence of an answer against the context
+// (faithfulness) and against the chunks it cites (citation precision),
+// and whether a gold document was cited (citation recall).
+func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, item QAItem, r *ItemResult, threshold float64) {
+	for _, sent := range answerSentence.FindAllString(ans.Answer, -1) {
+		text := StripCitations(sent)
+		if len(lexical.Terms(text)) == 0 {
+			continue
+		}
+		a.sentences++
+		for _, h := range hits {
+			if supports(h.Text, text, threshold) {
+				a.supported++
+				break
+			}
+		}
+		for _, m := range markerNumber.FindAllStringSubmatch(sent, -1) {
+			n, _ := strconv.Atoi(m[1])
+			a.citations++
+			if n >= 1 && n <= len(hits) && supports(hits[n-1].Text, text, threshold) {
+				a.goodCitations++
+			}
+		}
+	}
+	for _, c := range ans.Citations {
+		r.Cited = append(r.Cited, c.Doc)
+	}
+	if len(item.GoldDocIDs) > 0 && item.ShouldAnswer() {
+		a.goldCitable++
+		for _, d := range r.Cited {
+			if slices.Contains(item.GoldDocIDs, d) {
+				a.goldCited++
+				break
+			}
+		}
+	}
+}
+
+// supports reports whether chunk contains at least threshold of the
+// sentence's content words (by stem).
+func supports(chunk, sentence string, threshold float64) bool {
+	want := lexical.StemSet(sentence)
+	if len(want) == 0 {
+		return true
+	}
+	have := lexical.StemSet(chunk)
+	n := 0
+	for s := range want {
+		if have[s] {
+			n++
+		}
+	}
+	return float64(n)/float64(len(want)) >= threshold
+}
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+func optRatio(n, d int) *float64 {
+	if d == 0 {
+		return nil
+	}
+	v := float64(n) / float64(d)
+	return &v
+}
+
+func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
+	ret := map[string]float64{}
+	for _, k := range a.ks {
+		if a.withAnswers > 0 {
+			ret[fmt.Sprintf("has_answer@%d", k)] = a.hasAnswer[k] / float64(a.withAnswers)
+		}
+		if a.withGold > 0 {
+			ret[fmt.Sprintf("gold_doc@%d", k)] = a.goldDoc[k] / float64(a.withGold)
+		}
+	}
+	m := AnswerMetrics{
+		EM:                a.em / float64(max(1, a.answerable)),
+		F1:                a.f1 / float64(max(1, a.answerable)),
+		Contains:          a.contains / float64(max(1, a.answerable)),
+		Faithfulness:      ratio(a.supported, a.sentences),
+		CitationPrecision: ratio(a.goodCitations, a.citations),
+		CitationRecall:    ratio(a.goldCited, a.goldCitable),
+		AbstainRate:       ratio(a.abstained, a.answerable+a.shouldAbstain),
+		BehaviourPass:     optRatio(a.behaviourPass, a.behaviourItems),
+	}
+	if a.shouldAbstain > 0 {
+		m.AbstentionRecall = optRatio(a.truePos, a.shouldAbstain)
+		p := ratio(a.truePos, a.abstained)
+		m.AbstentionPrecision = &p
+		f := 0.0
+		if p+*m.AbstentionRecall > 0 {
+			f = 2 * p * *m.AbstentionRecall / (p + *m.AbstentionRecall)
+		}
+		m.AbstentionF1 = &f
+	}
+	return ret, m
+}
