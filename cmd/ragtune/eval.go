@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -25,7 +26,7 @@ func (a *app) evalCommand() *cobra.Command {
 (and, for QA sets, the answerer) and reports standard metrics, computed
 with trec_eval's conventions so they compare with published numbers.`,
 	}
-	cmd.AddCommand(a.evalRunCommand())
+	cmd.AddCommand(a.evalRunCommand(), a.evalHistoryCommand(), a.evalDiffCommand())
 	return cmd
 }
 
@@ -81,7 +82,7 @@ is below its threshold.`,
 			if !evaluate.IsBEIR(args[0]) {
 				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
 			}
-			return a.evalBEIR(cmd, args[0], split, m, depth, cfg.Chunk, runFile, gates)
+			return a.evalBEIR(cmd, cfg, args[0], split, m, depth, runFile, gates)
 		},
 	}
 	f := cmd.Flags()
@@ -95,9 +96,10 @@ is below its threshold.`,
 	return cmd
 }
 
-func (a *app) evalBEIR(cmd *cobra.Command, dir, split string, mode retrieve.Mode, depth int, chunkOpts chunk.Options,
+func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
 	runFile string, gates map[string]float64) error {
 	began := time.Now()
+	chunkOpts := cfg.Chunk
 	ds, err := evaluate.LoadBEIR(dir, split)
 	if err != nil {
 		return err
@@ -127,9 +129,15 @@ func (a *app) evalBEIR(cmd *cobra.Command, dir, split string, mode retrieve.Mode
 	if err := writeRunFile(runFile, res.Run, "ragtune-"+string(mode)); err != nil {
 		return err
 	}
+	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: evaluate.NewRecordID(began), CreatedAt: began, Kind: "retrieval",
+		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: runFile,
+		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split})})
+	if err != nil {
+		return err
+	}
 	failed := checkGates(res.Metrics, gates)
 	if a.jsonOut {
-		out := map[string]any{"dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
+		out := map[string]any{"run_id": runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
 			"run_file": runFile, "latency_ms": res.LatencyMS, "index_reused": reused,
 			"index_seconds": indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": chunkOpts, "gates_failed": failed}
 		if err := a.printJSON(out); err != nil {
@@ -137,6 +145,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, dir, split string, mode retrieve.Mode
 		}
 	} else {
 		a.printRetrieval(res, runFile, reused, indexed, time.Since(began), failed)
+		fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", runID)
 	}
 	if len(failed) > 0 {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}
@@ -177,6 +186,18 @@ func (a *app) printRetrieval(res *evaluate.RetrievalResult, runFile string, reus
 	for _, f := range failed {
 		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
 	}
+}
+
+// runConfig records the settings a run depends on, flat, so diff can
+// name what changed.
+func runConfig(cfg config.Config, mode retrieve.Mode, extra map[string]any) map[string]any {
+	c := map[string]any{"mode": string(mode), "k": cfg.Retrieve.K, "chunk_strategy": string(cfg.Chunk.Strategy),
+		"chunk_size": cfg.Chunk.Size, "chunk_overlap": cfg.Chunk.Overlap, "min_coverage": cfg.Answer.MinCoverage,
+		"min_support": cfg.Answer.MinSupport, "max_sentences": cfg.Answer.MaxSentences}
+	for k, v := range extra {
+		c[k] = v
+	}
+	return c
 }
 
 // parseGates reads "ndcg@10=0.6,abstention_f1=0.8".

@@ -23,7 +23,7 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 		return err
 	}
 	items = spread(items, limit)
-	st, dataset, err := a.qaStore(cmd, cfg, corpus, split)
+	st, dataset, corpusHash, err := a.qaStore(cmd, cfg, corpus, split)
 	if err != nil {
 		return err
 	}
@@ -40,9 +40,15 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 		return err
 	}
 	flat := flattenQA(res)
+	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: evaluate.NewRecordID(began), CreatedAt: began, Kind: "qa",
+		Dataset: dataset, CorpusHash: corpusHash, Metrics: flat, PerQuery: res.PerQueryScores(),
+		Config: runConfig(cfg, mode, map[string]any{"qa_file": path, "limit": limit, "generator": gen.ID()})})
+	if err != nil {
+		return err
+	}
 	failed := checkGates(flat, gates)
 	if a.jsonOut {
-		if err := a.printJSON(map[string]any{"dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,
+		if err := a.printJSON(map[string]any{"run_id": runID, "dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,
 			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": gen.ID(),
 			"seconds": time.Since(began).Seconds(), "gates_failed": failed}); err != nil {
 			return err
@@ -61,6 +67,7 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 		for _, f := range failed {
 			fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
 		}
+		fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", runID)
 	}
 	if len(failed) > 0 {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %v", failed)}
@@ -70,23 +77,23 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 
 // qaStore opens the store questions are answered from: a scratch index
 // of --corpus, or the project's store.
-func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split string) (*store.Store, string, error) {
+func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split string) (*store.Store, string, string, error) {
 	if corpus == "" {
 		st, err := a.openStore(cmd, cfg)
-		return st, cfg.StoreDir(), err
+		return st, cfg.StoreDir(), "store:" + cfg.StoreDir(), err
 	}
 	ds, err := evaluate.LoadBEIR(corpus, split)
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	tok, err := chunk.NewTiktokenCounter("cl100k_base")
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	bar := a.bar("indexing " + ds.Name)
 	defer bar.done()
 	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, bar.update)
-	return st, ds.Name, err
+	return st, ds.Name, ds.Hash, err
 }
 
 // spread keeps about n items evenly spaced through the file, so a quick

@@ -341,3 +341,31 @@ func TestEvalRunContractAndGates(t *testing.T) {
 		t.Errorf("malformed gate: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestEvalHistoryAndDiff(t *testing.T) {
+	dir := initProject(t)
+	data := "../../internal/evaluate/testdata/scifact-mini"
+	var ids []string
+	for _, size := range []string{"256", "64"} {
+		out, errOut, code := cli(t, dir, "eval", "run", data, "--json", "--run-file", filepath.Join(dir, size+".trec"))
+		if code != 0 {
+			t.Fatalf("eval run: %s", errOut)
+		}
+		ids = append(ids, decode(t, out)["run_id"].(string))
+		os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte("[chunk]\nsize = 64\noverlap = 8\n"), 0o644)
+	}
+	out, _, code := cli(t, dir, "eval", "history", "--json")
+	runs := decode(t, out)["runs"].([]any)
+	if code != 0 || len(runs) != 2 || runs[0].(map[string]any)["id"] != ids[1] {
+		t.Fatalf("history (newest first) = %v, ids %v", runs, ids)
+	}
+	out, _, code = cli(t, dir, "eval", "diff", ids[0], ids[1], "--json")
+	d := decode(t, out)
+	changes := d["config_changes"].(map[string]any)
+	if code != 0 || changes["chunk_size"] == nil || d["same_corpus"] != true || len(d["metrics"].([]any)) < 5 {
+		t.Errorf("diff = %v", d)
+	}
+	if _, errOut, code := cli(t, dir, "eval", "diff", ids[0], "nope"); code != exitUsage || !strings.Contains(errOut, "no such eval run") {
+		t.Errorf("diff with unknown run: exit %d %s", code, errOut)
+	}
+}

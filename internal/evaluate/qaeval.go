@@ -301,3 +301,17 @@ func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
 	}
 	return ret, m
 }
+
+// PerQueryScores gives each question's scores in the form history and
+// diff use.
+func (r *QAResult) PerQueryScores() map[string]QueryScores {
+	out := make(map[string]QueryScores, len(r.PerItem))
+	for _, it := range r.PerItem {
+		abstained := 0.0
+		if it.Abstained {
+			abstained = 1
+		}
+		out[it.ID] = QueryScores{"contains": it.Contains, "f1": it.F1, "em": it.EM, "abstained": abstained, "has_answer_rank": float64(it.HasAnswerRank)}
+	}
+	return out
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// historyStore opens where eval runs are kept: the project's store when
+// there is one, else a history store in the cache directory, so evals on
+// public datasets work before any `ragtune init`.
+func (a *app) historyStore(cmd *cobra.Command, cfg config.Config) (*store.Store, error) {
+	if _, err := os.Stat(filepath.Join(cfg.StoreDir(), store.DBFile)); err == nil {
+		return store.Open(cmd.Context(), cfg.StoreDir())
+	}
+	return store.Create(cmd.Context(), a.cacheDir(filepath.Join("eval", "history")))
+}
+
+// saveRecord stores an eval run in the history and returns its ID.
+func (a *app) saveRecord(cmd *cobra.Command, cfg config.Config, r evaluate.Record) (string, error) {
+	st, err := a.historyStore(cmd, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer st.Close()
+	if err := evaluate.SaveRecord(cmd.Context(), st, r); err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}
+
+func (a *app) evalHistoryCommand() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "history",
+		Short:   "List stored eval runs, newest first",
+		Example: "  ragtune eval history\n  ragtune eval history --limit 5 --json",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			st, err := a.historyStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, err := evaluate.ListRecords(cmd.Context(), st, limit)
+			if err != nil {
+				return err
+			}
+			if runs == nil {
+				runs = []evaluate.Record{}
+			}
+			if a.jsonOut {
+				return a.printJSON(map[string]any{"runs": runs})
+			}
+			if len(runs) == 0 {
+				fmt.Fprintln(a.stdout, "No eval runs yet. Try: ragtune eval run <dataset>")
+			}
+			for _, r := range runs {
+				p := evaluate.PrimaryMetric(r.Kind)
+				fmt.Fprintf(a.stdout, "%s  %-9s %-16s %-8v %s=%.4f\n", r.ID, r.Kind, r.Dataset, r.Config["mode"], p, r.Metrics[p])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many runs to list")
+	return cmd
+}
+
+func (a *app) evalDiffCommand() *cobra.Command {
+	var metric string
+	var top int
+	cmd := &cobra.Command{
+		Use:   "diff RUN_A RUN_B",
+		Short: "Show what changed between two eval runs and which queries flipped",
+		Long: `diff compares two stored runs (IDs from 'ragtune eval history'; a unique
+prefix is enough): the settings that differ, every metric with its change,
+and the queries whose score moved, largest moves first.`,
+		Example: "  ragtune eval diff 20261124-140501 20261124-141210\n  ragtune eval diff A B --metric recall@100 --json",
+		Args:    exactArgs(2, "two run IDs"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			st, err := a.historyStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var recs [2]evaluate.Record
+			for i, id := range args {
+				if recs[i], err = evaluate.LoadRecord(cmd.Context(), st, id); err != nil {
+					if errors.Is(err, store.ErrNoRun) {
+						return usageError{err}
+					}
+					return err
+				}
+			}
+			d := evaluate.DiffRecords(recs[0], recs[1], metric)
+			if a.jsonOut {
+				return a.printJSON(d)
+			}
+			a.printDiff(d, recs, top)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&metric, "metric", "", "per-query metric to compare (default ndcg@10, or contains for QA runs)")
+	cmd.Flags().IntVar(&top, "top", 10, "flipped queries to show each way")
+	return cmd
+}
+
+func (a *app) printDiff(d evaluate.Diff, recs [2]evaluate.Record, top int) {
+	fmt.Fprintf(a.stdout, "A %s  %s %s\nB %s  %s %s\n", recs[0].ID, recs[0].Kind, recs[0].Dataset, recs[1].ID, recs[1].Kind, recs[1].Dataset)
+	if !d.SameCorpus {
+		fmt.Fprintln(a.stdout, "warning: the runs used different corpora; per-query comparison may mislead")
+	}
+	for k, v := range d.ConfigChanges {
+		fmt.Fprintf(a.stdout, "  setting %s: %v -> %v\n", k, v[0], v[1])
+	}
+	fmt.Fprintln(a.stdout)
+	for _, m := range d.Metrics {
+		fmt.Fprintf(a.stdout, "  %-22s %.4f -> %.4f  (%+.4f)\n", m.Metric, m.A, m.B, m.Delta)
+	}
+	fmt.Fprintf(a.stdout, "\n%s per query: %d better, %d worse, %d unchanged\n", d.QueryMetric, len(d.Improved), len(d.Worsened), d.Unchanged)
+	for _, part := range []struct {
+		name  string
+		flips []evaluate.Flip
+	}{{"better", d.Improved}, {"worse", d.Worsened}} {
+		for _, f := range part.flips[:min(top, len(part.flips))] {
+			fmt.Fprintf(a.stdout, "  %-6s %-28s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Query), f.A, f.B)
+		}
+	}
+}
