@@ -26,7 +26,7 @@ func (a *app) evalCommand() *cobra.Command {
 (and, for QA sets, the answerer) and reports standard metrics, computed
 with trec_eval's conventions so they compare with published numbers.`,
 	}
-	cmd.AddCommand(a.evalRunCommand(), a.evalHistoryCommand(), a.evalDiffCommand())
+	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand())
 	return cmd
 }
 
@@ -96,23 +96,30 @@ is below its threshold.`,
 	return cmd
 }
 
-func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
-	runFile string, gates map[string]float64) error {
+// retrievalRun is one evaluated retrieval configuration.
+type retrievalRun struct {
+	res      *evaluate.RetrievalResult
+	runID    string
+	runFile  string
+	reused   bool
+	indexed  time.Duration
+	elapsed  time.Duration
+	chunking chunk.Options
+}
+
+// runRetrieval indexes ds (or reuses its index), runs its queries with
+// cfg's settings, writes the TREC run and stores the record.
+func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.Dataset, mode retrieve.Mode, depth int, split, runFile string) (*retrievalRun, error) {
 	began := time.Now()
-	chunkOpts := cfg.Chunk
-	ds, err := evaluate.LoadBEIR(dir, split)
-	if err != nil {
-		return err
-	}
 	tok, err := chunk.NewTiktokenCounter("cl100k_base")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bar := a.bar("indexing " + ds.Name)
-	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, chunkOpts, tok, bar.update)
+	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, bar.update)
 	bar.done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer st.Close()
 	indexed := time.Since(began)
@@ -121,31 +128,47 @@ func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string,
 		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})
 	bar.done()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	id := evaluate.NewRecordID(began)
 	if runFile == "" {
-		runFile = filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, time.Now().UTC().Format("20060102T150405Z")))
+		runFile = filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, id))
 	}
 	if err := writeRunFile(runFile, res.Run, "ragtune-"+string(mode)); err != nil {
-		return err
+		return nil, err
 	}
-	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: evaluate.NewRecordID(began), CreatedAt: began, Kind: "retrieval",
+	_, err = a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
 		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: runFile,
 		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split})})
 	if err != nil {
+		return nil, err
+	}
+	return &retrievalRun{res: res, runID: id, runFile: runFile, reused: reused, indexed: indexed, elapsed: time.Since(began), chunking: cfg.Chunk}, nil
+}
+
+func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
+	runFile string, gates map[string]float64) error {
+	began := time.Now()
+	ds, err := evaluate.LoadBEIR(dir, split)
+	if err != nil {
 		return err
 	}
+	run, err := a.runRetrieval(cmd, cfg, ds, mode, depth, split, runFile)
+	if err != nil {
+		return err
+	}
+	res := run.res
 	failed := checkGates(res.Metrics, gates)
 	if a.jsonOut {
-		out := map[string]any{"run_id": runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
-			"run_file": runFile, "latency_ms": res.LatencyMS, "index_reused": reused,
-			"index_seconds": indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": chunkOpts, "gates_failed": failed}
+		out := map[string]any{"run_id": run.runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
+			"run_file": run.runFile, "latency_ms": res.LatencyMS, "index_reused": run.reused,
+			"index_seconds": run.indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": run.chunking, "gates_failed": failed}
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
 	} else {
-		a.printRetrieval(res, runFile, reused, indexed, time.Since(began), failed)
-		fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", runID)
+		a.printRetrieval(res, run.runFile, run.reused, run.indexed, time.Since(began), failed)
+		fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.runID)
 	}
 	if len(failed) > 0 {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}

@@ -16,16 +16,22 @@ import (
 	"github.com/ragtune/ragtune/internal/store"
 )
 
-func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64) error {
+// qaRun is one evaluated QA configuration.
+type qaRun struct {
+	res     *evaluate.QAResult
+	metrics map[string]float64
+	runID   string
+	dataset string
+	gen     string
+}
+
+// runQA answers items with cfg's settings against the store (or corpus)
+// and stores the record.
+func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAItem, path, corpus, split string, mode retrieve.Mode, limit int) (*qaRun, error) {
 	began := time.Now()
-	items, err := evaluate.LoadQA(path)
-	if err != nil {
-		return err
-	}
-	items = spread(items, limit)
 	st, dataset, corpusHash, err := a.qaStore(cmd, cfg, corpus, split)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer st.Close()
 	gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
@@ -37,24 +43,38 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 		evaluate.QAOptions{Mode: mode, K: cfg.Retrieve.K, Progress: bar.update})
 	bar.done()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	flat := flattenQA(res)
 	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: evaluate.NewRecordID(began), CreatedAt: began, Kind: "qa",
 		Dataset: dataset, CorpusHash: corpusHash, Metrics: flat, PerQuery: res.PerQueryScores(),
 		Config: runConfig(cfg, mode, map[string]any{"qa_file": path, "limit": limit, "generator": gen.ID()})})
 	if err != nil {
+		return nil, err
+	}
+	return &qaRun{res: res, metrics: flat, runID: runID, dataset: dataset, gen: gen.ID()}, nil
+}
+
+func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64) error {
+	began := time.Now()
+	items, err := evaluate.LoadQA(path)
+	if err != nil {
 		return err
 	}
+	run, err := a.runQA(cmd, cfg, spread(items, limit), path, corpus, split, mode, limit)
+	if err != nil {
+		return err
+	}
+	res, flat, runID, dataset := run.res, run.metrics, run.runID, run.dataset
 	failed := checkGates(flat, gates)
 	if a.jsonOut {
 		if err := a.printJSON(map[string]any{"run_id": runID, "dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,
-			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": gen.ID(),
+			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": run.gen,
 			"seconds": time.Since(began).Seconds(), "gates_failed": failed}); err != nil {
 			return err
 		}
 	} else {
-		fmt.Fprintf(a.stdout, "%s: %d questions, mode %s, k=%d, answerer %s (%.1fs)\n\n", dataset, res.Items, res.Mode, cfg.Retrieve.K, gen.ID(), time.Since(began).Seconds())
+		fmt.Fprintf(a.stdout, "%s: %d questions, mode %s, k=%d, answerer %s (%.1fs)\n\n", dataset, res.Items, res.Mode, cfg.Retrieve.K, run.gen, time.Since(began).Seconds())
 		names := make([]string, 0, len(flat))
 		for k := range flat {
 			names = append(names, k)

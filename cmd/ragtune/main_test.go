@@ -369,3 +369,36 @@ func TestEvalHistoryAndDiff(t *testing.T) {
 		t.Errorf("diff with unknown run: exit %d %s", code, errOut)
 	}
 }
+
+func TestEvalCompareWithReport(t *testing.T) {
+	dir := initProject(t)
+	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	grid := filepath.Join(dir, "grid.toml")
+	os.WriteFile(grid, []byte(fmt.Sprintf("qa = %q\ncorpus = %q\nprimary = \"contains\"\ntie_break = \"abstention_f1\"\n[grid]\n\"answer.max_sentences\" = [1, 2]\n\"retrieve.k\" = [3, 4]\n",
+		filepath.Join(data, "qa.jsonl"), data)), 0o644)
+	out, errOut, code := cli(t, dir, "eval", "compare", "--grid", grid, "--report", filepath.Join(dir, "report"), "--json")
+	if code != 0 {
+		t.Fatalf("compare exit %d: %s", code, errOut)
+	}
+	cmp := decode(t, out)["comparison"].(map[string]any)
+	cells := cmp["cells"].([]any)
+	if len(cells) != 4 || cmp["winner"] == "" || cmp["reason"] == "" {
+		t.Fatalf("comparison = %v", cmp)
+	}
+	first, second := cells[0].(map[string]any)["metrics"].(map[string]any), cells[1].(map[string]any)["metrics"].(map[string]any)
+	if first["contains"].(float64) < second["contains"].(float64) {
+		t.Errorf("cells not ranked by contains: %v then %v", first["contains"], second["contains"])
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report", "compare.html"))
+	page := string(html)
+	if err != nil || !strings.Contains(page, "<svg") || strings.Contains(page, "<script") || strings.Contains(page, "src=") || strings.Contains(page, "<link") {
+		t.Errorf("compare.html must be self-contained with inline SVG: %v", err)
+	}
+	if md, err := os.ReadFile(filepath.Join(dir, "report", "compare.md")); err != nil || !strings.Contains(string(md), "**Winner:**") {
+		t.Errorf("compare.md: %v", err)
+	}
+	out, _, _ = cli(t, dir, "eval", "history", "--json")
+	if n := len(decode(t, out)["runs"].([]any)); n != 4 {
+		t.Errorf("history has %d runs, want the 4 grid cells", n)
+	}
+}

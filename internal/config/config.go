@@ -264,3 +264,29 @@ max_sentences = %d
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences)
 }
+
+// Set changes one setting by its dotted name ("chunk.size",
+// "retrieve.k"), parsing value as the setting's type. Grids in
+// `ragtune eval compare` use it.
+func (c *Config) Set(key, value string) error {
+	section, name, ok := strings.Cut(key, ".")
+	if !ok {
+		return fmt.Errorf("setting %q: want SECTION.KEY, e.g. chunk.size", key)
+	}
+	root := reflect.ValueOf(c).Elem()
+	for i := 0; i < root.NumField(); i++ {
+		if root.Type().Field(i).Tag.Get("toml") != section {
+			continue
+		}
+		sv := root.Field(i)
+		for j := 0; j < sv.NumField(); j++ {
+			if sv.Type().Field(j).Tag.Get("toml") == name {
+				if err := setField(sv.Field(j), value); err != nil {
+					return fmt.Errorf("setting %s = %q: %w", key, value, err)
+				}
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("unknown setting %q", key)
+}

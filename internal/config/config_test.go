@@ -68,3 +68,20 @@ func TestErrors(t *testing.T) {
 		t.Error("k = 0 validated")
 	}
 }
+
+func TestSet(t *testing.T) {
+	cfg := Default()
+	for k, v := range map[string]string{"chunk.size": "512", "retrieve.mode": "lexical", "answer.min_support": "0.25", "chunk.strategy": "markdown"} {
+		if err := cfg.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cfg.Chunk.Size != 512 || cfg.Answer.MinSupport != 0.25 || cfg.Chunk.Strategy != "markdown" {
+		t.Errorf("after Set: %+v", cfg)
+	}
+	for _, bad := range [][2]string{{"chunk.sise", "1"}, {"size", "1"}, {"chunk.size", "big"}} {
+		if err := cfg.Set(bad[0], bad[1]); err == nil {
+			t.Errorf("Set(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}

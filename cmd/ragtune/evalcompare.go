@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+func (a *app) evalCompareCommand() *cobra.Command {
+	var gridPath, reportDir, failUnder string
+	cmd := &cobra.Command{
+		Use:   "compare --grid GRID.toml",
+		Short: "Evaluate every combination of settings in a grid and pick a winner",
+		Long: `compare runs one eval per combination of the settings listed in a grid
+file and ranks them by a primary metric (tie-break: a second metric, then
+speed). It shows every configuration side by side, names the winner with
+the reason, and lists the queries the winner wins and loses against the
+runner-up. Configurations that share chunking share one index.
+
+A grid file:
+
+  dataset = "../shared/datasets/scifact"   # BEIR directory; or qa = "qa.jsonl" with corpus = "dir"
+  primary = "ndcg@10"
+  tie_break = "recall@100"
+  [grid]
+  "chunk.size" = [128, 256, 512]
+  "chunk.strategy" = ["recursive", "sentence"]
+  "retrieve.k" = [3, 4, 5]                  # QA sets: chunks given to the answerer
+
+Every run is stored; --report writes compare.md and a self-contained
+compare.html with charts. --fail-under gates the winner (exit 3).`,
+		Example: "  ragtune eval compare --grid grid.toml\n  ragtune eval compare --grid grid.toml --report out/ --json",
+		Args:    exactArgs(0, "no arguments (the grid comes from --grid)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if gridPath == "" {
+				return usagef("eval compare needs --grid FILE")
+			}
+			gates, err := parseGates(failUnder)
+			if err != nil {
+				return usageError{err}
+			}
+			grid, err := evaluate.LoadGrid(gridPath)
+			if err != nil {
+				return usageError{err}
+			}
+			cmp, err := a.compare(cmd, grid)
+			if err != nil {
+				return err
+			}
+			if reportDir != "" {
+				if err := writeCompareReport(reportDir, grid, cmp); err != nil {
+					return err
+				}
+			}
+			failed := checkGates(cmp.Cells[0].Metrics, gates)
+			if a.jsonOut {
+				if err := a.printJSON(map[string]any{"kind": grid.Kind(), "comparison": cmp, "report_dir": reportDir, "gates_failed": failed}); err != nil {
+					return err
+				}
+			} else {
+				a.printComparison(cmp, reportDir)
+			}
+			if len(failed) > 0 {
+				return exitError{exitGate, fmt.Errorf("quality gate failed for the winner: %s", strings.Join(failed, "; "))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&gridPath, "grid", "", "grid file (TOML)")
+	cmd.Flags().StringVar(&reportDir, "report", "", "write compare.md and compare.html into this directory")
+	cmd.Flags().StringVar(&failUnder, "fail-under", "", "quality gates for the winner, e.g. ndcg@10=0.6")
+	return cmd
+}
+
+func (a *app) compare(cmd *cobra.Command, grid *evaluate.Grid) (evaluate.Comparison, error) {
+	base, err := a.config()
+	if err != nil {
+		return evaluate.Comparison{}, err
+	}
+	var ds *evaluate.Dataset
+	var items []evaluate.QAItem
+	if grid.Kind() == "retrieval" {
+		ds, err = evaluate.LoadBEIR(grid.Dataset, grid.Split)
+	} else {
+		items, err = evaluate.LoadQA(grid.QA)
+		items = spread(items, grid.Limit)
+	}
+	if err != nil {
+		return evaluate.Comparison{}, err
+	}
+	var results []evaluate.CellResult
+	for _, cell := range grid.Cells() {
+		cfg := base
+		for k, v := range cell {
+			if err := cfg.Set(k, v); err != nil {
+				return evaluate.Comparison{}, usageError{err}
+			}
+		}
+		if err := cfg.Validate(); err != nil {
+			return evaluate.Comparison{}, usageError{fmt.Errorf("grid cell %s: %w", cell.Label(), err)}
+		}
+		mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+		r := evaluate.CellResult{Cell: cell, Label: cell.Label()}
+		if ds != nil {
+			run, err := a.runRetrieval(cmd, cfg, ds, mode, 100, grid.Split, "")
+			if err != nil {
+				return evaluate.Comparison{}, fmt.Errorf("grid cell %s: %w", r.Label, err)
+			}
+			r.RunID, r.Metrics, r.Latency, r.PerQuery = run.runID, run.res.Metrics, run.res.LatencyMS, run.res.PerQuery
+		} else {
+			run, err := a.runQA(cmd, cfg, items, grid.QA, grid.Corpus, grid.Split, mode, grid.Limit)
+			if err != nil {
+				return evaluate.Comparison{}, fmt.Errorf("grid cell %s: %w", r.Label, err)
+			}
+			r.RunID, r.Metrics, r.Latency, r.PerQuery = run.runID, run.metrics, run.res.LatencyMS, run.res.PerQueryScores()
+		}
+		if _, ok := r.Metrics[grid.Primary]; !ok {
+			return evaluate.Comparison{}, usagef("primary metric %q is not measured by this eval (have: %s)", grid.Primary, strings.Join(metricNames(r.Metrics), ", "))
+		}
+		results = append(results, r)
+	}
+	return evaluate.Rank(results, grid.Primary, grid.TieBreak), nil
+}
+
+func metricNames(m map[string]float64) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {
+	cols := []string{cmp.Primary}
+	if cmp.TieBreak != "" {
+		cols = append(cols, cmp.TieBreak)
+	}
+	fmt.Fprintf(a.stdout, "%-4s %-50s", "rank", "settings")
+	for _, c := range cols {
+		fmt.Fprintf(a.stdout, " %12s", c)
+	}
+	fmt.Fprintf(a.stdout, " %10s\n", "p50 ms")
+	for i, c := range cmp.Cells {
+		fmt.Fprintf(a.stdout, "%-4d %-50s", i+1, c.Label)
+		for _, m := range cols {
+			fmt.Fprintf(a.stdout, " %12.4f", c.Metrics[m])
+		}
+		fmt.Fprintf(a.stdout, " %10.1f\n", c.Latency.P50)
+	}
+	fmt.Fprintf(a.stdout, "\nwinner: %s\nreason: %s\n", cmp.Winner, cmp.Reason)
+	if h := cmp.HeadToHead; h != nil {
+		fmt.Fprintf(a.stdout, "against the runner-up on %s: %d queries won, %d lost, %d tied\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
+	}
+	if reportDir != "" {
+		fmt.Fprintf(a.stdout, "report: %s\n", filepath.Join(reportDir, "compare.html"))
+	}
+}
+
+func writeCompareReport(dir string, grid *evaluate.Grid, cmp evaluate.Comparison) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	title := "ragtune eval compare: " + filepath.Base(grid.Dataset+grid.QA)
+	for name, write := range map[string]func(*os.File) error{
+		"compare.md":   func(f *os.File) error { return evaluate.WriteCompareMarkdown(f, title, cmp) },
+		"compare.html": func(f *os.File) error { return evaluate.WriteCompareHTML(f, title, cmp) },
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
