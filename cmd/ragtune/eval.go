@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,8 +33,8 @@ with trec_eval's conventions so they compare with published numbers.`,
 
 func (a *app) evalRunCommand() *cobra.Command {
 	var (
-		mode, split, runFile, failUnder, corpus string
-		depth, limit                            int
+		mode, split, runFile, failUnder, corpus, reportDir string
+		depth, limit                                       int
 	)
 	cmd := &cobra.Command{
 		Use:   "run DATASET",
@@ -77,12 +78,12 @@ is below its threshold.`,
 			}
 			m, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
 			if strings.HasSuffix(args[0], ".jsonl") {
-				return a.evalQA(cmd, cfg, args[0], corpus, split, m, limit, gates)
+				return a.evalQA(cmd, cfg, args[0], corpus, split, m, limit, gates, reportDir)
 			}
 			if !evaluate.IsBEIR(args[0]) {
 				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
 			}
-			return a.evalBEIR(cmd, cfg, args[0], split, m, depth, runFile, gates)
+			return a.evalBEIR(cmd, cfg, args[0], split, m, depth, runFile, gates, reportDir)
 		},
 	}
 	f := cmd.Flags()
@@ -92,6 +93,7 @@ is below its threshold.`,
 	f.StringVar(&runFile, "run-file", "", "where to write the TREC run (default under the user cache directory)")
 	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
 	f.StringVar(&corpus, "corpus", "", "QA sets: answer against this BEIR corpus instead of the current store")
+	f.StringVar(&reportDir, "report", "", "write report.md and a self-contained report.html into this directory")
 	f.IntVar(&limit, "limit", 0, "QA sets: evaluate about this many questions, spread evenly over the file")
 	return cmd
 }
@@ -147,7 +149,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 }
 
 func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
-	runFile string, gates map[string]float64) error {
+	runFile string, gates map[string]float64, reportDir string) error {
 	began := time.Now()
 	ds, err := evaluate.LoadBEIR(dir, split)
 	if err != nil {
@@ -158,11 +160,17 @@ func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string,
 		return err
 	}
 	res := run.res
+	if reportDir != "" {
+		title := fmt.Sprintf("ragtune eval run: %s, %s, run %s", ds.Name, mode, run.runID)
+		if err := writeRunReport(reportDir, evaluate.RetrievalReport(title, ds, res)); err != nil {
+			return err
+		}
+	}
 	failed := checkGates(res.Metrics, gates)
 	if a.jsonOut {
 		out := map[string]any{"run_id": run.runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
 			"run_file": run.runFile, "latency_ms": res.LatencyMS, "index_reused": run.reused,
-			"index_seconds": run.indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": run.chunking, "gates_failed": failed}
+			"index_seconds": run.indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": run.chunking, "gates_failed": failed, "report_dir": reportDir}
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
@@ -172,6 +180,34 @@ func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string,
 	}
 	if len(failed) > 0 {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}
+	}
+	return nil
+}
+
+func writeRunReport(dir string, r evaluate.RunReport) error {
+	return writeReportFiles(dir, map[string]func(io.Writer) error{
+		"report.md":   func(w io.Writer) error { return evaluate.WriteRunMarkdown(w, r) },
+		"report.html": func(w io.Writer) error { return evaluate.WriteRunHTML(w, r) },
+	})
+}
+
+// writeReportFiles creates dir and writes each named file with its writer.
+func writeReportFiles(dir string, files map[string]func(io.Writer) error) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	for name, write := range files {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
 	}
 	return nil
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -165,25 +165,9 @@ func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {
 }
 
 func writeCompareReport(dir string, grid *evaluate.Grid, cmp evaluate.Comparison) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
 	title := "ragtune eval compare: " + filepath.Base(grid.Dataset+grid.QA)
-	for name, write := range map[string]func(*os.File) error{
-		"compare.md":   func(f *os.File) error { return evaluate.WriteCompareMarkdown(f, title, cmp) },
-		"compare.html": func(f *os.File) error { return evaluate.WriteCompareHTML(f, title, cmp) },
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeReportFiles(dir, map[string]func(io.Writer) error{
+		"compare.md":   func(w io.Writer) error { return evaluate.WriteCompareMarkdown(w, title, cmp) },
+		"compare.html": func(w io.Writer) error { return evaluate.WriteCompareHTML(w, title, cmp) },
+	})
 }

@@ -55,7 +55,7 @@ func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAIt
 	return &qaRun{res: res, metrics: flat, runID: runID, dataset: dataset, gen: gen.ID()}, nil
 }
 
-func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64) error {
+func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64, reportDir string) error {
 	began := time.Now()
 	items, err := evaluate.LoadQA(path)
 	if err != nil {
@@ -66,6 +66,12 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 		return err
 	}
 	res, flat, runID, dataset := run.res, run.metrics, run.runID, run.dataset
+	if reportDir != "" {
+		title := fmt.Sprintf("ragtune eval run: %s, %s, k=%d, run %s", dataset, mode, cfg.Retrieve.K, runID)
+		if err := writeRunReport(reportDir, evaluate.QAReport(title, res, flat)); err != nil {
+			return err
+		}
+	}
 	failed := checkGates(flat, gates)
 	if a.jsonOut {
 		if err := a.printJSON(map[string]any{"run_id": runID, "dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,

@@ -36,7 +36,7 @@ func TestGridCells(t *testing.T) {
 
 func TestGridErrors(t *testing.T) {
 	for body, want := range map[string]string{
-		`[grid]` + "\n" + `"a.b" = [1]`:                        "exactly one of dataset",
+		`[grid]` + "\n" + `"a.b" = [1]`:                         "exactly one of dataset",
 		`dataset = "x"`:                                         "lists no settings",
 		`dataset = "x"` + "\n[grid]\n" + `"a.b" = []`:           "has no values",
 		`dataset = "x"` + "\nfoo = 1\n[grid]\n" + `"a.b" = [1]`: "unknown key",
@@ -68,5 +68,31 @@ func TestRank(t *testing.T) {
 	}, "ndcg@10", "recall@100")
 	if tied.Winner != "b" || !strings.Contains(tied.Reason, "tied on ndcg@10") {
 		t.Errorf("tie-break: %+v", tied)
+	}
+}
+
+func TestRunReports(t *testing.T) {
+	ds := &Dataset{Name: "d", Queries: []Query{{"q1", "first query"}, {"q2", "second | query"}},
+		Qrels: Qrels{"q1": {"a": 1}, "q2": {"b": 2}}}
+	run := Run{"q1": {{"a", 2}, {"x", 1}}, "q2": {{"y", 3}, {"b", 1}}}
+	means, per := Evaluate(run, ds.Qrels, DefaultMetrics)
+	res := &RetrievalResult{Metrics: means, PerQuery: per, Run: run, Latencies: map[string]float64{"q1": 1, "q2": 3}}
+	rep := RetrievalReport("T", ds, res)
+	if len(rep.Rows) != 2 || rep.Rows[0].Sources[0] != "a ✓" || len(rep.Curve) != len(curveKs) || rep.Curve[0] != 0.5 {
+		t.Fatalf("report = %+v", rep)
+	}
+	var md, html strings.Builder
+	if err := WriteRunMarkdown(&md, rep); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRunHTML(&html, rep); err != nil {
+		t.Fatal(err)
+	}
+	// Worst query first, table pipes escaped, charts inline.
+	if i, j := strings.Index(md.String(), "second"), strings.Index(md.String(), "first query"); i < 0 || j < 0 || i > j || !strings.Contains(md.String(), `second \| query`) {
+		t.Errorf("markdown:\n%s", md.String())
+	}
+	if n := strings.Count(html.String(), "<svg"); n != 3 || !strings.Contains(html.String(), "<polyline") {
+		t.Errorf("html has %d charts", n)
 	}
 }

@@ -40,6 +40,7 @@ type RetrievalResult struct {
 	LatencyMS Latency                `json:"latency_ms"`
 	PerQuery  map[string]QueryScores `json:"-"`
 	Run       Run                    `json:"-"`
+	Latencies map[string]float64     `json:"-"` // per query, ms
 }
 
 // EvaluateRetrieval runs every query of ds through s and scores the
@@ -53,10 +54,12 @@ func EvaluateRetrieval(ctx context.Context, ds *Dataset, s Searcher, opts Retrie
 	}
 	run := Run{}
 	lat := make([]float64, 0, len(ds.Queries))
+	perLat := make(map[string]float64, len(ds.Queries))
 	for i, q := range ds.Queries {
 		began := time.Now()
 		hits, err := s.Search(ctx, retrieve.Query{Text: q.Text, K: opts.Depth, Mode: opts.Mode})
 		lat = append(lat, float64(time.Since(began).Microseconds())/1000)
+		perLat[q.ID] = lat[len(lat)-1]
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.ID, err)
 		}
@@ -67,7 +70,7 @@ func EvaluateRetrieval(ctx context.Context, ds *Dataset, s Searcher, opts Retrie
 	}
 	means, per := Evaluate(run, ds.Qrels, opts.Metrics)
 	return &RetrievalResult{Dataset: ds.Name, Queries: len(per), Mode: opts.Mode, Metrics: means,
-		LatencyMS: latency(lat), PerQuery: per, Run: run}, nil
+		LatencyMS: latency(lat), PerQuery: per, Run: run, Latencies: perLat}, nil
 }
 
 // DocRanking turns ranked chunks into ranked documents: each document

@@ -1,0 +1,151 @@
+package evaluate
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strings"
+)
+
+// RunReport is what a single eval run's report shows.
+type RunReport struct {
+	Title     string
+	Kind      string
+	Metrics   map[string]float64
+	CurveName string // "recall@k" or "has_answer@k"
+	CurveK    []float64
+	Curve     []float64
+	Latencies []float64
+	Columns   []string // per-query score columns
+	Rows      []ReportRow
+}
+
+// ReportRow is one query in the per-query table.
+type ReportRow struct {
+	ID      string
+	Text    string
+	Scores  []float64
+	Detail  string   // the answer, for QA
+	Sources []string // retrieved documents, "✓" marking relevant ones
+}
+
+// curveKs are the cutoffs of recall curves.
+var curveKs = []int{1, 3, 5, 10, 20, 50, 100}
+
+// RetrievalReport builds the report of a retrieval run.
+func RetrievalReport(title string, ds *Dataset, res *RetrievalResult) RunReport {
+	r := RunReport{Title: title, Kind: "retrieval", Metrics: res.Metrics, CurveName: "recall@k", Columns: []string{"ndcg@10", "recall@100", "mrr@10"}}
+	var ms []Metric
+	for _, k := range curveKs {
+		ms = append(ms, Metric{"recall", k})
+	}
+	curve, _ := Evaluate(res.Run, ds.Qrels, ms)
+	for _, m := range ms {
+		r.CurveK = append(r.CurveK, float64(m.K))
+		r.Curve = append(r.Curve, curve[m.String()])
+	}
+	for _, q := range ds.Queries {
+		scores, ok := res.PerQuery[q.ID]
+		if !ok {
+			continue
+		}
+		row := ReportRow{ID: q.ID, Text: q.Text}
+		for _, c := range r.Columns {
+			row.Scores = append(row.Scores, scores[c])
+		}
+		for _, d := range res.Run[q.ID][:min(3, len(res.Run[q.ID]))] {
+			mark := ""
+			if ds.Qrels[q.ID][d.DocID] > 0 {
+				mark = " ✓"
+			}
+			row.Sources = append(row.Sources, d.DocID+mark)
+		}
+		r.Rows = append(r.Rows, row)
+		r.Latencies = append(r.Latencies, res.Latencies[q.ID])
+	}
+	return r
+}
+
+// QAReport builds the report of a QA run.
+func QAReport(title string, res *QAResult, metrics map[string]float64) RunReport {
+	r := RunReport{Title: title, Kind: "qa", Metrics: metrics, CurveName: "has_answer@k", Columns: []string{"contains", "f1"}}
+	for _, k := range []int{1, 3, 5, 10} {
+		if v, ok := res.Retrieval[fmt.Sprintf("has_answer@%d", k)]; ok {
+			r.CurveK, r.Curve = append(r.CurveK, float64(k)), append(r.Curve, v)
+		}
+	}
+	for _, it := range res.PerItem {
+		detail := it.Answer
+		if it.Abstained {
+			detail = "declined (" + it.AbstainReason + ")"
+		}
+		r.Rows = append(r.Rows, ReportRow{ID: it.ID, Text: it.Question, Scores: []float64{it.Contains, it.F1}, Detail: detail, Sources: it.Cited})
+		r.Latencies = append(r.Latencies, it.LatencyMS)
+	}
+	return r
+}
+
+// WriteRunMarkdown writes the report as Markdown (metrics and the worst
+// queries; the HTML report has them all).
+func WriteRunMarkdown(w io.Writer, r RunReport) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n| metric | value |\n|---|---:|\n", r.Title)
+	for _, k := range sortedKeys(r.Metrics) {
+		fmt.Fprintf(&b, "| %s | %.4f |\n", k, r.Metrics[k])
+	}
+	if len(r.Curve) > 0 {
+		fmt.Fprintf(&b, "\n%s: ", r.CurveName)
+		for i := range r.Curve {
+			fmt.Fprintf(&b, "@%g %.3f  ", r.CurveK[i], r.Curve[i])
+		}
+		b.WriteString("\n")
+	}
+	rows := worstFirst(r.Rows)
+	fmt.Fprintf(&b, "\n## Weakest queries (by %s)\n\n| query | %s | top sources |\n|---|%s---|\n", r.Columns[0], strings.Join(r.Columns, " | "), strings.Repeat("---:|", len(r.Columns)))
+	for _, row := range rows[:min(20, len(rows))] {
+		fmt.Fprintf(&b, "| %s |", strings.ReplaceAll(shorten(row.Text, 80), "|", `\|`))
+		for _, v := range row.Scores {
+			fmt.Fprintf(&b, " %.3f |", v)
+		}
+		fmt.Fprintf(&b, " %s |\n", strings.Join(row.Sources, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func worstFirst(rows []ReportRow) []ReportRow {
+	out := append([]ReportRow(nil), rows...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Scores[0] < out[j].Scores[0] })
+	return out
+}
+
+var runTemplate = template.Must(template.New("run").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.R.Title}}</title><style>` + reportCSS + `</style></head><body>
+<h1>{{.R.Title}}</h1>
+{{.MetricChart}}
+{{.CurveChart}}
+{{.LatencyChart}}
+<h2>Per query (weakest first)</h2>
+<table><tr><th>id</th><th>query</th>{{range .R.Columns}}<th>{{.}}</th>{{end}}{{if eq .R.Kind "qa"}}<th>answer</th>{{end}}<th>sources</th></tr>
+{{range .Rows}}<tr><td class="s">{{.ID}}</td><td class="s">{{.Text}}</td>{{range .Scores}}<td>{{printf "%.3f" .}}</td>{{end}}{{if eq $.R.Kind "qa"}}<td class="s">{{.Detail}}</td>{{end}}<td class="s">{{range $i, $s := .Sources}}{{if $i}}, {{end}}{{$s}}{{end}}</td></tr>
+{{end}}</table>
+</body></html>
+`))
+
+// WriteRunHTML writes the report as self-contained HTML.
+func WriteRunHTML(w io.Writer, r RunReport) error {
+	var bars []Bar
+	for _, k := range sortedKeys(r.Metrics) {
+		if v := r.Metrics[k]; v <= 1 && !strings.HasPrefix(k, "has_answer_rank") {
+			bars = append(bars, Bar{k, v})
+		}
+	}
+	return runTemplate.Execute(w, map[string]any{
+		"R":            r,
+		"Rows":         worstFirst(r.Rows),
+		"MetricChart":  BarChart("Metrics", bars, "%.3f"),
+		"CurveChart":   LineChart(r.CurveName, r.CurveK, r.Curve),
+		"LatencyChart": Histogram("Latency per query", r.Latencies, 10, "ms"),
+	})
+}
