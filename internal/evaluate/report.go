@@ -73,8 +73,9 @@ type Bar struct {
 }
 
 // BarChart draws horizontal bars as inline SVG; values are labelled with
-// format (e.g. "%.3f").
-func BarChart(title string, bars []Bar, format string) template.HTML {
+// format (e.g. "%.3f"). With highlight set the first bar (a winner) is
+// drawn in the accent colour.
+func BarChart(title string, bars []Bar, format string, highlight bool) template.HTML {
 	const rowH, labelW, barW, pad = 22, 300, 360, 8
 	maxV := 0.0
 	for _, b := range bars {
@@ -91,7 +92,11 @@ func BarChart(title string, bars []Bar, format string) template.HTML {
 		y := 20 + pad + i*rowH
 		w := int(b.Value / maxV * barW)
 		fmt.Fprintf(&s, `<text x="%d" y="%d" class="l">%s</text>`, labelW-6, y+15, template.HTMLEscapeString(shorten(b.Label, 48)))
-		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%d" height="%d" class="b%d"/>`, labelW, y+3, max(w, 1), rowH-6, min(i, 1))
+		class := "b1"
+		if highlight && i == 0 {
+			class = "b0"
+		}
+		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%d" height="%d" class="%s"/>`, labelW, y+3, max(w, 1), rowH-6, class)
 		fmt.Fprintf(&s, `<text x="%d" y="%d" class="v">%s</text>`, labelW+w+4, y+15, fmt.Sprintf(format, b.Value))
 	}
 	s.WriteString(`</svg>`)
@@ -121,7 +126,7 @@ func LineChart(title string, xs, ys []float64) template.HTML {
 		}
 		fmt.Fprintf(&s, `<polyline points="%s" class="line"/>`, strings.Join(pts, " "))
 	}
-	fmt.Fprintf(&s, `<text x="4" y="%d" class="l">1.0</text><text x="4" y="%d" class="l">0</text>`, pad+4, h-pad)
+	fmt.Fprintf(&s, `<text x="%d" y="%d" class="l">1.0</text><text x="%d" y="%d" class="l">0</text>`, pad-4, pad+4, pad-4, h-pad)
 	s.WriteString(`</svg>`)
 	return template.HTML(s.String())
 }
@@ -129,7 +134,7 @@ func LineChart(title string, xs, ys []float64) template.HTML {
 // Histogram buckets values (e.g. latencies) into bins and draws them.
 func Histogram(title string, values []float64, bins int, unit string) template.HTML {
 	if len(values) == 0 {
-		return BarChart(title, nil, "%.0f")
+		return BarChart(title, nil, "%.0f", false)
 	}
 	s := append([]float64(nil), values...)
 	sort.Float64s(s)
@@ -146,7 +151,7 @@ func Histogram(title string, values []float64, bins int, unit string) template.H
 	for i, c := range counts {
 		bars[i] = Bar{Label: fmt.Sprintf("%.1f–%.1f %s", lo+float64(i)*width, lo+float64(i+1)*width, unit), Value: float64(c)}
 	}
-	return BarChart(title, bars, "%.0f")
+	return BarChart(title, bars, "%.0f", false)
 }
 
 func shorten(s string, n int) string {
@@ -158,7 +163,7 @@ func shorten(s string, n int) string {
 
 const reportCSS = `body{font:14px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-td:first-child,th:first-child,td.s{text-align:left}tr.win{background:#eef7ee}code{background:#f4f4f4;padding:1px 4px}
+th,td:first-child,td.s{text-align:left}tr.win{background:#eef7ee}code{background:#f4f4f4;padding:1px 4px}
 svg{display:block;margin:1em 0}.t{font-weight:600;font-size:14px}.l{font-size:12px;text-anchor:end}.v{font-size:12px}
 .b0{fill:#2e7d32}.b1{fill:#90a4ae}.ax{stroke:#999}.line{fill:none;stroke:#1565c0;stroke-width:2}.p{fill:#1565c0}
 svg .l{text-anchor:end}svg circle+text.l{text-anchor:middle}`
@@ -209,8 +214,8 @@ func WriteCompareHTML(w io.Writer, title string, cmp Comparison) error {
 		primary = append(primary, Bar{c.Label, c.Metrics[cmp.Primary]})
 		lat = append(lat, Bar{c.Label, c.Latency.P50})
 	}
-	data.PrimaryChart = BarChart(cmp.Primary+" by configuration", primary, "%.4f")
-	data.LatencyChart = BarChart("p50 latency (ms) by configuration", lat, "%.1f")
+	data.PrimaryChart = BarChart(cmp.Primary+" by configuration", primary, "%.4f", true)
+	data.LatencyChart = BarChart("p50 latency (ms) by configuration", lat, "%.1f", true)
 	if h := cmp.HeadToHead; h != nil {
 		data.TopWins, data.TopLosses = h.Improved[:min(10, len(h.Improved))], h.Worsened[:min(10, len(h.Worsened))]
 	}

@@ -144,7 +144,7 @@ func WriteRunHTML(w io.Writer, r RunReport) error {
 	return runTemplate.Execute(w, map[string]any{
 		"R":            r,
 		"Rows":         worstFirst(r.Rows),
-		"MetricChart":  BarChart("Metrics", bars, "%.3f"),
+		"MetricChart":  BarChart("Metrics", bars, "%.3f", false),
 		"CurveChart":   LineChart(r.CurveName, r.CurveK, r.Curve),
 		"LatencyChart": Histogram("Latency per query", r.Latencies, 10, "ms"),
 	})
