@@ -103,6 +103,7 @@ type retrievalRun struct {
 	res      *evaluate.RetrievalResult
 	runID    string
 	runFile  string
+	perQuery string
 	reused   bool
 	indexed  time.Duration
 	elapsed  time.Duration
@@ -139,13 +140,17 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	if err := writeRunFile(runFile, res.Run, "ragtune-"+string(mode)); err != nil {
 		return nil, err
 	}
+	perQuery := strings.TrimSuffix(runFile, ".trec") + ".queries.jsonl"
+	if err := writeFile(perQuery, func(w io.Writer) error { return evaluate.WritePerQuery(w, ds, res) }); err != nil {
+		return nil, err
+	}
 	_, err = a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
 		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: runFile,
 		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split})})
 	if err != nil {
 		return nil, err
 	}
-	return &retrievalRun{res: res, runID: id, runFile: runFile, reused: reused, indexed: indexed, elapsed: time.Since(began), chunking: cfg.Chunk}, nil
+	return &retrievalRun{res: res, runID: id, runFile: runFile, perQuery: perQuery, reused: reused, indexed: indexed, elapsed: time.Since(began), chunking: cfg.Chunk}, nil
 }
 
 func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
@@ -169,7 +174,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string,
 	failed := checkGates(res.Metrics, gates)
 	if a.jsonOut {
 		out := map[string]any{"run_id": run.runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
-			"run_file": run.runFile, "latency_ms": res.LatencyMS, "index_reused": run.reused,
+			"run_file": run.runFile, "per_query_file": run.perQuery, "latency_ms": res.LatencyMS, "index_reused": run.reused,
 			"index_seconds": run.indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": run.chunking, "gates_failed": failed, "report_dir": reportDir}
 		if err := a.printJSON(out); err != nil {
 			return err
@@ -193,36 +198,30 @@ func writeRunReport(dir string, r evaluate.RunReport) error {
 
 // writeReportFiles creates dir and writes each named file with its writer.
 func writeReportFiles(dir string, files map[string]func(io.Writer) error) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
 	for name, write := range files {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		if err := write(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
+		if err := writeFile(filepath.Join(dir, name), write); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 func writeRunFile(path string, run evaluate.Run, tag string) error {
+	return writeFile(path, func(w io.Writer) error { return evaluate.WriteTREC(w, run, tag) })
+}
+
+// writeFile creates path (and its directory) and fills it with write.
+func writeFile(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing run file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("writing run file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := evaluate.WriteTREC(f, run, tag); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
-		return fmt.Errorf("writing run file: %w", err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
 }

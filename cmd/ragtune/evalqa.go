@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -18,11 +20,12 @@ import (
 
 // qaRun is one evaluated QA configuration.
 type qaRun struct {
-	res     *evaluate.QAResult
-	metrics map[string]float64
-	runID   string
-	dataset string
-	gen     string
+	res      *evaluate.QAResult
+	metrics  map[string]float64
+	perQuery string
+	runID    string
+	dataset  string
+	gen      string
 }
 
 // runQA answers items with cfg's settings against the store (or corpus)
@@ -46,13 +49,18 @@ func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAIt
 		return nil, err
 	}
 	flat := flattenQA(res)
-	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: evaluate.NewRecordID(began), CreatedAt: began, Kind: "qa",
+	id := evaluate.NewRecordID(began)
+	perQuery := filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-qa-%s.jsonl", dataset, id))
+	if err := writeFile(perQuery, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
+		return nil, err
+	}
+	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "qa", RunFile: perQuery,
 		Dataset: dataset, CorpusHash: corpusHash, Metrics: flat, PerQuery: res.PerQueryScores(),
 		Config: runConfig(cfg, mode, map[string]any{"qa_file": path, "limit": limit, "generator": gen.ID()})})
 	if err != nil {
 		return nil, err
 	}
-	return &qaRun{res: res, metrics: flat, runID: runID, dataset: dataset, gen: gen.ID()}, nil
+	return &qaRun{res: res, metrics: flat, runID: runID, dataset: dataset, gen: gen.ID(), perQuery: perQuery}, nil
 }
 
 func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split string, mode retrieve.Mode, limit int, gates map[string]float64, reportDir string) error {
@@ -75,7 +83,7 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 	failed := checkGates(flat, gates)
 	if a.jsonOut {
 		if err := a.printJSON(map[string]any{"run_id": runID, "dataset": dataset, "queries": res.Items, "mode": res.Mode, "k": cfg.Retrieve.K,
-			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": run.gen,
+			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": run.gen, "per_query_file": run.perQuery,
 			"seconds": time.Since(began).Seconds(), "gates_failed": failed}); err != nil {
 			return err
 		}

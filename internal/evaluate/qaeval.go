@@ -2,7 +2,9 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -41,6 +43,10 @@ type AnswerMetrics struct {
 	AbstentionRecall    *float64 `json:"abstention_recall"`
 	AbstentionF1        *float64 `json:"abstention_f1"`
 	BehaviourPass       *float64 `json:"behaviour_pass"`
+	// Per request, from the generator's usage reports.
+	TokensIn  float64 `json:"tokens_in"`
+	TokensOut float64 `json:"tokens_out"`
+	CostUSD   float64 `json:"cost_usd"`
 }
 
 // ItemResult is one question's outcome.
@@ -125,6 +131,8 @@ type qaAccumulator struct {
 	goldCited, goldCitable            int
 	abstained, truePos, shouldAbstain int
 	behaviourItems, behaviourPass     int
+	tokensIn, tokensOut, cost         float64
+	requests                          float64
 }
 
 func (a *qaAccumulator) init(ks []int) {
@@ -157,6 +165,12 @@ func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answe
 				a.goldDoc[k]++
 			}
 		}
+	}
+	a.requests++
+	if u := ans.Usage; u != nil {
+		a.tokensIn += float64(u.PromptTokens)
+		a.tokensOut += float64(u.CompletionTokens)
+		a.cost += u.CostUSD
 	}
 	if ans.Abstained {
 		a.abstained++
@@ -288,6 +302,9 @@ func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
 		CitationRecall:    ratio(a.goldCited, a.goldCitable),
 		AbstainRate:       ratio(a.abstained, a.answerable+a.shouldAbstain),
 		BehaviourPass:     optRatio(a.behaviourPass, a.behaviourItems),
+		TokensIn:          a.tokensIn / max(1, a.requests),
+		TokensOut:         a.tokensOut / max(1, a.requests),
+		CostUSD:           a.cost / max(1, a.requests),
 	}
 	if a.shouldAbstain > 0 {
 		m.AbstentionRecall = optRatio(a.truePos, a.shouldAbstain)
@@ -314,4 +331,16 @@ func (r *QAResult) PerQueryScores() map[string]QueryScores {
 		out[it.ID] = QueryScores{"contains": it.Contains, "f1": it.F1, "em": it.EM, "abstained": abstained, "has_answer_rank": float64(it.HasAnswerRank)}
 	}
 	return out
+}
+
+// WritePerItem writes one JSON line per question with its answer and
+// scores.
+func WritePerItem(w io.Writer, res *QAResult) error {
+	enc := json.NewEncoder(w)
+	for _, it := range res.PerItem {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return nil
 }

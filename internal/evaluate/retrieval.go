@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -111,6 +112,34 @@ func WriteTREC(w io.Writer, run Run, tag string) error {
 			if _, err := fmt.Fprintf(w, "%s Q0 %s %d %.6f %s\n", q, d.DocID, i+1, d.Score, tag); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// QueryRecord is one line of a retrieval run's per-query results file.
+type QueryRecord struct {
+	QueryID   string      `json:"query_id"`
+	Query     string      `json:"query"`
+	Scores    QueryScores `json:"scores"`
+	LatencyMS float64     `json:"latency_ms"`
+	Top       []string    `json:"top"` // best 10 documents
+}
+
+// WritePerQuery writes one JSON line per judged query.
+func WritePerQuery(w io.Writer, ds *Dataset, res *RetrievalResult) error {
+	enc := json.NewEncoder(w)
+	for _, q := range ds.Queries {
+		scores, ok := res.PerQuery[q.ID]
+		if !ok {
+			continue
+		}
+		rec := QueryRecord{QueryID: q.ID, Query: q.Text, Scores: scores, LatencyMS: res.Latencies[q.ID], Top: []string{}}
+		for _, d := range res.Run[q.ID][:min(10, len(res.Run[q.ID]))] {
+			rec.Top = append(rec.Top, d.DocID)
+		}
+		if err := enc.Encode(rec); err != nil {
+			return err
 		}
 	}
 	return nil
