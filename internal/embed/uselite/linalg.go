@@ -4,58 +4,15 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"github.com/viterin/vek/vek32"
 )
 
-// gemm computes C[m×n] = A[m×k] · B[k×n] for row-major slices, splitting
-// rows across cores. The i-k-j loop order streams B and C rows, which
-// the compiler keeps in registers and cache.
+// gemm computes C[m×n] = A[m×k] · B[k×n] for row-major slices with
+// viterin/vek, which uses AVX2/FMA assembly (no cgo) where the CPU has
+// it, and parallel pure Go elsewhere.
 func gemm(a, b []float32, m, k, n int, c []float32) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, m/8))
-	if workers <= 1 || m*k*n < 1<<16 {
-		gemmRows(a, b, 0, m, k, n, c)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (m + workers - 1) / workers
-	for lo := 0; lo < m; lo += step {
-		hi := min(m, lo+step)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gemmRows(a, b, lo, hi, k, n, c)
-		}()
-	}
-	wg.Wait()
-}
-
-func gemmRows(a, b []float32, lo, hi, k, n int, c []float32) {
-	for i := lo; i < hi; i++ {
-		crow := c[i*n : (i+1)*n]
-		clear(crow)
-		arow := a[i*k : (i+1)*k]
-		for p, av := range arow {
-			if av == 0 {
-				continue
-			}
-			axpy(av, b[p*n:(p+1)*n], crow)
-		}
-	}
-}
-
-// axpy adds alpha·x to y, unrolled by four.
-func axpy(alpha float32, x, y []float32) {
-	n := len(y)
-	x = x[:n]
-	j := 0
-	for ; j+4 <= n; j += 4 {
-		y[j] += alpha * x[j]
-		y[j+1] += alpha * x[j+1]
-		y[j+2] += alpha * x[j+2]
-		y[j+3] += alpha * x[j+3]
-	}
-	for ; j < n; j++ {
-		y[j] += alpha * x[j]
-	}
+	vek32.MatMul_Into(c[:0], a[:m*k], b[:k*n], k)
 }
 
 // transposed2 returns the transpose of a row-major r×c matrix.
@@ -126,7 +83,7 @@ func batchMatMul(a, b *tensor, adjX, adjY bool) (*tensor, error) {
 			if adjY {
 				y = transposed2(y, bk, bn)
 			}
-			gemmRows(x, y, 0, m, k, n, out.f[i*m*n:(i+1)*m*n])
+			gemm(x, y, m, k, n, out.f[i*m*n:(i+1)*m*n])
 		}()
 	}
 	wg.Wait()

@@ -56,8 +56,8 @@ func (m *Model) ID() string { return "use-lite@" + PackageVersion }
 // Dim is the embedding dimension.
 func (m *Model) Dim() int { return Dimension }
 
-// Tokens returns the SentencePiece ids the model sees for text (before
-// clipping to 128).
+// Tokens returns the SentencePiece ids for text: all of them for short
+// texts, and for long ones at least the 128 the model reads.
 func (m *Model) Tokens(text string) []int32 { return m.tok.encode(text) }
 
 // Embed returns one unit-length vector per text. Texts with no tokens

@@ -60,6 +60,10 @@ func indexer(out, in []int) func(int) int {
 	case isTrailing(out, in):
 		m := numel(in)
 		return func(p int) int { return p % m }
+	case len(in) == len(out) && in[len(in)-1] == 1 && sameShape(in[:len(in)-1], out[:len(out)-1]):
+		// One value per row ([n,1] against [n,d]), as layer norm uses.
+		d := out[len(out)-1]
+		return func(p int) int { return p / d }
 	}
 	idx, _ := broadcastIndex(out, in, in)
 	return func(p int) int { return idx[p] }

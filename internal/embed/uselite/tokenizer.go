@@ -112,33 +112,64 @@ func (t *tokenizer) prefixes(s []rune) []match {
 	return out
 }
 
+// encode tokenizes input. Long inputs are tokenized only as far as the
+// model reads: no piece has "▁" past its first symbol, so the best
+// segmentation up to a space does not depend on the text after it, and
+// the ids of a prefix cut at a space equal the first ids of the whole.
 func (t *tokenizer) encode(input string) []int32 {
+	for limit := 8 * maxTokensPerText; ; limit *= 2 {
+		prefix, cut := cutAtSpace(input, limit)
+		ids := t.encodeAll(prefix)
+		if !cut || len(ids) > maxTokensPerText {
+			return ids
+		}
+	}
+}
+
+// cutAtSpace returns s up to the last space before its limit-th rune, and
+// whether anything was cut.
+func cutAtSpace(s string, limit int) (string, bool) {
+	n := 0
+	for i := range s {
+		if n == limit {
+			if sp := strings.LastIndexByte(s[:i], ' '); sp > 0 {
+				return s[:sp], true
+			}
+			return s, false
+		}
+		n++
+	}
+	return s, false
+}
+
+type latticeEntry struct {
+	start int
+	m     match
+}
+
+func (t *tokenizer) encodeAll(input string) []int32 {
 	input = norm.NFKC.String(input)
 	if input == "" {
 		return nil
 	}
 	symbols := []rune(separator + strings.ReplaceAll(input, " ", separator))
 	n := len(symbols)
-	// lattice[end] holds, by start position, the pieces ending at end.
-	lattice := make([][][]match, n+1)
+	// lattice[end] lists the pieces ending at end, by ascending start
+	// (the order the reference visits them in).
+	lattice := make([][]latticeEntry, n+1)
 	for i := 0; i < n; i++ {
 		for _, m := range t.prefixes(symbols[i:]) {
 			end := i + m.length
-			if lattice[end] == nil {
-				lattice[end] = make([][]match, n+1)
-			}
-			lattice[end][i] = append(lattice[end][i], m)
+			lattice[end] = append(lattice[end], latticeEntry{i, m})
 		}
 	}
 	best := make([]float64, n+1)
 	words := make([]int, n+1)
 	for end := 0; end <= n; end++ {
-		for start := range lattice[end] {
-			for _, m := range lattice[end][start] {
-				score := m.score + best[end-m.length]
-				if best[end] == 0 || score >= best[end] {
-					best[end], words[end] = score, m.index
-				}
+		for _, e := range lattice[end] {
+			score := e.m.score + best[end-e.m.length]
+			if best[end] == 0 || score >= best[end] {
+				best[end], words[end] = score, e.m.index
 			}
 		}
 	}
