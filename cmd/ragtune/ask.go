@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/answer"
-	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
 func (a *app) askCommand() *cobra.Command {
@@ -55,7 +54,11 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 				return err
 			}
 			defer st.Close()
-			hits, err := (&retrieve.Retriever{Store: st}).Search(cmd.Context(), q)
+			r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
+			if err != nil {
+				return err
+			}
+			hits, err := r.Search(cmd.Context(), q)
 			if err != nil {
 				return err
 			}

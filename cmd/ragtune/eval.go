@@ -118,8 +118,12 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	if err != nil {
 		return nil, err
 	}
+	e, err := a.vectorEmbedder(cfg, mode)
+	if err != nil {
+		return nil, err
+	}
 	bar := a.bar("indexing " + ds.Name)
-	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, bar.update)
+	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update)
 	bar.done()
 	if err != nil {
 		return nil, err
@@ -127,7 +131,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	defer st.Close()
 	indexed := time.Since(began)
 	bar = a.bar("querying " + ds.Name)
-	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st},
+	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st, Embedder: e, Fusion: cfg.Retrieve.FusionSettings()},
 		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})
 	bar.done()
 	if err != nil {

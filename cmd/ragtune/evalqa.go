@@ -32,17 +32,21 @@ type qaRun struct {
 // and stores the record.
 func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAItem, path, corpus, split string, mode retrieve.Mode, limit int) (*qaRun, error) {
 	began := time.Now()
-	st, dataset, corpusHash, err := a.qaStore(cmd, cfg, corpus, split)
+	st, dataset, corpusHash, err := a.qaStore(cmd, cfg, corpus, split, mode)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
+	retriever, err := a.retriever(cmd.Context(), cfg, st, mode)
+	if err != nil {
+		return nil, err
+	}
 	gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
 	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
 		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
 	}
 	bar := a.bar("answering")
-	res, err := evaluate.EvaluateQA(cmd.Context(), items, &retrieve.Retriever{Store: st}, generate,
+	res, err := evaluate.EvaluateQA(cmd.Context(), items, retriever, generate,
 		evaluate.QAOptions{Mode: mode, K: cfg.Retrieve.K, Progress: bar.update})
 	bar.done()
 	if err != nil {
@@ -111,7 +115,7 @@ func (a *app) evalQA(cmd *cobra.Command, cfg config.Config, path, corpus, split 
 
 // qaStore opens the store questions are answered from: a scratch index
 // of --corpus, or the project's store.
-func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split string) (*store.Store, string, string, error) {
+func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split string, mode retrieve.Mode) (*store.Store, string, string, error) {
 	if corpus == "" {
 		st, err := a.openStore(cmd, cfg)
 		return st, cfg.StoreDir(), "store:" + cfg.StoreDir(), err
@@ -124,9 +128,13 @@ func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split strin
 	if err != nil {
 		return nil, "", "", err
 	}
+	e, err := a.vectorEmbedder(cfg, mode)
+	if err != nil {
+		return nil, "", "", err
+	}
 	bar := a.bar("indexing " + ds.Name)
 	defer bar.done()
-	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, bar.update)
+	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update)
 	return st, ds.Name, ds.Hash, err
 }
 

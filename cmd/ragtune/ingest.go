@@ -116,7 +116,11 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: a.cacheDir("wazero"),
 	})
 	defer loader.Close()
-	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Log: a.log}
+	e, err := a.embedder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Embedder: e, Log: a.log}
 	total := &ingest.Report{Files: []ingest.Result{}}
 	for _, root := range roots {
 		opts := ingest.Options{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -32,6 +33,8 @@ func cli(t *testing.T, dir string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := []string{"HOME=" + dir}
+	// The model is installed once per user (make model), not per test.
+	env = append(env, "RAGTUNE_MODEL_DIR="+embed.DefaultModelDir(os.Getenv))
 	code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb, env)
 	return out.String(), errb.String(), code
 }
@@ -151,7 +154,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"ingest", "--chunk-size", "lots", "x"}, exitUsage, "invalid argument"},
 		{[]string{"frobnicate"}, exitUsage, "unknown command"},
 		{[]string{"ingest", filepath.Join(dir, "missing")}, exitFailure, "cannot ingest"},
-		{[]string{"ask", "anything", "--mode", "dense"}, exitFailure, "needs vector embeddings"},
+		{[]string{"ask", "anything", "--mode", "dense"}, exitFailure, "need embeddings"},
 		{[]string{"--store", filepath.Join(dir, "nowhere"), "status"}, exitFailure, "run `ragtune init`"},
 	}
 	for _, tc := range tests {
@@ -401,5 +404,42 @@ func TestEvalCompareWithReport(t *testing.T) {
 	out, _, _ = cli(t, dir, "eval", "history", "--json")
 	if n := len(decode(t, out)["runs"].([]any)); n != 4 {
 		t.Errorf("history has %d runs, want the 4 grid cells", n)
+	}
+}
+
+// TestDenseAndHybrid ingests with the built-in embedder and searches by
+// vectors and by both; then checks that a store built with one embedder
+// refuses queries from another.
+func TestDenseAndHybrid(t *testing.T) {
+	dir := initProject(t)
+	copyDocs(t, dir)
+	env := "[embed]\nprovider = \"builtin\"\n"
+	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte(env), 0o644)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatalf("ingest with embeddings: %s", errOut)
+	}
+	verify(t, dir)
+	for _, mode := range []string{"dense", "hybrid"} {
+		out, errOut, code := cli(t, dir, "search", "How are sentences weighted when deciding to decline?", "--mode", mode, "--json")
+		if code != 0 {
+			t.Fatalf("%s search: %s", mode, errOut)
+		}
+		hits := decode(t, out)["hits"].([]any)
+		if len(hits) != 4 || hits[0].(map[string]any)["rank"].(float64) != 1 {
+			t.Errorf("%s hits = %v", mode, hits)
+		}
+	}
+	st, err := store.Open(t.Context(), filepath.Join(dir, ".ragtune"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetMeta(t.Context(), "embedder", "another-model@1")
+	st.Close()
+	_, errOut, code := cli(t, dir, "search", "anything", "--mode", "dense")
+	if code != exitFailure || !strings.Contains(errOut, "another-model@1") {
+		t.Errorf("mismatched embedder: exit %d, %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != exitFailure || !strings.Contains(errOut, "bound to another-model@1") {
+		t.Errorf("ingest into a store of another embedder: exit %d, %s", code, errOut)
 	}
 }

@@ -71,7 +71,11 @@ see why an answer came out as it did.`,
 				return err
 			}
 			defer st.Close()
-			hits, err := (&retrieve.Retriever{Store: st}).Search(cmd.Context(), q)
+			r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
+			if err != nil {
+				return err
+			}
+			hits, err := r.Search(cmd.Context(), q)
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 	Ingest   Ingest            `toml:"ingest"`
 	Chunk    chunk.Options     `toml:"chunk"`
 	Retrieve Retrieve          `toml:"retrieve"`
+	Embed    embed.Config      `toml:"embed"`
 	Answer   answer.Thresholds `toml:"answer"`
 
 	// Dir is the project directory: where the config file is (or the
@@ -54,18 +56,29 @@ type Ingest struct {
 
 // Retrieve sets search defaults.
 type Retrieve struct {
-	Mode string `toml:"mode"`
-	K    int    `toml:"k"`
+	Mode        string  `toml:"mode"`
+	K           int     `toml:"k"`
+	Fusion      string  `toml:"fusion"`
+	Alpha       float64 `toml:"alpha"`
+	RRFK        float64 `toml:"rrf_k"`
+	FusionDepth int     `toml:"fusion_depth"`
+}
+
+// FusionSettings returns the hybrid fusion part of the settings.
+func (r Retrieve) FusionSettings() retrieve.Fusion {
+	return retrieve.Fusion{Method: r.Fusion, Alpha: r.Alpha, RRFK: r.RRFK, Depth: r.FusionDepth}
 }
 
 // Default is the configuration used where nothing is set.
 func Default() Config {
 	d := document.DefaultOptions()
+	f := retrieve.DefaultFusion()
 	return Config{
 		Store:    Store{Path: ".ragtune"},
 		Ingest:   Ingest{Include: []string{}, Exclude: []string{}, MaxFileBytes: d.MaxFileBytes, MaxExtractedBytes: d.MaxExtractedBytes},
 		Chunk:    chunk.DefaultOptions(),
-		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK},
+		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth},
+		Embed:    embed.DefaultConfig(),
 		Answer:   answer.DefaultThresholds(),
 	}
 }
@@ -113,6 +126,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := retrieve.ParseMode(c.Retrieve.Mode); err != nil {
 		return err
+	}
+	if err := c.Retrieve.FusionSettings().Validate(); err != nil {
+		return err
+	}
+	if p := c.Embed.Provider; p != embed.None && p != embed.Builtin {
+		return fmt.Errorf("embed.provider = %q; want none or builtin", p)
 	}
 	switch {
 	case c.Retrieve.K < 1 || c.Retrieve.K > 100:
@@ -248,10 +267,28 @@ overlap = %d
 sentences = %d
 
 [retrieve]
-# lexical (BM25). dense and hybrid need vector embeddings.
+# lexical (BM25, the default), dense (vectors) or hybrid (both, fused).
+# dense and hybrid need [embed] provider set before ingest.
 mode = %q
 # Chunks handed to the answerer: 3 to 5 is the rule of thumb.
 k = %d
+# Hybrid: "weighted" adds per-query normalised scores (alpha on dense);
+# "rrf" is reciprocal rank fusion with constant rrf_k. Each list
+# contributes fusion_depth results.
+fusion = %q
+alpha = %g
+rrf_k = %g
+fusion_depth = %d
+
+[embed]
+# none (default): no vectors, lexical search only.
+# builtin: the Universal Sentence Encoder Lite, offline, in pure Go
+#   (install the weights once with "make model"). Embedding makes ingest
+#   much slower; measure with "ragtune eval" before switching it on.
+provider = %q
+# Where the builtin model lives; empty means the user cache directory.
+model_dir = ""
+batch_size = %d
 
 [answer]
 # Coverage = IDF-weighted share of the question's content words found in
@@ -262,7 +299,8 @@ min_coverage = %g
 min_support = %g
 max_sentences = %d
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
-		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences)
+		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
+		d.Embed.Provider, d.Embed.BatchSize, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -20,8 +21,8 @@ const completeKey = "eval_corpus_complete"
 // ScratchStore opens the store for ds under cacheDir, indexing the corpus
 // first unless a complete index of the same corpus with the same chunking
 // already exists there. It reports whether the index was reused.
-func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.Options, tok chunk.Counter, progress func(done, total int)) (*store.Store, bool, error) {
-	sig := ingest.Signature(opts)
+func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.Options, tok chunk.Counter, e embed.Embedder, progress func(done, total int)) (*store.Store, bool, error) {
+	sig := ingest.Signature(opts, e)
 	key := sha256.Sum256([]byte(ds.Hash + "|" + sig))
 	dir := filepath.Join(cacheDir, ds.Name+"-"+hex.EncodeToString(key[:6]))
 	if st, err := store.Open(ctx, dir); err == nil {
@@ -38,7 +39,13 @@ func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.
 	if err != nil {
 		return nil, false, err
 	}
-	if err := IndexCorpus(ctx, st, ds.Corpus, opts, tok, progress); err != nil {
+	if e != nil {
+		if err := st.BindEmbedder(ctx, e.ID(), e.Dim()); err != nil {
+			st.Close()
+			return nil, false, err
+		}
+	}
+	if err := IndexCorpus(ctx, st, ds.Corpus, opts, tok, e, progress); err != nil {
 		st.Close()
 		return nil, false, err
 	}
@@ -51,10 +58,27 @@ func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.
 
 // IndexCorpus chunks corpus documents into st, keyed by their IDs. Title
 // and text form one body, as BM25 baselines on BEIR index them.
-func IndexCorpus(ctx context.Context, st *store.Store, corpus []CorpusDoc, opts chunk.Options, tok chunk.Counter, progress func(done, total int)) error {
-	sig := ingest.Signature(opts)
-	const batch = 512
+func IndexCorpus(ctx context.Context, st *store.Store, corpus []CorpusDoc, opts chunk.Options, tok chunk.Counter, e embed.Embedder, progress func(done, total int)) error {
+	sig := ingest.Signature(opts, e)
+	const batch = 256
 	var docs []store.Document
+	flush := func(done int) error {
+		ptrs := make([]*store.Document, len(docs))
+		for i := range docs {
+			ptrs[i] = &docs[i]
+		}
+		if err := ingest.EmbedChunks(ctx, e, ptrs...); err != nil {
+			return err
+		}
+		if err := st.Upsert(ctx, docs); err != nil {
+			return err
+		}
+		docs = docs[:0]
+		if progress != nil {
+			progress(done, len(corpus))
+		}
+		return nil
+	}
 	for i, c := range corpus {
 		text := c.Text
 		if c.Title != "" {
@@ -67,12 +91,8 @@ func IndexCorpus(ctx context.Context, st *store.Store, corpus []CorpusDoc, opts 
 		}
 		docs = append(docs, ingest.ToStore(doc, chunks, sig))
 		if len(docs) == batch || i == len(corpus)-1 {
-			if err := st.Upsert(ctx, docs); err != nil {
+			if err := flush(i + 1); err != nil {
 				return err
-			}
-			docs = docs[:0]
-			if progress != nil {
-				progress(i+1, len(corpus))
 			}
 		}
 	}

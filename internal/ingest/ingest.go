@@ -22,6 +22,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -87,7 +88,9 @@ type Ingester struct {
 	Store  *store.Store
 	Loader *document.Loader
 	Tokens chunk.Counter
-	Log    *slog.Logger
+	// Embedder, if set, embeds every chunk; the store is bound to it.
+	Embedder embed.Embedder
+	Log      *slog.Logger
 }
 
 // Run ingests everything under opts.Root. Per-file problems are reported
@@ -97,6 +100,11 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 	began := time.Now()
 	if err := opts.Chunk.Validate(); err != nil {
 		return nil, err
+	}
+	if in.Embedder != nil {
+		if err := in.Store.BindEmbedder(ctx, in.Embedder.ID(), in.Embedder.Dim()); err != nil {
+			return nil, err
+		}
 	}
 	files, skipped, prefix, err := in.discover(opts)
 	if err != nil {
@@ -223,9 +231,45 @@ func docKey(base, abs string) string {
 	return filepath.ToSlash(abs)
 }
 
-// Signature identifies how a document was turned into chunks.
-func Signature(opts chunk.Options) string {
-	return "loader=" + loaderVersion + ";chunk=" + opts.Signature()
+// Signature identifies how a document was turned into chunks and
+// vectors; a document stored under another signature is redone.
+func Signature(opts chunk.Options, e embed.Embedder) string {
+	s := "loader=" + loaderVersion + ";chunk=" + opts.Signature()
+	if e != nil {
+		s += ";embed=" + e.ID()
+	}
+	return s
+}
+
+// EmbedChunks fills in the vectors of the documents' chunks, in as few
+// model calls as the embedder's batching allows. The text embedded is the
+// chunk's title and heading path followed by its text, so a chunk is found
+// by what its section is about as well as by its words.
+func EmbedChunks(ctx context.Context, e embed.Embedder, docs ...*store.Document) error {
+	if e == nil {
+		return nil
+	}
+	var texts []string
+	for _, d := range docs {
+		for _, c := range d.Chunks {
+			texts = append(texts, strings.TrimSpace(c.Title+"\n"+c.Text))
+		}
+	}
+	if len(texts) == 0 {
+		return nil
+	}
+	vecs, err := e.Embed(ctx, texts)
+	if err != nil {
+		return fmt.Errorf("embedding: %w", err)
+	}
+	k := 0
+	for _, d := range docs {
+		for i := range d.Chunks {
+			d.Chunks[i].Vector = vecs[k]
+			k++
+		}
+	}
+	return nil
 }
 
 type outcome struct {
@@ -327,7 +371,7 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	sig := Signature(opts.Chunk)
+	sig := Signature(opts.Chunk, in.Embedder)
 	prev, seen := known[f.key]
 	if seen && prev.Hash == hash && prev.Signature == sig {
 		return outcome{res: Result{Path: f.key, Status: StatusUnchanged, Chunks: prev.Chunks}}
@@ -348,6 +392,9 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 		in.logger().Warn("loaded with a warning", "path", f.key, "warning", w)
 	}
 	sd := ToStore(doc, chunks, sig)
+	if err := EmbedChunks(ctx, in.Embedder, &sd); err != nil {
+		return outcome{res: failure(f.key, err)}
+	}
 	return outcome{res: Result{Path: f.key, Status: status, Chunks: len(chunks), Reason: strings.Join(doc.Warnings, "; ")}, doc: &sd}
 }
 

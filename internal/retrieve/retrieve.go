@@ -5,8 +5,10 @@ package retrieve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -49,15 +51,24 @@ type Hit struct {
 	store.Hit
 }
 
-// LexicalSearcher is what lexical retrieval needs from a store.
-type LexicalSearcher interface {
+// Searcher is what retrieval needs from a store.
+type Searcher interface {
 	SearchLexical(ctx context.Context, q store.LexicalQuery) ([]store.Hit, error)
+	SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error)
 }
 
 // Retriever runs queries against a store.
 type Retriever struct {
-	Store LexicalSearcher
+	Store Searcher
+	// Embedder embeds queries for dense and hybrid modes; it must be the
+	// store's embedder.
+	Embedder embed.Embedder
+	Fusion   Fusion
 }
+
+// ErrNoVectors means a dense or hybrid query met a store or configuration
+// without embeddings.
+var ErrNoVectors = errors.New("dense and hybrid retrieval need embeddings")
 
 // Search returns up to q.K chunks, best first, ranks from 1.
 func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
@@ -68,9 +79,11 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	var err error
 	switch q.Mode {
 	case Lexical, "":
-		hits, err = r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: q.K, PathPrefix: q.PathPrefix})
-	case Dense, Hybrid:
-		return nil, fmt.Errorf("retrieval mode %q needs vector embeddings, which this store does not have yet; use --mode lexical", q.Mode)
+		hits, err = r.lexical(ctx, q, q.K)
+	case Dense:
+		hits, err = r.dense(ctx, q, q.K)
+	case Hybrid:
+		hits, err = r.hybrid(ctx, q)
 	default:
 		return nil, fmt.Errorf("unknown retrieval mode %q", q.Mode)
 	}
@@ -82,4 +95,26 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 		out[i] = Hit{Rank: i + 1, Hit: h}
 	}
 	return out, nil
+}
+
+func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]store.Hit, error) {
+	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: k, PathPrefix: q.PathPrefix})
+}
+
+func (r *Retriever) dense(ctx context.Context, q Query, k int) ([]store.Hit, error) {
+	if r.Embedder == nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoVectors, embed.ErrNoEmbedder)
+	}
+	vecs, err := r.Embedder.Embed(ctx, []string{q.Text})
+	if err != nil {
+		return nil, fmt.Errorf("embedding the query: %w", err)
+	}
+	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: vecs[0], K: k, PathPrefix: q.PathPrefix})
+	if err != nil {
+		return nil, err
+	}
+	if hits == nil {
+		return nil, fmt.Errorf("%w: this store has no vectors; with [embed] provider set, re-run `ragtune ingest`", ErrNoVectors)
+	}
+	return hits, nil
 }

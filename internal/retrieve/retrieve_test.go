@@ -1,6 +1,7 @@
 package retrieve
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,34 @@ func TestSearchRanksFromOne(t *testing.T) {
 	if len(hits) != 2 || hits[0].Rank != 1 || hits[1].Rank != 2 {
 		t.Fatalf("hits = %+v", hits)
 	}
-	if _, err := r.Search(t.Context(), Query{Text: "x", Mode: Hybrid}); err == nil || !strings.Contains(err.Error(), "--mode lexical") {
-		t.Errorf("hybrid without vectors: %v", err)
+	if _, err := r.Search(t.Context(), Query{Text: "x", Mode: Hybrid}); !errors.Is(err, ErrNoVectors) || !strings.Contains(err.Error(), "provider") {
+		t.Errorf("hybrid without an embedder: %v", err)
 	}
 }
+
+func hits(ids ...string) []store.Hit {
+	var out []store.Hit
+	for i, id := range ids {
+		out = append(out, store.Hit{Chunk: store.Chunk{ID: id}, Score: float64(len(ids) - i)})
+	}
+	return out
+}
+
+func TestFusion(t *testing.T) {
+	r := rrf(60, hits("a", "b", "c"), hits("c", "d"))
+	if want := 1/61.0 + 0; r["a"] != want || r["c"] != 1/63.0+1/61.0 || r["d"] != 1/62.0 {
+		t.Errorf("rrf = %v", r)
+	}
+	// Lexical scores 3,2,1 normalise to 1,0.5,0; dense 2,1 to 1,0.
+	w := weighted(0.2, hits("a", "b", "c"), hits("c", "d"))
+	if !near(w["a"], 0.8) || !near(w["b"], 0.4) || !near(w["c"], 0.2) || !near(w["d"], 0) {
+		t.Errorf("weighted = %v", w)
+	}
+	for _, bad := range []Fusion{{Method: "max", Alpha: 0.5, RRFK: 60, Depth: 10}, {Method: "rrf", Alpha: 2, RRFK: 60, Depth: 10}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }

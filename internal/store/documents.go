@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,8 @@ type Chunk struct {
 	LineStart int    `json:"line_start"`
 	LineEnd   int    `json:"line_end"`
 	Tokens    int    `json:"tokens"`
+	// Vector is the chunk's embedding, nil in a store without an embedder.
+	Vector []float32 `json:"-"`
 }
 
 // DocumentInfo describes a stored document without its chunks.
@@ -64,6 +67,13 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 			return fmt.Errorf("preparing chunk insert: %w", err)
 		}
 		defer insChunk.Close()
+		insVec, err := s.vectorInserter(ctx, tx, docs)
+		if err != nil {
+			return err
+		}
+		if insVec != nil {
+			defer insVec.Close()
+		}
 		now := time.Now().UTC().Format(time.RFC3339Nano)
 		for _, d := range docs {
 			id := DocID(d.Path)
@@ -74,9 +84,16 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 				return fmt.Errorf("writing document %s: %w", d.Path, err)
 			}
 			for _, c := range d.Chunks {
-				if _, err := insChunk.ExecContext(ctx, c.ID, id, c.Ord, c.Title, c.Heading, c.Text,
-					c.Start, c.End, c.LineStart, c.LineEnd, c.Tokens); err != nil {
+				res, err := insChunk.ExecContext(ctx, c.ID, id, c.Ord, c.Title, c.Heading, c.Text,
+					c.Start, c.End, c.LineStart, c.LineEnd, c.Tokens)
+				if err != nil {
 					return fmt.Errorf("writing chunk %d of %s: %w", c.Ord, d.Path, err)
+				}
+				if c.Vector != nil {
+					rowid, _ := res.LastInsertId()
+					if _, err := insVec.ExecContext(ctx, rowid, encodeVector(c.Vector)); err != nil {
+						return fmt.Errorf("writing the vector of chunk %d of %s: %w", c.Ord, d.Path, err)
+					}
 				}
 			}
 		}
@@ -84,8 +101,30 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 	})
 }
 
+// vectorInserter prepares the vector insert when any chunk has a vector;
+// the store must have been bound to an embedder first.
+func (s *Store) vectorInserter(ctx context.Context, tx *sql.Tx, docs []Document) (*sql.Stmt, error) {
+	for _, d := range docs {
+		for _, c := range d.Chunks {
+			if c.Vector == nil {
+				continue
+			}
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunk_vectors(chunk_rowid, vec) VALUES (?, ?)`)
+			if err != nil {
+				return nil, fmt.Errorf("preparing vector insert (is the store bound to an embedder?): %w", err)
+			}
+			return stmt, nil
+		}
+	}
+	return nil, nil
+}
+
 func deleteDoc(ctx context.Context, tx *sql.Tx, id string) error {
-	// Chunks go first and explicitly, so the FTS delete trigger sees them.
+	// Vectors and chunks go first and explicitly, so the FTS delete
+	// trigger sees the chunks and no vector outlives its chunk.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunk_vectors WHERE chunk_rowid IN (SELECT rowid FROM chunks WHERE doc_id = ?)`, id); err != nil && !isNoTable(err) {
+		return fmt.Errorf("deleting old vectors: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE doc_id = ?`, id); err != nil {
 		return fmt.Errorf("deleting old chunks: %w", err)
 	}
@@ -94,6 +133,8 @@ func deleteDoc(ctx context.Context, tx *sql.Tx, id string) error {
 	}
 	return nil
 }
+
+func isNoTable(err error) bool { return err != nil && strings.Contains(err.Error(), "no such table") }
 
 // Delete removes the documents at paths, with their chunks, in one
 // transaction.
@@ -191,6 +232,16 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 	rows.Close()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
 		problems = append(problems, "full-text index: "+err.Error())
+	}
+	if id, _, err := s.Embedder(ctx); err == nil && id != "none" {
+		var missing int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_rowid = c.rowid
+			WHERE v.chunk_rowid IS NULL`).Scan(&missing); err != nil {
+			return nil, fmt.Errorf("checking vectors: %w", err)
+		}
+		if missing > 0 {
+			problems = append(problems, fmt.Sprintf("%d chunks have no vector from %s", missing, id))
+		}
 	}
 	bad, err := s.db.QueryContext(ctx, `SELECT d.path, d.chunks, count(c.id) FROM documents d
 		LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id HAVING d.chunks != count(c.id)`)

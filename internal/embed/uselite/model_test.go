@@ -12,15 +12,15 @@ import (
 )
 
 // modelDir is where scripts/fetch-model.sh (run by `make test`) installs
-// the model.
+// the model; the same rule as embed.DefaultModelDir, which imports this
+// package and so cannot be imported here.
 func modelDir() string {
 	if d := os.Getenv("RAGTUNE_MODEL_DIR"); d != "" {
 		return d
 	}
 	cache := os.Getenv("XDG_CACHE_HOME")
 	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache")
+		cache = filepath.Join(os.Getenv("HOME"), ".cache")
 	}
 	return filepath.Join(cache, "ragtune", "models", "use-lite-"+PackageVersion)
 }

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// embedder returns the configured embedder, or nil when embeddings are
+// off (provider "none").
+func (a *app) embedder(cfg config.Config) (embed.Embedder, error) {
+	if cfg.Embed.Provider == embed.None || cfg.Embed.Provider == "" {
+		return nil, nil
+	}
+	return embed.New(cfg.Embed, a.getenv)
+}
+
+func needsVectors(m retrieve.Mode) bool { return m == retrieve.Dense || m == retrieve.Hybrid }
+
+// vectorEmbedder loads the embedder a mode needs: nil for lexical, an
+// error when vectors are needed and none are configured.
+func (a *app) vectorEmbedder(cfg config.Config, mode retrieve.Mode) (embed.Embedder, error) {
+	if !needsVectors(mode) {
+		return nil, nil
+	}
+	e, err := a.embedder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		return nil, fmt.Errorf("mode %s: %w: %w", mode, retrieve.ErrNoVectors, embed.ErrNoEmbedder)
+	}
+	return e, nil
+}
+
+// retriever builds the retriever for mode over st. For dense and hybrid
+// modes the configured embedder must be the one the store was built with.
+func (a *app) retriever(ctx context.Context, cfg config.Config, st *store.Store, mode retrieve.Mode) (*retrieve.Retriever, error) {
+	r := &retrieve.Retriever{Store: st, Fusion: cfg.Retrieve.FusionSettings()}
+	e, err := a.vectorEmbedder(cfg, mode)
+	if err != nil || e == nil {
+		return r, err
+	}
+	id, dim, err := st.Embedder(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case id == embed.None:
+		return nil, fmt.Errorf("mode %s: %w: this store has no vectors; re-run `ragtune ingest` with [embed] provider = %q", mode, retrieve.ErrNoVectors, cfg.Embed.Provider)
+	case id != e.ID() || dim != e.Dim():
+		return nil, fmt.Errorf("mode %s: %w: the store holds %s vectors (dimension %d), the configured embedder is %s", mode, store.ErrEmbedderMismatch, id, dim, e.ID())
+	}
+	r.Embedder = e
+	return r, nil
+}

@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// Vectors live beside their chunks, one float32 BLOB per chunk, written
+// in the chunk's transaction. A store is bound to one embedder: its ID
+// and dimension are the index identity, and vectors of another model are
+// refused rather than mixed.
+
+const vectorsTable = `CREATE TABLE IF NOT EXISTS chunk_vectors (
+	chunk_rowid INTEGER PRIMARY KEY REFERENCES chunks(rowid) ON DELETE CASCADE,
+	vec BLOB NOT NULL)`
+
+// ErrEmbedderMismatch means the store's vectors come from another model.
+var ErrEmbedderMismatch = errors.New("the store's vectors were made by another embedder")
+
+// BindEmbedder records id/dim as the store's embedder, or checks that they
+// match the one already recorded.
+func (s *Store) BindEmbedder(ctx context.Context, id string, dim int) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var cur, curDim string
+		tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'embedder'`).Scan(&cur)
+		tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'dimension'`).Scan(&curDim)
+		want := fmt.Sprint(dim)
+		if cur != "" && cur != "none" {
+			if cur != id || curDim != want {
+				return fmt.Errorf("%w: this store is bound to %s (dimension %s), not %s (dimension %d); "+
+					"use a new store for the new embedder, or set embed.provider back", ErrEmbedderMismatch, cur, curDim, id, dim)
+			}
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, vectorsTable); err != nil {
+			return fmt.Errorf("creating the vector table: %w", err)
+		}
+		for k, v := range map[string]string{"embedder": id, "dimension": want} {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Embedder returns the store's embedder ID and dimension ("none", 0 when
+// it has no vectors).
+func (s *Store) Embedder(ctx context.Context) (string, int, error) {
+	id, err := s.Meta(ctx, "embedder")
+	if err != nil {
+		return "", 0, err
+	}
+	dim, _ := s.Meta(ctx, "dimension")
+	var d int
+	fmt.Sscan(dim, &d)
+	if id == "" {
+		id = "none"
+	}
+	return id, d, nil
+}
+
+func encodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func decodeVector(b []byte) []float32 {
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+// DenseQuery is a nearest-neighbour search by inner product (the
+// embedder's vectors are unit length, so this is cosine similarity).
+type DenseQuery struct {
+	Vector     []float32
+	K          int
+	PathPrefix string
+}
+
+// SearchDense scans every vector exactly. It is the reference that any
+// approximate index is measured against, and fast enough for stores of
+// tens of thousands of chunks.
+func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
+	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec FROM chunk_vectors v
+		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id
+		WHERE d.path LIKE ? ESCAPE '\'`, likePrefix(q.PathPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors: %w", err)
+	}
+	type scored struct {
+		rowid int64
+		score float32
+	}
+	var all []scored
+	for rows.Next() {
+		var id int64
+		var blob []byte
+		if err := rows.Scan(&id, &blob); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		v := decodeVector(blob)
+		if len(v) != len(q.Vector) {
+			rows.Close()
+			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", ErrEmbedderMismatch, len(v), len(q.Vector))
+		}
+		all = append(all, scored{id, vek32.Dot(v, q.Vector)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].score != all[j].score {
+			return all[i].score > all[j].score
+		}
+		return all[i].rowid < all[j].rowid
+	})
+	all = all[:min(q.K, len(all))]
+	hits := make([]Hit, 0, len(all))
+	for _, sc := range all {
+		h, err := s.hitByRowid(ctx, sc.rowid)
+		if err != nil {
+			return nil, err
+		}
+		h.Score = float64(sc.score)
+		hits = append(hits, h)
+	}
+	return hits, nil
+}
+
+func (s *Store) hitByRowid(ctx context.Context, rowid int64) (Hit, error) {
+	var h Hit
+	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
+		d.path, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.rowid = ?`, rowid).
+		Scan(&h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens, &h.DocPath, &h.DocTitle)
+	if err != nil {
+		return h, fmt.Errorf("reading chunk %d: %w", rowid, err)
+	}
+	return h, nil
+}
+
+func (s *Store) hasTable(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
+	return n > 0, err
+}
