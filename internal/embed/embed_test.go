@@ -1,0 +1,58 @@
+package embed
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+type countingEmbedder struct{ calls []int }
+
+func (c *countingEmbedder) ID() string { return "count" }
+func (c *countingEmbedder) Dim() int   { return 1 }
+func (c *countingEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	c.calls = append(c.calls, len(texts))
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = []float32{float32(len(t))}
+	}
+	return out, nil
+}
+
+func TestBatchedKeepsOrder(t *testing.T) {
+	inner := &countingEmbedder{}
+	vecs, err := Batched(inner, 2).Embed(t.Context(), []string{"a", "bb", "ccc", "dddd", "eeeee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inner.calls) != 3 || inner.calls[2] != 1 {
+		t.Errorf("calls = %v, want batches of 2, 2, 1", inner.calls)
+	}
+	for i, v := range vecs {
+		if v[0] != float32(i+1) {
+			t.Errorf("vector %d = %v; order lost", i, v)
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	env := func(k string) string {
+		if k == "RAGTUNE_MODEL_DIR" {
+			return t.TempDir()
+		}
+		return ""
+	}
+	if _, err := New(Config{Provider: None}, env); !errors.Is(err, ErrNoEmbedder) {
+		t.Errorf("provider none: %v", err)
+	}
+	if _, err := New(Config{Provider: Builtin}, env); err == nil || !strings.Contains(err.Error(), "make model") {
+		t.Errorf("missing model: %v, want a message naming the setup command", err)
+	}
+	if _, err := New(Config{Provider: "magic"}, env); err == nil {
+		t.Error("unknown provider accepted")
+	}
+	if d := DefaultModelDir(func(k string) string { return map[string]string{"XDG_CACHE_HOME": "/c"}[k] }); d != "/c/ragtune/models/use-lite-0.2.0" {
+		t.Errorf("DefaultModelDir = %s", d)
+	}
+}
