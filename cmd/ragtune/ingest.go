@@ -10,6 +10,7 @@ import (
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
 )
 
@@ -120,7 +121,7 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 	if err != nil {
 		return nil, err
 	}
-	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Embedder: e, Log: a.log}
+	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Embedder: embed.Cached(e, st), Log: a.log}
 	total := &ingest.Report{Files: []ingest.Result{}}
 	for _, root := range roots {
 		opts := ingest.Options{

@@ -56,3 +56,40 @@ func TestNew(t *testing.T) {
 		t.Errorf("DefaultModelDir = %s", d)
 	}
 }
+
+type mapCache map[[32]byte][]float32
+
+func (m mapCache) GetVectors(_ context.Context, _ string, hs [][32]byte) (map[[32]byte][]float32, error) {
+	out := map[[32]byte][]float32{}
+	for _, h := range hs {
+		if v, ok := m[h]; ok {
+			out[h] = v
+		}
+	}
+	return out, nil
+}
+
+func (m mapCache) PutVectors(_ context.Context, _ string, hs [][32]byte, vs [][]float32) error {
+	for i, h := range hs {
+		m[h] = vs[i]
+	}
+	return nil
+}
+
+func TestCachedEmbedsEachTextOnce(t *testing.T) {
+	inner := &countingEmbedder{}
+	e := Cached(inner, mapCache{})
+	if _, err := e.Embed(t.Context(), []string{"a", "bb"}); err != nil {
+		t.Fatal(err)
+	}
+	vecs, err := e.Embed(t.Context(), []string{"bb", "ccc", "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inner.calls) != 2 || inner.calls[1] != 1 {
+		t.Errorf("calls = %v; the second call should embed only the new text", inner.calls)
+	}
+	if vecs[0][0] != 2 || vecs[1][0] != 3 || vecs[2][0] != 1 {
+		t.Errorf("vectors = %v", vecs)
+	}
+}

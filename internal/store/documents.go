@@ -101,22 +101,33 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 	})
 }
 
-// vectorInserter prepares the vector insert when any chunk has a vector;
-// the store must have been bound to an embedder first.
+// vectorInserter checks the documents against the store's embedder
+// binding: a bound store takes only chunks with vectors of its dimension,
+// an unbound one only chunks without. It prepares the vector insert when
+// there are vectors to write.
 func (s *Store) vectorInserter(ctx context.Context, tx *sql.Tx, docs []Document) (*sql.Stmt, error) {
+	var id, dimText string
+	tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'embedder'`).Scan(&id)
+	tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'dimension'`).Scan(&dimText)
+	bound := id != "" && id != "none"
 	for _, d := range docs {
 		for _, c := range d.Chunks {
-			if c.Vector == nil {
-				continue
+			switch {
+			case bound && (c.Vector == nil || fmt.Sprint(len(c.Vector)) != dimText):
+				return nil, fmt.Errorf("%w: chunk %d of %s has no %s vector of dimension %s", ErrEmbedderMismatch, c.Ord, d.Path, id, dimText)
+			case !bound && c.Vector != nil:
+				return nil, fmt.Errorf("chunk %d of %s has a vector, but the store is bound to no embedder", c.Ord, d.Path)
 			}
-			stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunk_vectors(chunk_rowid, vec) VALUES (?, ?)`)
-			if err != nil {
-				return nil, fmt.Errorf("preparing vector insert (is the store bound to an embedder?): %w", err)
-			}
-			return stmt, nil
 		}
 	}
-	return nil, nil
+	if !bound {
+		return nil, nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO chunk_vectors(chunk_rowid, vec) VALUES (?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("preparing vector insert: %w", err)
+	}
+	return stmt, nil
 }
 
 func deleteDoc(ctx context.Context, tx *sql.Tx, id string) error {

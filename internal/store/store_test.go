@@ -147,3 +147,39 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Errorf("store is not in WAL mode: %v", err)
 	}
 }
+
+func TestVectorsAndCache(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	if err := s.BindEmbedder(ctx, "m@1", 2); err != nil {
+		t.Fatal(err)
+	}
+	d1, d2 := doc("a.md", "north"), doc("b.md", "east", "north-east")
+	d1.Chunks[0].Vector = []float32{0, 1}
+	d2.Chunks[0].Vector, d2.Chunks[1].Vector = []float32{1, 0}, []float32{0.7071, 0.7071}
+	if err := s.Upsert(ctx, []Document{d1, d2}); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := s.SearchDense(ctx, DenseQuery{Vector: []float32{0.6, 0.8}, K: 2})
+	if err != nil || len(hits) != 2 || hits[0].Text != "north-east" || hits[1].Text != "north" {
+		t.Fatalf("dense hits = %+v, %v", hits, err)
+	}
+	// Replacing a document removes its old vectors with its chunks.
+	if err := s.Upsert(ctx, []Document{doc("b.md", "gone")}); err == nil {
+		t.Fatal("a chunk without a vector was accepted into a store bound to an embedder")
+	}
+	if problems, _ := s.Verify(ctx); len(problems) != 0 {
+		t.Errorf("verify after a refused write: %q", problems)
+	}
+	if err := s.BindEmbedder(ctx, "other@2", 2); !errors.Is(err, ErrEmbedderMismatch) {
+		t.Errorf("rebinding: %v", err)
+	}
+	h := [32]byte{1}
+	if err := s.PutVectors(ctx, "m@1", [][32]byte{h}, [][]float32{{0.5, 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetVectors(ctx, "m@1", [][32]byte{h, {2}})
+	if err != nil || len(got) != 1 || got[h][1] != 0.5 {
+		t.Errorf("cache = %v, %v", got, err)
+	}
+}
