@@ -3,6 +3,8 @@ package uselite
 import (
 	"fmt"
 	"math"
+
+	"github.com/viterin/vek/vek32"
 )
 
 // binaryF and binaryI are the float and integer forms of an elementwise
@@ -35,6 +37,12 @@ func elementwise(name string, op binaryOp, a, b *tensor) (*tensor, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	out := newTensor(a.dt, shape)
+	if a.dt == f32 {
+		if vec, ok := vectorF32[name]; ok {
+			vec(out.f, expand(a, shape), expand(b, shape))
+			return out, nil
+		}
+	}
 	n := out.size()
 	ia, ib := indexer(shape, a.shape), indexer(shape, b.shape)
 	if a.dt == f32 {
@@ -47,6 +55,44 @@ func elementwise(name string, op binaryOp, a, b *tensor) (*tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// vectorF32 are the float operations vek runs with SIMD on whole slices.
+var vectorF32 = map[string]func(dst, x, y []float32){
+	"Add":     func(d, x, y []float32) { vek32.Add_Into(d, x, y) },
+	"AddV2":   func(d, x, y []float32) { vek32.Add_Into(d, x, y) },
+	"Sub":     func(d, x, y []float32) { vek32.Sub_Into(d, x, y) },
+	"Mul":     func(d, x, y []float32) { vek32.Mul_Into(d, x, y) },
+	"RealDiv": func(d, x, y []float32) { vek32.Div_Into(d, x, y) },
+	"Maximum": func(d, x, y []float32) { vek32.Maximum_Into(d, x, y) },
+}
+
+// expand returns t's values broadcast to shape, copying only when t is
+// smaller.
+func expand(t *tensor, shape []int) []float32 {
+	n := numel(shape)
+	switch {
+	case sameShape(t.shape, shape):
+		return t.f
+	case t.size() == 1:
+		out := make([]float32, n)
+		for k := range out {
+			out[k] = t.f[0]
+		}
+		return out
+	case isTrailing(shape, t.shape):
+		out := make([]float32, n)
+		for k := 0; k < n; k += len(t.f) {
+			copy(out[k:], t.f)
+		}
+		return out
+	}
+	idx := indexer(shape, t.shape)
+	out := make([]float32, n)
+	for p := range out {
+		out[p] = t.f[idx(p)]
+	}
+	return out
 }
 
 // indexer maps an output position to a position in an operand of shape
