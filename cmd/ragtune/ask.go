@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,23 +44,11 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 			if cmd.Flags().Changed("min-support") {
 				cfg.Answer.MinSupport = minSupp
 			}
-			q, err := rf.query(cmd, cfg, strings.Join(args, " "))
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd, cfg)
+			st, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
-			if err != nil {
-				return err
-			}
-			hits, err := r.Search(cmd.Context(), q)
-			if err != nil {
-				return err
-			}
 			gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
 			res, err := answer.Answer(cmd.Context(), gen, answer.Request{Question: q.Text, Hits: hits})
 			if err != nil {

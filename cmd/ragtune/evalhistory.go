@@ -24,6 +24,15 @@ func (a *app) historyStore(cmd *cobra.Command, cfg config.Config) (*store.Store,
 	return store.Create(cmd.Context(), a.cacheDir(filepath.Join("eval", "history")))
 }
 
+// openHistory loads the configuration and opens its history store.
+func (a *app) openHistory(cmd *cobra.Command) (*store.Store, error) {
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	return a.historyStore(cmd, cfg)
+}
+
 // saveRecord stores an eval run in the history and returns its ID.
 func (a *app) saveRecord(cmd *cobra.Command, cfg config.Config, r evaluate.Record) (string, error) {
 	st, err := a.historyStore(cmd, cfg)
@@ -45,11 +54,7 @@ func (a *app) evalHistoryCommand() *cobra.Command {
 		Example: "  ragtune eval history\n  ragtune eval history --limit 5 --json",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			st, err := a.historyStore(cmd, cfg)
+			st, err := a.openHistory(cmd)
 			if err != nil {
 				return err
 			}
@@ -90,11 +95,7 @@ and the queries whose score moved, largest moves first.`,
 		Example: "  ragtune eval diff 20261124-140501 20261124-141210\n  ragtune eval diff A B --metric recall@100 --json",
 		Args:    exactArgs(2, "two run IDs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			st, err := a.historyStore(cmd, cfg)
+			st, err := a.openHistory(cmd)
 			if err != nil {
 				return err
 			}

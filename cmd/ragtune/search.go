@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 // retrievalFlags are shared by search and ask.
@@ -62,23 +63,11 @@ see why an answer came out as it did.`,
 			if err != nil {
 				return err
 			}
-			q, err := rf.query(cmd, cfg, strings.Join(args, " "))
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd, cfg)
+			st, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
-			if err != nil {
-				return err
-			}
-			hits, err := r.Search(cmd.Context(), q)
-			if err != nil {
-				return err
-			}
 			if hits == nil {
 				hits = []retrieve.Hit{}
 			}
@@ -100,6 +89,30 @@ see why an answer came out as it did.`,
 	}
 	rf.register(cmd)
 	return cmd
+}
+
+// retrieve opens the store and runs the query given by args and flags;
+// the caller closes the store.
+func (a *app) retrieve(cmd *cobra.Command, cfg config.Config, rf *retrievalFlags, args []string) (*store.Store, retrieve.Query, []retrieve.Hit, error) {
+	q, err := rf.query(cmd, cfg, strings.Join(args, " "))
+	if err != nil {
+		return nil, q, nil, err
+	}
+	st, err := a.openStore(cmd, cfg)
+	if err != nil {
+		return nil, q, nil, err
+	}
+	r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
+	if err != nil {
+		st.Close()
+		return nil, q, nil, err
+	}
+	hits, err := r.Search(cmd.Context(), q)
+	if err != nil {
+		st.Close()
+		return nil, q, nil, err
+	}
+	return st, q, hits, nil
 }
 
 // snippet flattens whitespace and cuts text to about n bytes on a word.
