@@ -118,7 +118,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.vectorEmbedder(cfg, mode)
+	e, err := a.vectorEmbedder(cmd.Context(), cfg, mode)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split strin
 	if err != nil {
 		return nil, "", "", err
 	}
-	e, err := a.vectorEmbedder(cfg, mode)
+	e, err := a.vectorEmbedder(cmd.Context(), cfg, mode)
 	if err != nil {
 		return nil, "", "", err
 	}

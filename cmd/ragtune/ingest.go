@@ -117,7 +117,7 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: a.cacheDir("wazero"),
 	})
 	defer loader.Close()
-	e, err := a.embedder(cfg)
+	e, err := a.embedder(cmd.Context(), cfg)
 	if err != nil {
 		return nil, err
 	}

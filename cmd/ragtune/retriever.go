@@ -12,22 +12,22 @@ import (
 
 // embedder returns the configured embedder, or nil when embeddings are
 // off (provider "none").
-func (a *app) embedder(cfg config.Config) (embed.Embedder, error) {
+func (a *app) embedder(ctx context.Context, cfg config.Config) (embed.Embedder, error) {
 	if cfg.Embed.Provider == embed.None || cfg.Embed.Provider == "" {
 		return nil, nil
 	}
-	return embed.New(cfg.Embed, a.getenv)
+	return embed.New(ctx, cfg.Embed, a.getenv)
 }
 
 func needsVectors(m retrieve.Mode) bool { return m == retrieve.Dense || m == retrieve.Hybrid }
 
 // vectorEmbedder loads the embedder a mode needs: nil for lexical, an
 // error when vectors are needed and none are configured.
-func (a *app) vectorEmbedder(cfg config.Config, mode retrieve.Mode) (embed.Embedder, error) {
+func (a *app) vectorEmbedder(ctx context.Context, cfg config.Config, mode retrieve.Mode) (embed.Embedder, error) {
 	if !needsVectors(mode) {
 		return nil, nil
 	}
-	e, err := a.embedder(cfg)
+	e, err := a.embedder(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (a *app) vectorEmbedder(cfg config.Config, mode retrieve.Mode) (embed.Embed
 // modes the configured embedder must be the one the store was built with.
 func (a *app) retriever(ctx context.Context, cfg config.Config, st *store.Store, mode retrieve.Mode) (*retrieve.Retriever, error) {
 	r := &retrieve.Retriever{Store: st, Fusion: cfg.Retrieve.FusionSettings()}
-	e, err := a.vectorEmbedder(cfg, mode)
+	e, err := a.vectorEmbedder(ctx, cfg, mode)
 	if err != nil || e == nil {
 		return r, err
 	}

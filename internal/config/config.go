@@ -130,8 +130,8 @@ func (c Config) Validate() error {
 	if err := c.Retrieve.FusionSettings().Validate(); err != nil {
 		return err
 	}
-	if p := c.Embed.Provider; p != embed.None && p != embed.Builtin {
-		return fmt.Errorf("embed.provider = %q; want none or builtin", p)
+	if p := c.Embed.Provider; p != embed.None && p != embed.Builtin && p != embed.OpenAI {
+		return fmt.Errorf("embed.provider = %q; want none, builtin or openai", p)
 	}
 	switch {
 	case c.Retrieve.K < 1 || c.Retrieve.K > 100:
@@ -145,7 +145,8 @@ func (c Config) Validate() error {
 }
 
 // applyEnv sets fields from RAGTUNE_<SECTION>_<KEY> variables, e.g.
-// RAGTUNE_CHUNK_SIZE=512 or RAGTUNE_INGEST_EXCLUDE="drafts/**,*.log".
+// RAGTUNE_CHUNK_SIZE=512, RAGTUNE_INGEST_EXCLUDE="drafts/**,*.log" or,
+// for a nested table, RAGTUNE_EMBED_OPENAI_MODEL=nomic-embed-text.
 func applyEnv(cfg *Config, environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
@@ -153,23 +154,29 @@ func applyEnv(cfg *Config, environ []string) error {
 			env[k] = v
 		}
 	}
-	root := reflect.ValueOf(cfg).Elem()
-	for i := 0; i < root.NumField(); i++ {
-		section := root.Type().Field(i).Tag.Get("toml")
-		if section == "" || section == "-" {
+	return envFields(reflect.ValueOf(cfg).Elem(), "RAGTUNE", env)
+}
+
+func envFields(v reflect.Value, prefix string, env map[string]string) error {
+	for i := 0; i < v.NumField(); i++ {
+		key := v.Type().Field(i).Tag.Get("toml")
+		if key == "" || key == "-" {
 			continue
 		}
-		sv := root.Field(i)
-		for j := 0; j < sv.NumField(); j++ {
-			key := sv.Type().Field(j).Tag.Get("toml")
-			name := "RAGTUNE_" + strings.ToUpper(section+"_"+key)
-			val, ok := env[name]
-			if !ok {
-				continue
+		name := prefix + "_" + strings.ToUpper(key)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			if err := envFields(f, name, env); err != nil {
+				return err
 			}
-			if err := setField(sv.Field(j), val); err != nil {
-				return fmt.Errorf("%s=%q: %w", name, val, err)
-			}
+			continue
+		}
+		val, ok := env[name]
+		if !ok {
+			continue
+		}
+		if err := setField(f, val); err != nil {
+			return fmt.Errorf("%s=%q: %w", name, val, err)
 		}
 	}
 	return nil
@@ -285,10 +292,21 @@ fusion_depth = %d
 # builtin: the Universal Sentence Encoder Lite, offline, in pure Go
 #   (install the weights once with "make model"). Embedding makes ingest
 #   much slower; measure with "ragtune eval" before switching it on.
+# openai: any OpenAI-compatible /v1/embeddings endpoint ([embed.openai]).
 provider = %q
 # Where the builtin model lives; empty means the user cache directory.
 model_dir = ""
 batch_size = %d
+
+[embed.openai]
+# base_url = "http://localhost:11434/v1"   # Ollama; or https://api.openai.com/v1
+# model = "nomic-embed-text"
+# The key is read from this environment variable, never from this file.
+api_key_env = "OPENAI_API_KEY"
+# 0 asks the endpoint once; set it for text-embedding-3 models to shorten vectors.
+dimensions = 0
+max_retries = 3
+timeout_seconds = 60
 
 [answer]
 # Coverage = IDF-weighted share of the question's content words found in

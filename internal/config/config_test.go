@@ -85,3 +85,13 @@ func TestSet(t *testing.T) {
 		}
 	}
 }
+
+func TestNestedEnv(t *testing.T) {
+	cfg, err := Load(filepath.Join(t.TempDir(), "none.toml"), false, []string{"RAGTUNE_EMBED_PROVIDER=openai", "RAGTUNE_EMBED_OPENAI_MODEL=nomic-embed-text", "RAGTUNE_EMBED_OPENAI_DIMENSIONS=768"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Embed.Provider != "openai" || cfg.Embed.OpenAI.Model != "nomic-embed-text" || cfg.Embed.OpenAI.Dimensions != 768 {
+		t.Errorf("embed = %+v", cfg.Embed)
+	}
+}

@@ -24,19 +24,23 @@ type Embedder interface {
 const (
 	None    = "none"
 	Builtin = "builtin"
+	OpenAI  = "openai"
 )
 
 // Config selects an embedder.
 type Config struct {
-	Provider  string `toml:"provider"`   // none | builtin
-	ModelDir  string `toml:"model_dir"`  // builtin model files; default in the user cache
-	BatchSize int    `toml:"batch_size"` // texts per model call
+	Provider  string       `toml:"provider"`   // none | builtin | openai
+	ModelDir  string       `toml:"model_dir"`  // builtin model files; default in the user cache
+	BatchSize int          `toml:"batch_size"` // texts per model call or request
+	OpenAI    OpenAIConfig `toml:"openai"`
 }
 
 // DefaultConfig leaves embeddings off: on the measured collections BM25
 // beats the built-in model by a wide margin, and embedding makes ingest
 // far slower, so vectors are something to switch on and measure.
-func DefaultConfig() Config { return Config{Provider: None, BatchSize: 32} }
+func DefaultConfig() Config {
+	return Config{Provider: None, BatchSize: 32, OpenAI: OpenAIConfig{APIKeyEnv: "OPENAI_API_KEY", MaxRetries: 3, TimeoutSec: 60}}
+}
 
 // ErrNoEmbedder means the configuration has no embedder.
 var ErrNoEmbedder = errors.New("no embedder is configured (set [embed] provider = \"builtin\" in ragtune.toml, then re-run ingest)")
@@ -60,7 +64,7 @@ func DefaultModelDir(getenv func(string) string) string {
 
 // New returns the configured embedder; provider "none" gives
 // ErrNoEmbedder.
-func New(cfg Config, getenv func(string) string) (Embedder, error) {
+func New(ctx context.Context, cfg Config, getenv func(string) string) (Embedder, error) {
 	switch cfg.Provider {
 	case None, "":
 		return nil, ErrNoEmbedder
@@ -77,8 +81,14 @@ func New(cfg Config, getenv func(string) string) (Embedder, error) {
 			return nil, err
 		}
 		return Batched(m, cfg.BatchSize), nil
+	case OpenAI:
+		e, err := NewOpenAI(ctx, cfg.OpenAI, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return Batched(e, cfg.BatchSize), nil
 	}
-	return nil, fmt.Errorf("unknown embed.provider %q (want none or builtin)", cfg.Provider)
+	return nil, fmt.Errorf("unknown embed.provider %q (want none, builtin or openai)", cfg.Provider)
 }
 
 // batched splits large requests so one call never builds a huge tensor.

@@ -43,13 +43,13 @@ func TestNew(t *testing.T) {
 		}
 		return ""
 	}
-	if _, err := New(Config{Provider: None}, env); !errors.Is(err, ErrNoEmbedder) {
+	if _, err := New(t.Context(), Config{Provider: None}, env); !errors.Is(err, ErrNoEmbedder) {
 		t.Errorf("provider none: %v", err)
 	}
-	if _, err := New(Config{Provider: Builtin}, env); err == nil || !strings.Contains(err.Error(), "make model") {
+	if _, err := New(t.Context(), Config{Provider: Builtin}, env); err == nil || !strings.Contains(err.Error(), "make model") {
 		t.Errorf("missing model: %v, want a message naming the setup command", err)
 	}
-	if _, err := New(Config{Provider: "magic"}, env); err == nil {
+	if _, err := New(t.Context(), Config{Provider: "magic"}, env); err == nil {
 		t.Error("unknown provider accepted")
 	}
 	if d := DefaultModelDir(func(k string) string { return map[string]string{"XDG_CACHE_HOME": "/c"}[k] }); d != "/c/ragtune/models/use-lite-0.2.0" {
