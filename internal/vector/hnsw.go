@@ -1,0 +1,338 @@
+// Package vector holds nearest-neighbour indexes over unit-length
+// float32 vectors, scored by inner product (cosine similarity). HNSW
+// (Malkov & Yashunin, 2018) gives sub-linear search for large stores; the
+// store's exact scan stays the reference it is measured against.
+package vector
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+)
+
+// Params shape an HNSW graph.
+type Params struct {
+	M              int // links per node above layer 0 (layer 0 keeps 2M)
+	EfConstruction int // candidates considered while inserting
+	EfSearch       int // candidates considered while searching (at least k)
+	Seed           uint64
+}
+
+// DefaultParams are the usual choices for text embeddings of a few
+// hundred dimensions.
+func DefaultParams() Params { return Params{M: 16, EfConstruction: 200, EfSearch: 96, Seed: 1} }
+
+type hnode struct {
+	id      uint64
+	vec     []float32
+	links   [][]int32 // per layer
+	deleted bool
+}
+
+// HNSW is a hierarchical navigable small-world graph. Searches may run
+// concurrently with each other; writes take an exclusive lock.
+type HNSW struct {
+	mu       sync.RWMutex
+	p        Params
+	dim      int
+	nodes    []hnode
+	byID     map[uint64]int32
+	entry    int32
+	maxLevel int
+	live     int
+	rng      *rand.Rand
+}
+
+// NewHNSW returns an empty graph for vectors of dimension dim.
+func NewHNSW(dim int, p Params) *HNSW {
+	if p.M <= 1 {
+		p = DefaultParams()
+	}
+	return &HNSW{p: p, dim: dim, byID: map[uint64]int32{}, entry: -1, rng: rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))}
+}
+
+// Len is the number of live vectors.
+func (h *HNSW) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.live
+}
+
+// Dim is the vector dimension.
+func (h *HNSW) Dim() int { return h.dim }
+
+// Has reports whether id is indexed and live.
+func (h *HNSW) Has(id uint64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	k, ok := h.byID[id]
+	return ok && !h.nodes[k].deleted
+}
+
+// IDs lists the live ids.
+func (h *HNSW) IDs() []uint64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]uint64, 0, h.live)
+	for _, n := range h.nodes {
+		if !n.deleted {
+			out = append(out, n.id)
+		}
+	}
+	return out
+}
+
+func (h *HNSW) sim(a int32, q []float32) float32 { return vek32.Dot(h.nodes[a].vec, q) }
+
+func (h *HNSW) randomLevel() int {
+	ml := 1 / math.Log(float64(h.p.M))
+	return int(-math.Log(1-h.rng.Float64()) * ml)
+}
+
+func (h *HNSW) maxLinks(layer int) int {
+	if layer == 0 {
+		return 2 * h.p.M
+	}
+	return h.p.M
+}
+
+// ErrDimension means a vector has the wrong length.
+var ErrDimension = errors.New("vector dimension does not match the index")
+
+// Add inserts or replaces the vector for id.
+func (h *HNSW) Add(id uint64, vec []float32) error {
+	if len(vec) != h.dim {
+		return fmt.Errorf("%w: %d, index %d", ErrDimension, len(vec), h.dim)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if k, ok := h.byID[id]; ok {
+		h.deleteLocked(k) // an update is a delete and a fresh insert
+	}
+	level := h.randomLevel()
+	k := int32(len(h.nodes))
+	h.nodes = append(h.nodes, hnode{id: id, vec: append([]float32(nil), vec...), links: make([][]int32, level+1)})
+	h.byID[id] = k
+	h.live++
+	if h.entry < 0 {
+		h.entry, h.maxLevel = k, level
+		return nil
+	}
+	cur := h.entry
+	for l := h.maxLevel; l > level; l-- {
+		cur = h.greedy(cur, vec, l)
+	}
+	for l := min(level, h.maxLevel); l >= 0; l-- {
+		cands := h.searchLayer(vec, []int32{cur}, h.p.EfConstruction, l, false)
+		neigh := h.selectNeighbors(vec, cands, h.maxLinks(l))
+		h.nodes[k].links[l] = neigh
+		for _, n := range neigh {
+			h.link(n, k, l)
+		}
+		cur = cands[0].node
+	}
+	if level > h.maxLevel {
+		h.entry, h.maxLevel = k, level
+	}
+	return nil
+}
+
+// link adds a back link from n to k, pruning n's list if it overflows.
+func (h *HNSW) link(n, k int32, l int) {
+	links := append(h.nodes[n].links[l], k)
+	if len(links) > h.maxLinks(l) {
+		cands := make([]scored, len(links))
+		for i, x := range links {
+			cands[i] = scored{x, h.sim(x, h.nodes[n].vec)}
+		}
+		sortDesc(cands)
+		links = h.selectNeighbors(h.nodes[n].vec, cands, h.maxLinks(l))
+	}
+	h.nodes[n].links[l] = links
+}
+
+// selectNeighbors is the paper's heuristic: take candidates best first,
+// keeping one only if it is closer to q than to every one already kept,
+// which spreads links in different directions; then fill up with the
+// best of the rest.
+func (h *HNSW) selectNeighbors(q []float32, cands []scored, m int) []int32 {
+	var kept []int32
+	var skipped []int32
+	for _, c := range cands {
+		if len(kept) >= m {
+			break
+		}
+		good := true
+		for _, k := range kept {
+			if vek32.Dot(h.nodes[c.node].vec, h.nodes[k].vec) > c.score {
+				good = false
+				break
+			}
+		}
+		if good {
+			kept = append(kept, c.node)
+		} else {
+			skipped = append(skipped, c.node)
+		}
+	}
+	for _, s := range skipped {
+		if len(kept) >= m {
+			break
+		}
+		kept = append(kept, s)
+	}
+	return kept
+}
+
+func (h *HNSW) greedy(cur int32, q []float32, l int) int32 {
+	best := h.sim(cur, q)
+	for changed := true; changed; {
+		changed = false
+		for _, n := range h.nodes[cur].links[l] {
+			if s := h.sim(n, q); s > best {
+				best, cur, changed = s, n, true
+			}
+		}
+	}
+	return cur
+}
+
+type scored struct {
+	node  int32
+	score float32
+}
+
+// minHeap keeps the worst result on top; maxHeap the best candidate.
+type minHeap []scored
+
+func (m minHeap) Len() int           { return len(m) }
+func (m minHeap) Less(i, j int) bool { return m[i].score < m[j].score }
+func (m minHeap) Swap(i, j int)      { m[i], m[j] = m[j], m[i] }
+func (m *minHeap) Push(x any)        { *m = append(*m, x.(scored)) }
+func (m *minHeap) Pop() any          { o := *m; x := o[len(o)-1]; *m = o[:len(o)-1]; return x }
+
+type maxHeap struct{ minHeap }
+
+func (m maxHeap) Less(i, j int) bool { return m.minHeap[i].score > m.minHeap[j].score }
+
+// searchLayer returns up to ef nodes near q on layer l, best first.
+// Deleted nodes are traversed (they still connect the graph) but, when
+// liveOnly is set, not returned.
+func (h *HNSW) searchLayer(q []float32, entries []int32, ef, l int, liveOnly bool) []scored {
+	visited := map[int32]bool{}
+	cand := &maxHeap{}
+	res := &minHeap{}
+	for _, e := range entries {
+		visited[e] = true
+		s := scored{e, h.sim(e, q)}
+		heap.Push(cand, s)
+		if !liveOnly || !h.nodes[e].deleted {
+			heap.Push(res, s)
+		}
+	}
+	for cand.Len() > 0 {
+		c := heap.Pop(cand).(scored)
+		if res.Len() >= ef && c.score < (*res)[0].score {
+			break
+		}
+		for _, n := range h.nodes[c.node].links[l] {
+			if visited[n] {
+				continue
+			}
+			visited[n] = true
+			s := scored{n, h.sim(n, q)}
+			if res.Len() < ef || s.score > (*res)[0].score {
+				heap.Push(cand, s)
+				if !liveOnly || !h.nodes[n].deleted {
+					heap.Push(res, s)
+					if res.Len() > ef {
+						heap.Pop(res)
+					}
+				}
+			}
+		}
+	}
+	out := make([]scored, res.Len())
+	copy(out, *res)
+	sortDesc(out)
+	return out
+}
+
+func sortDesc(s []scored) {
+	// Small slices: insertion sort keeps this allocation-free.
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && (s[j].score > s[j-1].score || (s[j].score == s[j-1].score && s[j].node < s[j-1].node)); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// Result is one neighbour.
+type Result struct {
+	ID    uint64
+	Score float32
+}
+
+// Search returns up to k live neighbours of q, best first. keep, when
+// not nil, filters ids (metadata filters); filtered-out nodes still
+// guide the walk.
+func (h *HNSW) Search(q []float32, k int, keep func(uint64) bool) ([]Result, error) {
+	if len(q) != h.dim {
+		return nil, fmt.Errorf("%w: query %d, index %d", ErrDimension, len(q), h.dim)
+	}
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.entry < 0 || h.live == 0 {
+		return nil, nil
+	}
+	cur := h.entry
+	for l := h.maxLevel; l > 0; l-- {
+		cur = h.greedy(cur, q, l)
+	}
+	ef := max(h.p.EfSearch, k)
+	if keep != nil {
+		ef *= 4 // filtered searches need a wider net to fill k
+	}
+	var out []Result
+	for _, s := range h.searchLayer(q, []int32{cur}, ef, 0, true) {
+		n := h.nodes[s.node]
+		if keep != nil && !keep(n.id) {
+			continue
+		}
+		out = append(out, Result{n.id, s.score})
+		if len(out) == k {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Delete removes id. The node stays in the graph as a waypoint until the
+// index is rebuilt; Deleted tells how many such nodes there are.
+func (h *HNSW) Delete(id uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if k, ok := h.byID[id]; ok {
+		h.deleteLocked(k)
+	}
+}
+
+func (h *HNSW) deleteLocked(k int32) {
+	if !h.nodes[k].deleted {
+		h.nodes[k].deleted = true
+		h.live--
+	}
+	delete(h.byID, h.nodes[k].id)
+}
+
+// Deleted is the number of tombstoned nodes.
+func (h *HNSW) Deleted() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.nodes) - h.live
+}
