@@ -79,8 +79,11 @@ func ReadHNSW(r io.Reader, seed uint64) (*HNSW, error) {
 	}
 	h := NewHNSW(dim, Params{M: int(hdr[1]), EfConstruction: int(hdr[2]), EfSearch: int(hdr[3]), Seed: seed})
 	h.entry, h.maxLevel = int32(hdr[5]), int(hdr[6])
-	h.nodes = make([]hnode, count)
-	for k := range h.nodes {
+	// Nodes are appended as they are read, so a lying header cannot make
+	// us allocate more than the file holds.
+	h.nodes = make([]hnode, 0, min(count, 1<<16))
+	for k := 0; k < count; k++ {
+		h.nodes = append(h.nodes, hnode{})
 		n := &h.nodes[k]
 		var del uint8
 		var layers uint32
@@ -103,7 +106,7 @@ func ReadHNSW(r io.Reader, seed uint64) (*HNSW, error) {
 				return nil, fmt.Errorf("%w: node %d layer %d: %v", ErrCorrupt, k, l, err)
 			}
 			for _, x := range n.links[l] {
-				if x < 0 || int(x) >= count || len(h.nodes) <= int(x) {
+				if x < 0 || int(x) >= count {
 					return nil, fmt.Errorf("%w: node %d links to %d", ErrCorrupt, k, x)
 				}
 			}
