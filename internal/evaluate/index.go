@@ -49,6 +49,12 @@ func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.
 		st.Close()
 		return nil, false, err
 	}
+	if e != nil {
+		if _, err := st.RefreshVectorIndex(ctx, store.HNSWThreshold); err != nil {
+			st.Close()
+			return nil, false, err
+		}
+	}
 	if err := st.SetMeta(ctx, completeKey, ds.Hash); err != nil {
 		st.Close()
 		return nil, false, err

@@ -130,6 +130,11 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 			return rep, err
 		}
 	}
+	if in.Embedder != nil {
+		if _, err := in.Store.RefreshVectorIndex(ctx, store.HNSWThreshold); err != nil {
+			return rep, fmt.Errorf("updating the vector index: %w", err)
+		}
+	}
 	sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
 	rep.Seconds = time.Since(began).Seconds()
 	return rep, nil

@@ -75,6 +75,9 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 			defer insVec.Close()
 		}
 		now := time.Now().UTC().Format(time.RFC3339Nano)
+		if err := bumpVectorGeneration(ctx, tx); err != nil {
+			return err
+		}
 		for _, d := range docs {
 			id := DocID(d.Path)
 			if err := deleteDoc(ctx, tx, id); err != nil {
@@ -154,6 +157,9 @@ func (s *Store) Delete(ctx context.Context, paths []string) error {
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if err := bumpVectorGeneration(ctx, tx); err != nil {
+			return err
+		}
 		for _, p := range paths {
 			if err := deleteDoc(ctx, tx, DocID(p)); err != nil {
 				return fmt.Errorf("deleting %s: %w", p, err)

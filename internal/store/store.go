@@ -33,8 +33,9 @@ var ErrNotFound = errors.New("no ragtune store here")
 
 // Store is an open embedded store.
 type Store struct {
-	db  *sql.DB
-	dir string
+	db    *sql.DB
+	dir   string
+	dense denseCache
 }
 
 // Create makes a new store in dir (or opens the existing one).

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -181,5 +184,84 @@ func TestVectorsAndCache(t *testing.T) {
 	got, err := s.GetVectors(ctx, "m@1", [][32]byte{h, {2}})
 	if err != nil || len(got) != 1 || got[h][1] != 0.5 {
 		t.Errorf("cache = %v, %v", got, err)
+	}
+}
+
+func unitVec(r *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	var n float32
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+		n += v[i] * v[i]
+	}
+	n = float32(math.Sqrt(float64(n)))
+	for i := range v {
+		v[i] /= n
+	}
+	return v
+}
+
+// The HNSW graph is used only when it matches the store's current
+// vectors, agrees with the exact scan, and follows updates.
+func TestVectorIndexFollowsWrites(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	r := rand.New(rand.NewPCG(1, 2))
+	s.BindEmbedder(ctx, "m@1", 16)
+	write := func(from, to int) {
+		var docs []Document
+		for i := from; i < to; i++ {
+			d := doc(fmt.Sprintf("d%03d.md", i), fmt.Sprintf("text %d", i))
+			d.Chunks[0].Vector = unitVec(r, 16)
+			docs = append(docs, d)
+		}
+		if err := s.Upsert(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 200)
+	q := unitVec(r, 16)
+	exactHits, err := s.SearchDense(ctx, DenseQuery{Vector: q, K: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RefreshVectorIndex(ctx, 100); err != nil || !ok {
+		t.Fatalf("refresh: %v %v", ok, err)
+	}
+	if files := s.hnswFiles(); len(files) != 1 {
+		t.Fatalf("index files %v", files)
+	}
+	graphHits, _ := s.SearchDense(ctx, DenseQuery{Vector: q, K: 5})
+	if s.dense.idx.graph == nil {
+		t.Fatal("search did not use the fresh graph")
+	}
+	for i := range exactHits {
+		if exactHits[i].ID != graphHits[i].ID {
+			t.Errorf("rank %d: graph %s, exact %s", i, graphHits[i].ID, exactHits[i].ID)
+		}
+	}
+	write(200, 260) // a new generation: the old graph must not be used
+	s.SearchDense(ctx, DenseQuery{Vector: q, K: 5})
+	if s.dense.idx.graph != nil {
+		t.Fatal("a stale graph was used after a write")
+	}
+	s.RefreshVectorIndex(ctx, 100)
+	files := s.hnswFiles()
+	if len(files) != 1 {
+		t.Fatalf("old index files not removed: %v", files)
+	}
+	os.WriteFile(files[0], []byte("garbage"), 0o644) // a corrupt graph is ignored
+	write(260, 261)
+	if ok, err := s.RefreshVectorIndex(ctx, 100); err != nil || !ok {
+		t.Fatalf("refresh over a corrupt file: %v %v", ok, err)
+	}
+	hits, err := s.SearchDense(ctx, DenseQuery{Vector: q, K: 3, PathPrefix: "d00"})
+	if err != nil || len(hits) != 3 {
+		t.Fatalf("filtered graph search: %v %v", hits, err)
+	}
+	for _, h := range hits {
+		if !strings.HasPrefix(h.DocPath, "d00") {
+			t.Errorf("filter let %s through", h.DocPath)
+		}
 	}
 }

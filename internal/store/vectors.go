@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
-
-	"github.com/viterin/vek/vek32"
 )
 
 // Vectors live beside their chunks, one float32 BLOB per chunk, written
@@ -91,57 +88,32 @@ type DenseQuery struct {
 	PathPrefix string
 }
 
-// SearchDense scans every vector exactly. It is the reference that any
-// approximate index is measured against, and fast enough for stores of
-// tens of thousands of chunks.
+// SearchDense returns the chunks nearest to the query vector: from the
+// HNSW graph when one matches the store, else by an exact scan of the
+// vectors held in memory.
 func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
 	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec FROM chunk_vectors v
-		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id
-		WHERE d.path LIKE ? ESCAPE '\'`, likePrefix(q.PathPrefix))
+	idx, err := s.loadDense(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("reading vectors: %w", err)
-	}
-	type scored struct {
-		rowid int64
-		score float32
-	}
-	var all []scored
-	for rows.Next() {
-		var id int64
-		var blob []byte
-		if err := rows.Scan(&id, &blob); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		v := decodeVector(blob)
-		if len(v) != len(q.Vector) {
-			rows.Close()
-			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", ErrEmbedderMismatch, len(v), len(q.Vector))
-		}
-		all = append(all, scored{id, vek32.Dot(v, q.Vector)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].score != all[j].score {
-			return all[i].score > all[j].score
-		}
-		return all[i].rowid < all[j].rowid
-	})
-	all = all[:min(q.K, len(all))]
-	hits := make([]Hit, 0, len(all))
-	for _, sc := range all {
-		h, err := s.hitByRowid(ctx, sc.rowid)
+	cands, err := idx.nearest(q.Vector, q.K, q.PathPrefix)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]Hit, 0, len(cands))
+	for _, c := range cands {
+		h, err := s.hitByRowid(ctx, c.id)
 		if err != nil {
 			return nil, err
 		}
-		h.Score = float64(sc.score)
+		h.Score = float64(c.score)
 		hits = append(hits, h)
+	}
+	if hits == nil {
+		hits = []Hit{} // vectors exist, none under the prefix
 	}
 	return hits, nil
 }

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/viterin/vek/vek32"
+
+	"github.com/ragtune/ragtune/internal/vector"
+)
+
+// Dense search reads vectors once per process and keeps them in memory,
+// keyed by the store's vector generation (a counter every write bumps).
+// Stores with at least HNSWThreshold vectors also keep an HNSW graph on
+// disk, named by generation and rebuilt incrementally after each ingest
+// (RefreshVectorIndex); a search uses it only when it matches the
+// current generation, and otherwise scans exactly, so results are never
+// stale, only slower.
+
+// HNSWThreshold is the vector count from which an HNSW graph pays for
+// itself.
+const HNSWThreshold = 20000
+
+const hnswPrefix, hnswSuffix = "vectors-", ".hnsw"
+
+func bumpVectorGeneration(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES ('vector_generation', '1')
+		ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)`)
+	if err != nil {
+		return fmt.Errorf("bumping the vector generation: %w", err)
+	}
+	return nil
+}
+
+type denseIndex struct {
+	gen   string
+	ids   []int64
+	vecs  [][]float32
+	paths map[int64]string
+	graph *vector.HNSW
+}
+
+type denseCache struct {
+	mu  sync.Mutex
+	idx *denseIndex
+}
+
+func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
+	gen, err := s.Meta(ctx, "vector_generation")
+	if err != nil {
+		return nil, err
+	}
+	s.dense.mu.Lock()
+	defer s.dense.mu.Unlock()
+	if s.dense.idx != nil && s.dense.idx.gen == gen {
+		return s.dense.idx, nil
+	}
+	idx := &denseIndex{gen: gen, paths: map[int64]string{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path FROM chunk_vectors v
+		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var blob []byte
+		var path string
+		if err := rows.Scan(&id, &blob, &path); err != nil {
+			return nil, err
+		}
+		idx.ids = append(idx.ids, id)
+		idx.vecs = append(idx.vecs, decodeVector(blob))
+		idx.paths[id] = path
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if g, err := vector.LoadFile(s.hnswPath(gen)); err == nil && g.Len() == len(idx.ids) {
+		idx.graph = g
+	}
+	s.dense.idx = idx
+	return idx, nil
+}
+
+func (s *Store) hnswPath(gen string) string {
+	return filepath.Join(s.dir, hnswPrefix+gen+hnswSuffix)
+}
+
+type candidate struct {
+	id    int64
+	score float32
+}
+
+// nearest returns up to k (rowid, score) pairs under prefix, best first.
+func (idx *denseIndex) nearest(q []float32, k int, prefix string) ([]candidate, error) {
+	keep := func(id int64) bool { return prefix == "" || strings.HasPrefix(idx.paths[id], prefix) }
+	if idx.graph != nil {
+		var filter func(uint64) bool
+		if prefix != "" {
+			filter = func(id uint64) bool { return keep(int64(id)) }
+		}
+		res, err := idx.graph.Search(q, k, filter)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]candidate, len(res))
+		for i, r := range res {
+			out[i] = candidate{int64(r.ID), r.Score}
+		}
+		return out, nil
+	}
+	var all []candidate
+	for i, v := range idx.vecs {
+		if len(v) != len(q) {
+			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", ErrEmbedderMismatch, len(v), len(q))
+		}
+		if keep(idx.ids[i]) {
+			all = append(all, candidate{idx.ids[i], vek32.Dot(v, q)})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].score != all[j].score {
+			return all[i].score > all[j].score
+		}
+		return all[i].id < all[j].id
+	})
+	return all[:min(k, len(all))], nil
+}
+
+// RefreshVectorIndex brings the on-disk HNSW graph up to the current
+// generation when the store is large enough to need one: the newest
+// existing graph is updated with the vectors added and removed since,
+// or rebuilt when tombstones outnumber live nodes. Older graphs are
+// deleted. It reports whether a graph is in place.
+func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, error) {
+	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
+		return false, err
+	}
+	idx, err := s.loadDense(ctx)
+	if err != nil {
+		return false, err
+	}
+	old := s.hnswFiles()
+	if len(idx.ids) < threshold {
+		for _, f := range old {
+			os.Remove(f)
+		}
+		return false, nil
+	}
+	if idx.graph != nil {
+		return true, nil
+	}
+	g := s.newestGraph(old)
+	if g == nil || g.Dim() != len(idx.vecs[0]) || g.Deleted() > g.Len() {
+		g = vector.NewHNSW(len(idx.vecs[0]), vector.DefaultParams())
+	}
+	want := make(map[uint64]bool, len(idx.ids))
+	for i, id := range idx.ids {
+		want[uint64(id)] = true
+		if !g.Has(uint64(id)) {
+			if err := g.Add(uint64(id), idx.vecs[i]); err != nil {
+				return false, err
+			}
+		}
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, id := range g.IDs() {
+		if !want[id] {
+			g.Delete(id)
+		}
+	}
+	if err := g.SaveFile(s.hnswPath(idx.gen)); err != nil {
+		return false, err
+	}
+	for _, f := range old {
+		if f != s.hnswPath(idx.gen) {
+			os.Remove(f)
+		}
+	}
+	s.dense.mu.Lock()
+	if s.dense.idx == idx {
+		idx.graph = g
+	}
+	s.dense.mu.Unlock()
+	return true, nil
+}
+
+func (s *Store) hnswFiles() []string {
+	matches, _ := filepath.Glob(filepath.Join(s.dir, hnswPrefix+"*"+hnswSuffix))
+	return matches
+}
+
+// newestGraph loads the graph with the highest generation, if any loads.
+func (s *Store) newestGraph(files []string) *vector.HNSW {
+	gen := func(f string) int {
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), hnswPrefix), hnswSuffix))
+		return n
+	}
+	sort.Slice(files, func(i, j int) bool { return gen(files[i]) > gen(files[j]) })
+	for _, f := range files {
+		g, err := vector.LoadFile(f)
+		if err == nil {
+			return g
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			os.Remove(f) // corrupt: rebuild rather than trust it
+		}
+	}
+	return nil
+}
