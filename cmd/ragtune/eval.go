@@ -131,7 +131,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	defer st.Close()
 	indexed := time.Since(began)
 	bar = a.bar("querying " + ds.Name)
-	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st, Embedder: e, Fusion: cfg.Retrieve.FusionSettings()},
+	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st, Embedder: e, Fusion: cfg.Retrieve.FusionSettings(), MMRLambda: cfg.Retrieve.MMRLambda},
 		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})
 	bar.done()
 	if err != nil {

@@ -62,6 +62,7 @@ type Retrieve struct {
 	Alpha       float64 `toml:"alpha"`
 	RRFK        float64 `toml:"rrf_k"`
 	FusionDepth int     `toml:"fusion_depth"`
+	MMRLambda   float64 `toml:"mmr_lambda"`
 }
 
 // FusionSettings returns the hybrid fusion part of the settings.
@@ -138,6 +139,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("retrieve.k = %d; it must be between 1 and 100 (3 to 5 is the usual advice)", c.Retrieve.K)
 	case c.Ingest.MaxFileBytes <= 0:
 		return fmt.Errorf("ingest.max_file_bytes must be positive")
+	case c.Retrieve.MMRLambda < 0 || c.Retrieve.MMRLambda > 1:
+		return fmt.Errorf("retrieve.mmr_lambda = %g; want 0 (off) to 1", c.Retrieve.MMRLambda)
 	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1 || c.Answer.MinSupport < 0 || c.Answer.MinSupport > 1:
 		return fmt.Errorf("answer.min_coverage and answer.min_support are shares between 0 and 1")
 	}
@@ -286,6 +289,9 @@ fusion = %q
 alpha = %g
 rrf_k = %g
 fusion_depth = %d
+# Dense and hybrid: above 0, maximal marginal relevance re-ranks results
+# so near-duplicate chunks do not fill the k places (0.7 is a common value).
+mmr_lambda = 0
 
 [embed]
 # none (default): no vectors, lexical search only.

@@ -39,17 +39,17 @@ func (f Fusion) Validate() error {
 	return nil
 }
 
-func (r *Retriever) hybrid(ctx context.Context, q Query) ([]store.Hit, error) {
+func (r *Retriever) hybrid(ctx context.Context, q Query, qv []float32, k int) ([]store.Hit, error) {
 	f := r.Fusion
 	if f.Method == "" {
 		f = DefaultFusion()
 	}
-	depth := max(f.Depth, q.K)
+	depth := max(f.Depth, k)
 	lex, err := r.lexical(ctx, q, depth)
 	if err != nil {
 		return nil, err
 	}
-	dense, err := r.dense(ctx, q, depth)
+	dense, err := r.dense(ctx, q, qv, depth)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (r *Retriever) hybrid(ctx context.Context, q Query) ([]store.Hit, error) {
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out[:min(q.K, len(out))], nil
+	return out[:min(k, len(out))], nil
 }
 
 // rrf scores each chunk by Σ 1/(k + rank) over the lists it appears in.

@@ -55,6 +55,7 @@ type Hit struct {
 type Searcher interface {
 	SearchLexical(ctx context.Context, q store.LexicalQuery) ([]store.Hit, error)
 	SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error)
+	VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error)
 }
 
 // Retriever runs queries against a store.
@@ -64,6 +65,10 @@ type Retriever struct {
 	// store's embedder.
 	Embedder embed.Embedder
 	Fusion   Fusion
+	// MMRLambda, when above 0, re-ranks dense and hybrid results with
+	// maximal marginal relevance: lambda weighs relevance, 1-lambda
+	// penalises similarity to chunks already chosen.
+	MMRLambda float64
 }
 
 // ErrNoVectors means a dense or hybrid query met a store or configuration
@@ -76,19 +81,34 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 		q.K = DefaultK
 	}
 	var hits []store.Hit
+	var qv []float32
 	var err error
+	if q.Mode == Dense || q.Mode == Hybrid {
+		if qv, err = r.embedQuery(ctx, q.Text); err != nil {
+			return nil, err
+		}
+	}
+	k := q.K
+	if r.MMRLambda > 0 && qv != nil {
+		k = max(4*q.K, 20) // candidates for MMR to choose from
+	}
 	switch q.Mode {
 	case Lexical, "":
 		hits, err = r.lexical(ctx, q, q.K)
 	case Dense:
-		hits, err = r.dense(ctx, q, q.K)
+		hits, err = r.dense(ctx, q, qv, k)
 	case Hybrid:
-		hits, err = r.hybrid(ctx, q)
+		hits, err = r.hybrid(ctx, q, qv, k)
 	default:
 		return nil, fmt.Errorf("unknown retrieval mode %q", q.Mode)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if r.MMRLambda > 0 && qv != nil {
+		if hits, err = r.mmr(ctx, hits, q.K); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Hit, len(hits))
 	for i, h := range hits {
@@ -101,15 +121,19 @@ func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]store.Hit, e
 	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: k, PathPrefix: q.PathPrefix})
 }
 
-func (r *Retriever) dense(ctx context.Context, q Query, k int) ([]store.Hit, error) {
+func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, error) {
 	if r.Embedder == nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoVectors, embed.ErrNoEmbedder)
 	}
-	vecs, err := r.Embedder.Embed(ctx, []string{q.Text})
+	vecs, err := r.Embedder.Embed(ctx, []string{text})
 	if err != nil {
 		return nil, fmt.Errorf("embedding the query: %w", err)
 	}
-	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: vecs[0], K: k, PathPrefix: q.PathPrefix})
+	return vecs[0], nil
+}
+
+func (r *Retriever) dense(ctx context.Context, q Query, qv []float32, k int) ([]store.Hit, error) {
+	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: qv, K: k, PathPrefix: q.PathPrefix})
 	if err != nil {
 		return nil, err
 	}

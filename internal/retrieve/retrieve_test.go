@@ -1,6 +1,7 @@
 package retrieve
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -73,3 +74,45 @@ func TestFusion(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// fixedEmbedder maps known texts to fixed vectors.
+type fixedEmbedder map[string][]float32
+
+func (f fixedEmbedder) ID() string { return "fixed@1" }
+func (f fixedEmbedder) Dim() int   { return 2 }
+func (f fixedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = f[t]
+	}
+	return out, nil
+}
+
+func TestMMRDiversifies(t *testing.T) {
+	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.BindEmbedder(t.Context(), "fixed@1", 2)
+	vecs := map[string][]float32{"dup one": {0.9998, 0.02}, "dup two": {1, 0}, "other": {0.7071, 0.7071}}
+	var docs []store.Document
+	for text, v := range vecs {
+		d := store.Document{Path: text + ".md", Chunks: []store.Chunk{{ID: store.ChunkID(text, 0, text), Text: text, Vector: v}}}
+		docs = append(docs, d)
+	}
+	if err := st.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	emb := fixedEmbedder{"q": {0.9487, 0.3162}}
+	plain := &Retriever{Store: st, Embedder: emb}
+	hits, err := plain.Search(t.Context(), Query{Text: "q", K: 2, Mode: Dense})
+	if err != nil || hits[0].Text != "dup one" || hits[1].Text != "dup two" {
+		t.Fatalf("without MMR: %v %v", hits, err)
+	}
+	diverse := &Retriever{Store: st, Embedder: emb, MMRLambda: 0.5}
+	hits, err = diverse.Search(t.Context(), Query{Text: "q", K: 2, Mode: Dense})
+	if err != nil || hits[0].Text != "dup one" || hits[1].Text != "other" || hits[1].Rank != 2 {
+		t.Fatalf("with MMR the near-duplicate should give way: %v %v", hits, err)
+	}
+}

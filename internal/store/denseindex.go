@@ -43,6 +43,7 @@ func bumpVectorGeneration(ctx context.Context, tx *sql.Tx) error {
 type denseIndex struct {
 	gen   string
 	ids   []int64
+	pos   map[int64]int // rowid → position in ids and vecs
 	vecs  [][]float32
 	paths map[int64]string
 	graph *vector.HNSW
@@ -63,7 +64,7 @@ func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
 	if s.dense.idx != nil && s.dense.idx.gen == gen {
 		return s.dense.idx, nil
 	}
-	idx := &denseIndex{gen: gen, paths: map[int64]string{}}
+	idx := &denseIndex{gen: gen, paths: map[int64]string{}, pos: map[int64]int{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path FROM chunk_vectors v
 		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
 	if err != nil {
@@ -77,6 +78,7 @@ func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
 		if err := rows.Scan(&id, &blob, &path); err != nil {
 			return nil, err
 		}
+		idx.pos[id] = len(idx.ids)
 		idx.ids = append(idx.ids, id)
 		idx.vecs = append(idx.vecs, decodeVector(blob))
 		idx.paths[id] = path
@@ -220,4 +222,23 @@ func (s *Store) newestGraph(files []string) *vector.HNSW {
 		}
 	}
 	return nil
+}
+
+// VectorsOf returns the stored vectors of the given chunks (by rowid);
+// chunks without one are absent from the map.
+func (s *Store) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error) {
+	out := map[int64][]float32{}
+	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
+		return out, err
+	}
+	idx, err := s.loadDense(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range rowids {
+		if p, ok := idx.pos[id]; ok {
+			out[id] = idx.vecs[p]
+		}
+	}
+	return out, nil
 }

@@ -33,6 +33,8 @@ type Chunk struct {
 	Tokens    int    `json:"tokens"`
 	// Vector is the chunk's embedding, nil in a store without an embedder.
 	Vector []float32 `json:"-"`
+	// Rowid is the chunk's key in this store, set on search results.
+	Rowid int64 `json:"-"`
 }
 
 // DocumentInfo describes a stored document without its chunks.

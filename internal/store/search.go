@@ -35,7 +35,7 @@ func (s *Store) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error
 		boost = 1
 	}
 	rows, err := s.db.QueryContext(ctx, `
-		SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
+		SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
 		       d.path, d.title, -bm25(chunks_fts, ?, 1.0) AS score
 		FROM chunks_fts
 		JOIN chunks c ON c.rowid = chunks_fts.rowid
@@ -50,7 +50,7 @@ func (s *Store) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error
 	var hits []Hit
 	for rows.Next() {
 		var h Hit
-		if err := rows.Scan(&h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens,
+		if err := rows.Scan(&h.Rowid, &h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens,
 			&h.DocPath, &h.DocTitle, &h.Score); err != nil {
 			return nil, fmt.Errorf("reading search results: %w", err)
 		}

@@ -120,6 +120,7 @@ func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
 
 func (s *Store) hitByRowid(ctx context.Context, rowid int64) (Hit, error) {
 	var h Hit
+	h.Rowid = rowid
 	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
 		d.path, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.rowid = ?`, rowid).
 		Scan(&h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens, &h.DocPath, &h.DocTitle)
