@@ -40,6 +40,7 @@ func (a *app) vectorEmbedder(ctx context.Context, cfg config.Config, mode retrie
 // retriever builds the retriever for mode over st. For dense and hybrid
 // modes the configured embedder must be the one the store was built with.
 func (a *app) retriever(ctx context.Context, cfg config.Config, st *store.Store, mode retrieve.Mode) (*retrieve.Retriever, error) {
+	st.QuantizeVectors(cfg.Retrieve.Quantize == "int8")
 	r := &retrieve.Retriever{Store: st, Fusion: cfg.Retrieve.FusionSettings(), MMRLambda: cfg.Retrieve.MMRLambda}
 	e, err := a.vectorEmbedder(ctx, cfg, mode)
 	if err != nil || e == nil {

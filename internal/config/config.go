@@ -63,6 +63,7 @@ type Retrieve struct {
 	RRFK        float64 `toml:"rrf_k"`
 	FusionDepth int     `toml:"fusion_depth"`
 	MMRLambda   float64 `toml:"mmr_lambda"`
+	Quantize    string  `toml:"quantize"`
 }
 
 // FusionSettings returns the hybrid fusion part of the settings.
@@ -78,7 +79,7 @@ func Default() Config {
 		Store:    Store{Path: ".ragtune"},
 		Ingest:   Ingest{Include: []string{}, Exclude: []string{}, MaxFileBytes: d.MaxFileBytes, MaxExtractedBytes: d.MaxExtractedBytes},
 		Chunk:    chunk.DefaultOptions(),
-		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth},
+		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth, Quantize: "none"},
 		Embed:    embed.DefaultConfig(),
 		Answer:   answer.DefaultThresholds(),
 	}
@@ -139,6 +140,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("retrieve.k = %d; it must be between 1 and 100 (3 to 5 is the usual advice)", c.Retrieve.K)
 	case c.Ingest.MaxFileBytes <= 0:
 		return fmt.Errorf("ingest.max_file_bytes must be positive")
+	case c.Retrieve.Quantize != "" && c.Retrieve.Quantize != "none" && c.Retrieve.Quantize != "int8":
+		return fmt.Errorf("retrieve.quantize = %q; want none or int8", c.Retrieve.Quantize)
 	case c.Retrieve.MMRLambda < 0 || c.Retrieve.MMRLambda > 1:
 		return fmt.Errorf("retrieve.mmr_lambda = %g; want 0 (off) to 1", c.Retrieve.MMRLambda)
 	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1 || c.Answer.MinSupport < 0 || c.Answer.MinSupport > 1:
@@ -292,6 +295,9 @@ fusion_depth = %d
 # Dense and hybrid: above 0, maximal marginal relevance re-ranks results
 # so near-duplicate chunks do not fill the k places (0.7 is a common value).
 mmr_lambda = 0
+# Dense search memory: "int8" keeps quantised vectors (a quarter of the
+# size) and re-ranks the best candidates with the stored float32 ones.
+quantize = "none"
 
 [embed]
 # none (default): no vectors, lexical search only.

@@ -43,15 +43,48 @@ func bumpVectorGeneration(ctx context.Context, tx *sql.Tx) error {
 type denseIndex struct {
 	gen   string
 	ids   []int64
-	pos   map[int64]int // rowid → position in ids and vecs
-	vecs  [][]float32
+	pos   map[int64]int // rowid → position in ids (and vecs)
+	vecs  [][]float32   // nil when quantised
+	q8    *vector.Int8Set
 	paths map[int64]string
 	graph *vector.HNSW
 }
 
 type denseCache struct {
-	mu  sync.Mutex
-	idx *denseIndex
+	mu       sync.Mutex
+	idx      *denseIndex
+	quantize bool
+}
+
+// QuantizeVectors makes dense search keep int8 codes in memory instead
+// of float32 (a quarter of the memory), re-ranking the best candidates
+// with the stored float32 vectors.
+func (s *Store) QuantizeVectors(on bool) {
+	s.dense.mu.Lock()
+	defer s.dense.mu.Unlock()
+	if s.dense.quantize != on {
+		s.dense.quantize, s.dense.idx = on, nil
+	}
+}
+
+// readVectors reads every vector with its chunk's document path.
+func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float32, path string)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path FROM chunk_vectors v
+		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
+	if err != nil {
+		return fmt.Errorf("reading vectors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var blob []byte
+		var path string
+		if err := rows.Scan(&id, &blob, &path); err != nil {
+			return err
+		}
+		each(id, decodeVector(blob), path)
+	}
+	return rows.Err()
 }
 
 func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
@@ -65,25 +98,20 @@ func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
 		return s.dense.idx, nil
 	}
 	idx := &denseIndex{gen: gen, paths: map[int64]string{}, pos: map[int64]int{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path FROM chunk_vectors v
-		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
-	if err != nil {
-		return nil, fmt.Errorf("reading vectors: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var blob []byte
-		var path string
-		if err := rows.Scan(&id, &blob, &path); err != nil {
-			return nil, err
-		}
+	err = s.readVectors(ctx, func(id int64, vec []float32, path string) {
 		idx.pos[id] = len(idx.ids)
 		idx.ids = append(idx.ids, id)
-		idx.vecs = append(idx.vecs, decodeVector(blob))
 		idx.paths[id] = path
-	}
-	if err := rows.Err(); err != nil {
+		if !s.dense.quantize {
+			idx.vecs = append(idx.vecs, vec)
+			return
+		}
+		if idx.q8 == nil {
+			idx.q8 = vector.NewInt8Set(len(vec))
+		}
+		idx.q8.Add(vec)
+	})
+	if err != nil {
 		return nil, err
 	}
 	if g, err := vector.LoadFile(s.hnswPath(gen)); err == nil && g.Len() == len(idx.ids) {
@@ -102,10 +130,15 @@ type candidate struct {
 	score float32
 }
 
+// rerankDepth is how many int8 candidates per result get an exact
+// float32 re-ranking.
+const rerankDepth = 4
+
 // nearest returns up to k (rowid, score) pairs under prefix, best first.
-func (idx *denseIndex) nearest(q []float32, k int, prefix string) ([]candidate, error) {
+func (s *Store) nearest(ctx context.Context, idx *denseIndex, q []float32, k int, prefix string) ([]candidate, error) {
 	keep := func(id int64) bool { return prefix == "" || strings.HasPrefix(idx.paths[id], prefix) }
-	if idx.graph != nil {
+	switch {
+	case idx.graph != nil:
 		var filter func(uint64) bool
 		if prefix != "" {
 			filter = func(id uint64) bool { return keep(int64(id)) }
@@ -119,6 +152,21 @@ func (idx *denseIndex) nearest(q []float32, k int, prefix string) ([]candidate, 
 			out[i] = candidate{int64(r.ID), r.Score}
 		}
 		return out, nil
+	case idx.q8 != nil:
+		cands := idx.q8.Search(q, rerankDepth*k, func(p int) bool { return keep(idx.ids[p]) })
+		ids := make([]int64, len(cands))
+		for i, c := range cands {
+			ids[i] = idx.ids[c.Pos]
+		}
+		vecs, err := s.vectorsFromDB(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		all := make([]candidate, 0, len(ids))
+		for _, id := range ids {
+			all = append(all, candidate{id, vek32.Dot(vecs[id], q)})
+		}
+		return topK(all, k), nil
 	}
 	var all []candidate
 	for i, v := range idx.vecs {
@@ -129,13 +177,35 @@ func (idx *denseIndex) nearest(q []float32, k int, prefix string) ([]candidate, 
 			all = append(all, candidate{idx.ids[i], vek32.Dot(v, q)})
 		}
 	}
+	return topK(all, k), nil
+}
+
+func topK(all []candidate, k int) []candidate {
 	sort.Slice(all, func(i, j int) bool {
 		if all[i].score != all[j].score {
 			return all[i].score > all[j].score
 		}
 		return all[i].id < all[j].id
 	})
-	return all[:min(k, len(all))], nil
+	return all[:min(k, len(all))]
+}
+
+// vectorsFromDB reads the float32 vectors of the given chunks.
+func (s *Store) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]float32, error) {
+	out := make(map[int64][]float32, len(ids))
+	stmt, err := s.db.PrepareContext(ctx, `SELECT vec FROM chunk_vectors WHERE chunk_rowid = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("reading vectors: %w", err)
+	}
+	defer stmt.Close()
+	for _, id := range ids {
+		var blob []byte
+		if err := stmt.QueryRowContext(ctx, id).Scan(&blob); err != nil {
+			return nil, fmt.Errorf("reading the vector of chunk %d: %w", id, err)
+		}
+		out[id] = decodeVector(blob)
+	}
+	return out, nil
 }
 
 // RefreshVectorIndex brings the on-disk HNSW graph up to the current
@@ -162,22 +232,28 @@ func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, er
 		return true, nil
 	}
 	g := s.newestGraph(old)
-	if g == nil || g.Dim() != len(idx.vecs[0]) || g.Deleted() > g.Len() {
-		g = vector.NewHNSW(len(idx.vecs[0]), vector.DefaultParams())
-	}
 	want := make(map[uint64]bool, len(idx.ids))
-	for i, id := range idx.ids {
+	var addErr error
+	err = s.readVectors(ctx, func(id int64, vec []float32, _ string) {
+		if addErr != nil {
+			return
+		}
+		if g == nil || g.Dim() != len(vec) || g.Deleted() > g.Len() {
+			g = vector.NewHNSW(len(vec), vector.DefaultParams())
+		}
 		want[uint64(id)] = true
 		if !g.Has(uint64(id)) {
-			if err := g.Add(uint64(id), idx.vecs[i]); err != nil {
-				return false, err
-			}
+			addErr = g.Add(uint64(id), vec)
 		}
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
+		if len(want)%1024 == 0 && addErr == nil {
+			addErr = ctx.Err()
 		}
+	})
+	if err == nil {
+		err = addErr
+	}
+	if err != nil {
+		return false, err
 	}
 	for _, id := range g.IDs() {
 		if !want[id] {
@@ -235,9 +311,23 @@ func (s *Store) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]floa
 	if err != nil {
 		return nil, err
 	}
+	var inDB []int64
 	for _, id := range rowids {
-		if p, ok := idx.pos[id]; ok {
+		p, ok := idx.pos[id]
+		switch {
+		case ok && idx.vecs != nil:
 			out[id] = idx.vecs[p]
+		case ok:
+			inDB = append(inDB, id)
+		}
+	}
+	if len(inDB) > 0 {
+		fromDB, err := s.vectorsFromDB(ctx, inDB)
+		if err != nil {
+			return nil, err
+		}
+		for id, v := range fromDB {
+			out[id] = v
 		}
 	}
 	return out, nil

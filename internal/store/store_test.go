@@ -265,3 +265,51 @@ func TestVectorIndexFollowsWrites(t *testing.T) {
 		}
 	}
 }
+
+// Quantised search re-ranked in float32 returns what the exact scan does
+// on a small random store.
+func TestQuantizedDenseSearch(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	r := rand.New(rand.NewPCG(4, 4))
+	s.BindEmbedder(ctx, "m@1", 32)
+	var docs []Document
+	for i := range 300 {
+		d := doc(fmt.Sprintf("q%03d.md", i), fmt.Sprintf("t%d", i))
+		d.Chunks[0].Vector = unitVec(r, 32)
+		docs = append(docs, d)
+	}
+	if err := s.Upsert(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for range 20 {
+		q := unitVec(r, 32)
+		s.QuantizeVectors(false)
+		want, err := s.SearchDense(ctx, DenseQuery{Vector: q, K: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.QuantizeVectors(true)
+		got, err := s.SearchDense(ctx, DenseQuery{Vector: q, K: 5})
+		if err != nil || s.dense.idx.q8 == nil {
+			t.Fatalf("quantised search: %v", err)
+		}
+		same := true
+		for i := range want {
+			if got[i].ID != want[i].ID || math.Abs(got[i].Score-want[i].Score) > 1e-6 {
+				same = false
+			}
+		}
+		if same {
+			agree++
+		}
+	}
+	if agree < 19 {
+		t.Errorf("int8 + re-rank agreed with exact search on %d of 20 queries", agree)
+	}
+	vs, err := s.VectorsOf(ctx, []int64{1, 2})
+	if err != nil || len(vs) != 2 || len(vs[1]) != 32 {
+		t.Errorf("VectorsOf under quantisation: %v %v", len(vs), err)
+	}
+}

@@ -99,7 +99,7 @@ func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := idx.nearest(q.Vector, q.K, q.PathPrefix)
+	cands, err := s.nearest(ctx, idx, q.Vector, q.K, q.PathPrefix)
 	if err != nil {
 		return nil, err
 	}
