@@ -19,6 +19,7 @@ func (a *app) ingestCommand() *cobra.Command {
 		prune, follow bool
 		include       []string
 		exclude       []string
+		tags          []string
 		strategy      string
 		size, overlap int
 		maxBytes      int64
@@ -77,7 +78,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			rep, err := a.ingest(cmd, cfg, args, prune)
+			rep, err := a.ingest(cmd, cfg, args, prune, document.NormalizeTags(tags))
 			if err != nil {
 				return err
 			}
@@ -95,6 +96,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 	fl.StringSliceVar(&include, "include", nil, "only files matching these globs (relative to PATH), e.g. '**/*.md'")
 	fl.StringSliceVar(&exclude, "exclude", nil, "skip files matching these globs, e.g. 'drafts/**'")
 	fl.BoolVar(&follow, "follow-symlinks", false, "follow symlinks that stay inside PATH")
+	fl.StringSliceVar(&tags, "tag", nil, "tag every document of this ingest (besides Markdown front-matter tags)")
 	fl.StringVar(&strategy, "chunk-strategy", "", "recursive | markdown | sentence | fixed")
 	fl.IntVar(&size, "chunk-size", 0, "chunk size in tokens")
 	fl.IntVar(&overlap, "chunk-overlap", 0, "tokens shared by neighbouring chunks")
@@ -103,7 +105,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 	return cmd
 }
 
-func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prune bool) (*ingest.Report, error) {
+func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prune bool, tags []string) (*ingest.Report, error) {
 	st, err := a.openStore(cmd, cfg)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 	for _, root := range roots {
 		opts := ingest.Options{
 			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
-			Prune: prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk,
+			Prune: prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: tags,
 		}
 		var bar *progressbar.ProgressBar
 		if a.interactive() {

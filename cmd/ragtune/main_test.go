@@ -443,3 +443,42 @@ func TestDenseAndHybrid(t *testing.T) {
 		t.Errorf("ingest into a store of another embedder: exit %d, %s", code, errOut)
 	}
 }
+
+func TestTagFilters(t *testing.T) {
+	dir := initProject(t)
+	os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "b"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "keys.md"), []byte("---\ntags: [Security]\n---\n# Keys\n\nRotate signing keys every ninety days.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a", "backups.md"), []byte("# Backups\n\nBackups of signing keys run nightly.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b", "other.md"), []byte("# Other\n\nOther teams rotate signing keys too.\n"), 0o644)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "a"), "--tag", "handbook"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "b")); code != 0 {
+		t.Fatal(errOut)
+	}
+	docs := func(args ...string) []string {
+		out, errOut, code := cli(t, dir, append([]string{"search", "signing keys", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatal(errOut)
+		}
+		var got []string
+		for _, h := range decode(t, out)["hits"].([]any) {
+			got = append(got, h.(map[string]any)["doc"].(string))
+		}
+		return got
+	}
+	if got := docs(); len(got) != 3 {
+		t.Fatalf("unfiltered hits %v", got)
+	}
+	if got := docs("--tag", "handbook"); len(got) != 2 || strings.HasPrefix(got[0], "b/") || strings.HasPrefix(got[1], "b/") {
+		t.Errorf("--tag handbook: %v", got)
+	}
+	if got := docs("--tag", "handbook", "--tag", "security"); len(got) != 1 || got[0] != "a/keys.md" {
+		t.Errorf("two tags: %v", got)
+	}
+	out, _, _ := cli(t, dir, "status", "--documents", "--json")
+	if !strings.Contains(out, `"security"`) {
+		t.Errorf("status does not list front-matter tags: %s", out)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -16,12 +17,14 @@ type retrievalFlags struct {
 	k      int
 	mode   string
 	prefix string
+	tags   []string
 }
 
 func (r *retrievalFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVarP(&r.k, "k", "k", 0, "number of chunks to retrieve (default retrieve.k, 4)")
 	cmd.Flags().StringVar(&r.mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
 	cmd.Flags().StringVar(&r.prefix, "path-prefix", "", "only search documents whose path starts with this")
+	cmd.Flags().StringSliceVar(&r.tags, "tag", nil, "only search documents with this tag (repeat for several: all must match)")
 }
 
 func (r *retrievalFlags) query(cmd *cobra.Command, cfg config.Config, text string) (retrieve.Query, error) {
@@ -38,7 +41,7 @@ func (r *retrievalFlags) query(cmd *cobra.Command, cfg config.Config, text strin
 	if strings.TrimSpace(text) == "" {
 		return retrieve.Query{}, usagef("the query is empty")
 	}
-	return retrieve.Query{Text: text, K: cfg.Retrieve.K, Mode: mode, PathPrefix: r.prefix}, nil
+	return retrieve.Query{Text: text, K: cfg.Retrieve.K, Mode: mode, PathPrefix: r.prefix, Tags: document.NormalizeTags(r.tags)}, nil
 }
 
 func (a *app) searchCommand() *cobra.Command {

@@ -38,8 +38,9 @@ type Document struct {
 	Language string // for code: the language name
 	Text     string // valid UTF-8; byte and line ranges of chunks refer to it
 	Headings []Heading
-	Hash     string // sha256 of the raw file bytes, hex
-	Size     int64  // raw size in bytes
+	Tags     []string // from front matter (Markdown); ingest may add more
+	Hash     string   // sha256 of the raw file bytes, hex
+	Size     int64    // raw size in bytes
 	Warnings []string
 }
 

@@ -178,3 +178,22 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+func TestFrontMatterTags(t *testing.T) {
+	l := NewLoader(Options{})
+	tests := map[string][]string{
+		"---\ntitle: Ops\ntags:\n  - Backup\n  - \"security\"\n---\n# Ops\n": {"backup", "security"},
+		"---\ntags: [a, B, a]\n---\ntext\n":                                  {"a", "b"},
+		"---\nkeywords: x, y z\n---\ntext\n":                                 {"x", "y z"},
+		"# no front matter\ntags: nope\n":                                    nil,
+	}
+	for src, want := range tests {
+		doc, err := l.Load(t.Context(), "x.md", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(doc.Tags, "|") != strings.Join(want, "|") {
+			t.Errorf("%q: tags %q, want %q", src, doc.Tags, want)
+		}
+	}
+}

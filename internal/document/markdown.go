@@ -12,7 +12,11 @@ import (
 
 var mdParser = goldmark.New(goldmark.WithExtensions(extension.GFM)).Parser()
 
-var frontMatterTitle = regexp.MustCompile(`(?m)^title:\s*["']?(.*?)["']?\s*$`)
+var (
+	frontMatterTitle = regexp.MustCompile(`(?m)^title:\s*["']?(.*?)["']?\s*$`)
+	frontMatterTags  = regexp.MustCompile(`(?m)^(?:tags|keywords):[ \t]*(.*)$`)
+	listItem         = regexp.MustCompile(`^\s*-\s+(.+)$`)
+)
 
 // loadMarkdown keeps the source text as-is (so line numbers match the file)
 // and records every heading the Markdown parser sees.
@@ -24,6 +28,7 @@ func loadMarkdown(data []byte) (*Document, error) {
 	doc := &Document{Text: src, Warnings: warns}
 	body, fmEnd, fmTitle := splitFrontMatter(src)
 	doc.Title = fmTitle
+	doc.Tags = frontMatterTagList(src[:fmEnd])
 	root := mdParser.Parse(text.NewReader([]byte(body)))
 	walkErr := ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		h, ok := n.(*ast.Heading)
@@ -100,4 +105,44 @@ func splitFrontMatter(src string) (string, int, string) {
 		title = strings.TrimSpace(m[1])
 	}
 	return src[after:], after, title
+}
+
+// frontMatterTagList reads "tags: [a, b]", "tags: a, b" or a dash list
+// under "tags:" from a YAML front-matter block.
+func frontMatterTagList(block string) []string {
+	m := frontMatterTags.FindStringSubmatchIndex(block)
+	if m == nil {
+		return nil
+	}
+	inline := strings.TrimSpace(block[m[2]:m[3]])
+	var raw []string
+	if inline != "" {
+		raw = strings.Split(strings.Trim(inline, "[]"), ",")
+	} else {
+		for _, line := range strings.Split(block[m[1]:], "\n")[1:] {
+			item := listItem.FindStringSubmatch(line)
+			if item == nil {
+				break
+			}
+			raw = append(raw, item[1])
+		}
+	}
+	return NormalizeTags(raw)
+}
+
+// NormalizeTags lower-cases, trims quotes and spaces, and drops empty
+// and repeated tags; commas are not allowed inside a tag.
+func NormalizeTags(raw []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range raw {
+		t = strings.ToLower(strings.Trim(strings.TrimSpace(t), `"'`))
+		t = strings.ReplaceAll(t, ",", " ")
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
 }

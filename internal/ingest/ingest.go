@@ -52,8 +52,9 @@ type Options struct {
 	Include        []string // doublestar globs relative to Root; empty = everything
 	Exclude        []string
 	FollowSymlinks bool
-	Prune          bool   // delete stored documents under Root whose files are gone
-	KeyBase        string // document keys are paths relative to this directory
+	Prune          bool     // delete stored documents under Root whose files are gone
+	KeyBase        string   // document keys are paths relative to this directory
+	Tags           []string // added to every document's own tags
 	Workers        int
 	Chunk          chunk.Options
 	// Progress, if set, is called after each file with the files done and
@@ -377,6 +378,9 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
 	sig := Signature(opts.Chunk, in.Embedder)
+	if len(opts.Tags) > 0 {
+		sig += ";tags=" + strings.Join(opts.Tags, ",")
+	}
 	prev, seen := known[f.key]
 	if seen && prev.Hash == hash && prev.Signature == sig {
 		return outcome{res: Result{Path: f.key, Status: StatusUnchanged, Chunks: prev.Chunks}}
@@ -396,6 +400,7 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	for _, w := range doc.Warnings {
 		in.logger().Warn("loaded with a warning", "path", f.key, "warning", w)
 	}
+	doc.Tags = document.NormalizeTags(append(doc.Tags, opts.Tags...))
 	sd := ToStore(doc, chunks, sig)
 	if err := EmbedChunks(ctx, in.Embedder, &sd); err != nil {
 		return outcome{res: failure(f.key, err)}
@@ -420,7 +425,7 @@ func failure(key string, err error) Result {
 
 // ToStore turns a loaded, chunked document into the store's form.
 func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Document {
-	sd := store.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig}
+	sd := store.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig, Tags: doc.Tags}
 	for _, c := range chunks {
 		heading := chunk.HeadingString(c.Heading)
 		title := doc.Title

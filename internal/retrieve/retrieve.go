@@ -42,7 +42,8 @@ type Query struct {
 	Text       string
 	K          int
 	Mode       Mode
-	PathPrefix string // only documents under this path
+	PathPrefix string   // only documents under this path
+	Tags       []string // only documents with all of these tags
 }
 
 // Hit is a ranked chunk.
@@ -118,7 +119,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 }
 
 func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]store.Hit, error) {
-	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: k, PathPrefix: q.PathPrefix})
+	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 }
 
 func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, error) {
@@ -133,7 +134,7 @@ func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, err
 }
 
 func (r *Retriever) dense(ctx context.Context, q Query, qv []float32, k int) ([]store.Hit, error) {
-	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: qv, K: k, PathPrefix: q.PathPrefix})
+	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: qv, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ type denseIndex struct {
 	vecs  [][]float32   // nil when quantised
 	q8    *vector.Int8Set
 	paths map[int64]string
+	tags  map[int64]string // the document's tags field, where it has tags
 	graph *vector.HNSW
 }
 
@@ -68,8 +69,8 @@ func (s *Store) QuantizeVectors(on bool) {
 }
 
 // readVectors reads every vector with its chunk's document path.
-func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float32, path string)) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path FROM chunk_vectors v
+func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float32, path, tags string)) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path, d.tags FROM chunk_vectors v
 		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
 	if err != nil {
 		return fmt.Errorf("reading vectors: %w", err)
@@ -78,11 +79,11 @@ func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float
 	for rows.Next() {
 		var id int64
 		var blob []byte
-		var path string
-		if err := rows.Scan(&id, &blob, &path); err != nil {
+		var path, tags string
+		if err := rows.Scan(&id, &blob, &path, &tags); err != nil {
 			return err
 		}
-		each(id, decodeVector(blob), path)
+		each(id, decodeVector(blob), path, tags)
 	}
 	return rows.Err()
 }
@@ -97,11 +98,14 @@ func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
 	if s.dense.idx != nil && s.dense.idx.gen == gen {
 		return s.dense.idx, nil
 	}
-	idx := &denseIndex{gen: gen, paths: map[int64]string{}, pos: map[int64]int{}}
-	err = s.readVectors(ctx, func(id int64, vec []float32, path string) {
+	idx := &denseIndex{gen: gen, paths: map[int64]string{}, pos: map[int64]int{}, tags: map[int64]string{}}
+	err = s.readVectors(ctx, func(id int64, vec []float32, path, tags string) {
 		idx.pos[id] = len(idx.ids)
 		idx.ids = append(idx.ids, id)
 		idx.paths[id] = path
+		if tags != "" {
+			idx.tags[id] = tags
+		}
 		if !s.dense.quantize {
 			idx.vecs = append(idx.vecs, vec)
 			return
@@ -135,12 +139,15 @@ type candidate struct {
 const rerankDepth = 4
 
 // nearest returns up to k (rowid, score) pairs under prefix, best first.
-func (s *Store) nearest(ctx context.Context, idx *denseIndex, q []float32, k int, prefix string) ([]candidate, error) {
-	keep := func(id int64) bool { return prefix == "" || strings.HasPrefix(idx.paths[id], prefix) }
+func (s *Store) nearest(ctx context.Context, idx *denseIndex, dq DenseQuery) ([]candidate, error) {
+	q, k := dq.Vector, dq.K
+	keep := func(id int64) bool {
+		return strings.HasPrefix(idx.paths[id], dq.PathPrefix) && hasAllTags(idx.tags[id], dq.Tags)
+	}
 	switch {
 	case idx.graph != nil:
 		var filter func(uint64) bool
-		if prefix != "" {
+		if dq.PathPrefix != "" || len(dq.Tags) > 0 {
 			filter = func(id uint64) bool { return keep(int64(id)) }
 		}
 		res, err := idx.graph.Search(q, k, filter)
@@ -234,7 +241,7 @@ func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, er
 	g := s.newestGraph(old)
 	want := make(map[uint64]bool, len(idx.ids))
 	var addErr error
-	err = s.readVectors(ctx, func(id int64, vec []float32, _ string) {
+	err = s.readVectors(ctx, func(id int64, vec []float32, _, _ string) {
 		if addErr != nil {
 			return
 		}

@@ -16,6 +16,7 @@ type Document struct {
 	Hash      string
 	Size      int64
 	Signature string // pipeline settings the chunks were made with
+	Tags      []string
 	Chunks    []Chunk
 }
 
@@ -47,6 +48,7 @@ type DocumentInfo struct {
 	Size       int64     `json:"size"`
 	Signature  string    `json:"signature"`
 	Chunks     int       `json:"chunks"`
+	Tags       []string  `json:"tags"`
 	IngestedAt time.Time `json:"ingested_at"`
 }
 
@@ -57,8 +59,8 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO documents(id, path, title, format, hash, size, signature, chunks, ingested_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO documents(id, path, title, format, hash, size, signature, chunks, ingested_at, tags)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("preparing document insert: %w", err)
 		}
@@ -85,7 +87,7 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 			if err := deleteDoc(ctx, tx, id); err != nil {
 				return err
 			}
-			if _, err := insDoc.ExecContext(ctx, id, d.Path, d.Title, d.Format, d.Hash, d.Size, d.Signature, len(d.Chunks), now); err != nil {
+			if _, err := insDoc.ExecContext(ctx, id, d.Path, d.Title, d.Format, d.Hash, d.Size, d.Signature, len(d.Chunks), now, tagsField(d.Tags)); err != nil {
 				return fmt.Errorf("writing document %s: %w", d.Path, err)
 			}
 			for _, c := range d.Chunks {
@@ -173,7 +175,7 @@ func (s *Store) Delete(ctx context.Context, paths []string) error {
 
 // Documents lists stored documents whose path starts with prefix.
 func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, path, title, format, hash, size, signature, chunks, ingested_at
+	rows, err := s.db.QueryContext(ctx, `SELECT id, path, title, format, hash, size, signature, chunks, ingested_at, tags
 		FROM documents WHERE path LIKE ? ESCAPE '\' ORDER BY path`, likePrefix(prefix))
 	if err != nil {
 		return nil, fmt.Errorf("listing documents: %w", err)
@@ -182,11 +184,15 @@ func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, e
 	var out []DocumentInfo
 	for rows.Next() {
 		var d DocumentInfo
-		var at string
-		if err := rows.Scan(&d.ID, &d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &d.Chunks, &at); err != nil {
+		var at, tags string
+		if err := rows.Scan(&d.ID, &d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &d.Chunks, &at, &tags); err != nil {
 			return nil, fmt.Errorf("listing documents: %w", err)
 		}
 		d.IngestedAt, _ = time.Parse(time.RFC3339Nano, at)
+		d.Tags = splitTags(tags)
+		if d.Tags == nil {
+			d.Tags = []string{}
+		}
 		out = append(out, d)
 	}
 	return out, rows.Err()

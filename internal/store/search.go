@@ -20,8 +20,9 @@ type Hit struct {
 type LexicalQuery struct {
 	Match      string // an FTS5 MATCH expression (see lexical.MatchQuery)
 	K          int
-	PathPrefix string  // only documents under this path
-	TitleBoost float64 // BM25 weight of the title/heading column; 1 if zero
+	PathPrefix string   // only documents under this path
+	Tags       []string // only documents with every one of these tags
+	TitleBoost float64  // BM25 weight of the title/heading column; 1 if zero
 }
 
 // SearchLexical ranks chunks by BM25 (k1=1.2, b=0.75, as FTS5 computes
@@ -34,15 +35,17 @@ func (s *Store) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error
 	if boost == 0 {
 		boost = 1
 	}
+	tagSQL, tagArgs := tagFilter(q.Tags)
+	args := append(append([]any{boost, q.Match, likePrefix(q.PathPrefix)}, tagArgs...), q.K)
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
 		       d.path, d.title, -bm25(chunks_fts, ?, 1.0) AS score
 		FROM chunks_fts
 		JOIN chunks c ON c.rowid = chunks_fts.rowid
 		JOIN documents d ON d.id = c.doc_id
-		WHERE chunks_fts MATCH ? AND d.path LIKE ? ESCAPE '\'
+		WHERE chunks_fts MATCH ? AND d.path LIKE ? ESCAPE '\'`+tagSQL+`
 		ORDER BY score DESC, c.id
-		LIMIT ?`, boost, q.Match, likePrefix(q.PathPrefix), q.K)
+		LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("searching: %w", err)
 	}

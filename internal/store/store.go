@@ -68,6 +68,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.addMissingColumns(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if v != schemaVersion {
 		s.Close()
 		return nil, fmt.Errorf("store at %s has schema version %q; this ragtune reads %q", dir, v, schemaVersion)
@@ -109,7 +113,8 @@ var schema = []string{
 		size INTEGER NOT NULL,
 		signature TEXT NOT NULL,
 		chunks INTEGER NOT NULL,
-		ingested_at TEXT NOT NULL)`,
+		ingested_at TEXT NOT NULL,
+		tags TEXT NOT NULL DEFAULT '')`,
 	`CREATE TABLE IF NOT EXISTS chunks (
 		rowid INTEGER PRIMARY KEY,
 		id TEXT NOT NULL UNIQUE,
@@ -153,6 +158,23 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// addMissingColumns upgrades stores made before a column existed; it
+// takes the write lock only when there is something to add.
+func (s *Store) addMissingColumns(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'tags'`).Scan(&n); err != nil {
+		return fmt.Errorf("inspecting the store: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `ALTER TABLE documents ADD COLUMN tags TEXT NOT NULL DEFAULT ''`)
+	if err != nil && !strings.Contains(err.Error(), "duplicate column") {
+		return fmt.Errorf("upgrading the store: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -201,11 +223,45 @@ func ChunkID(path string, ord int, text string) string {
 	return hex.EncodeToString(h.Sum(nil)[:10])
 }
 
-// likePrefix escapes a path prefix for use with LIKE ... ESCAPE '\'.
-func likePrefix(prefix string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(prefix) + "%"
+// tagsField stores tags as ",a,b," so one LIKE finds a whole tag.
+func tagsField(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return "," + strings.Join(tags, ",") + ","
 }
+
+func splitTags(field string) []string {
+	if field == "" {
+		return nil
+	}
+	return strings.Split(strings.Trim(field, ","), ",")
+}
+
+// tagFilter returns SQL conditions requiring every tag, with their args.
+func tagFilter(tags []string) (string, []any) {
+	var sqlPart string
+	var args []any
+	for _, t := range tags {
+		sqlPart += ` AND d.tags LIKE ? ESCAPE '\'`
+		args = append(args, "%,"+likeEscaper.Replace(t)+",%")
+	}
+	return sqlPart, args
+}
+
+func hasAllTags(field string, tags []string) bool {
+	for _, t := range tags {
+		if !strings.Contains(field, ","+t+",") {
+			return false
+		}
+	}
+	return true
+}
+
+// likePrefix escapes a path prefix for use with LIKE ... ESCAPE '\'.
+func likePrefix(prefix string) string { return likeEscaper.Replace(prefix) + "%" }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // SetMeta writes a metadata value.
 func (s *Store) SetMeta(ctx context.Context, key, value string) error {

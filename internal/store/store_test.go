@@ -313,3 +313,24 @@ func TestQuantizedDenseSearch(t *testing.T) {
 		t.Errorf("VectorsOf under quantisation: %v %v", len(vs), err)
 	}
 }
+
+func TestTagFiltersInBothModes(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	s.BindEmbedder(ctx, "m@1", 2)
+	a, b := doc("a.md", "keys rotate"), doc("b.md", "keys rotate too")
+	a.Tags, b.Tags = []string{"ops", "sec"}, []string{"ops"}
+	a.Chunks[0].Vector, b.Chunks[0].Vector = []float32{1, 0}, []float32{0.9, 0.1}
+	if err := s.Upsert(ctx, []Document{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	lex, _ := s.SearchLexical(ctx, LexicalQuery{Match: `"keys"`, K: 5, Tags: []string{"sec"}})
+	dense, _ := s.SearchDense(ctx, DenseQuery{Vector: []float32{0, 1}, K: 5, Tags: []string{"sec"}})
+	if len(lex) != 1 || lex[0].DocPath != "a.md" || len(dense) != 1 || dense[0].DocPath != "a.md" {
+		t.Errorf("tag sec: lexical %v, dense %v", lex, dense)
+	}
+	none, _ := s.SearchLexical(ctx, LexicalQuery{Match: `"keys"`, K: 5, Tags: []string{"o%"}})
+	if len(none) != 0 {
+		t.Errorf("LIKE wildcards in a tag must not match: %v", none)
+	}
+}

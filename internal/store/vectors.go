@@ -86,6 +86,7 @@ type DenseQuery struct {
 	Vector     []float32
 	K          int
 	PathPrefix string
+	Tags       []string
 }
 
 // SearchDense returns the chunks nearest to the query vector: from the
@@ -99,7 +100,7 @@ func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := s.nearest(ctx, idx, q.Vector, q.K, q.PathPrefix)
+	cands, err := s.nearest(ctx, idx, q)
 	if err != nil {
 		return nil, err
 	}
