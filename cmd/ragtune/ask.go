@@ -12,6 +12,7 @@ func (a *app) askCommand() *cobra.Command {
 	var (
 		rf                   retrievalFlags
 		minCoverage, minSupp float64
+		model                string
 	)
 	cmd := &cobra.Command{
 		Use:   "ask QUESTION",
@@ -44,12 +45,18 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 			if cmd.Flags().Changed("min-support") {
 				cfg.Answer.MinSupport = minSupp
 			}
+			if cmd.Flags().Changed("model") {
+				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model
+			}
 			st, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
+			gen, err := a.generator(cfg, st)
+			if err != nil {
+				return err
+			}
 			res, err := answer.Answer(cmd.Context(), gen, answer.Request{Question: q.Text, Hits: hits})
 			if err != nil {
 				return err
@@ -64,6 +71,7 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 	rf.register(cmd)
 	cmd.Flags().Float64Var(&minCoverage, "min-coverage", 0, "decline unless a chunk covers this share of the question (0-1)")
 	cmd.Flags().Float64Var(&minSupp, "min-support", 0, "quote only sentences covering this share of the question (0-1)")
+	cmd.Flags().StringVar(&model, "model", "", "answer with this chat model at [generate.openai] base_url instead of the built-in answerer")
 	return cmd
 }
 

@@ -41,7 +41,10 @@ func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAIt
 	if err != nil {
 		return nil, err
 	}
-	gen := &answer.Extractive{Stats: st, Thresholds: cfg.Answer}
+	gen, err := a.generator(cfg, st)
+	if err != nil {
+		return nil, err
+	}
 	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
 		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
 	}

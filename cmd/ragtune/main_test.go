@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -480,5 +482,48 @@ func TestTagFilters(t *testing.T) {
 	out, _, _ := cli(t, dir, "status", "--documents", "--json")
 	if !strings.Contains(out, `"security"`) {
 		t.Errorf("status does not list front-matter tags: %s", out)
+	}
+}
+
+// TestAskWithChatModel answers through an OpenAI-compatible streaming
+// endpoint (an httptest server speaking the SSE wire format).
+func TestAskWithChatModel(t *testing.T) {
+	var gotKey string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotKey = r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, piece := range []string{"An unchanged file is skipped", " on the next ingest [1]."} {
+			b, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m",
+				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": piece}, "finish_reason": nil}}})
+			fmt.Fprintf(w, "data: %s\n\n", b)
+		}
+		fmt.Fprint(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
+		fmt.Fprint(w, `data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":900,"completion_tokens":12,"total_tokens":912}}`+"\n\ndata: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	dir := initProject(t)
+	copyDocs(t, dir)
+	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte(fmt.Sprintf("[generate.openai]\nbase_url = %q\napi_key_env = \"MY_LLM_KEY\"\n", srv.URL+"/v1")), 0o644)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	var out, errb bytes.Buffer
+	code := run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "ask", "Why is an unchanged file skipped on the next ingest?", "--model", "m", "--json"},
+		nil, &out, &errb, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
+	if code != 0 {
+		t.Fatalf("ask --model: %s", errb.String())
+	}
+	res := decode(t, out.String())
+	if res["generator"] != "openai:m" || !strings.Contains(res["answer"].(string), "[1]") || len(res["citations"].([]any)) != 1 {
+		t.Errorf("answer = %v", res)
+	}
+	if u := res["usage"].(map[string]any); u["prompt_tokens"].(float64) != 900 {
+		t.Errorf("usage = %v", u)
+	}
+	if gotKey != "Bearer sk-abc" {
+		t.Errorf("key header %q", gotKey)
+	}
+	if cfg, _ := os.ReadFile(filepath.Join(dir, "ragtune.toml")); strings.Contains(string(cfg), "sk-abc") {
+		t.Error("the API key was written to the config file")
 	}
 }

@@ -58,6 +58,9 @@ type Usage struct {
 	PromptTokens     int     `json:"prompt_tokens"`
 	CompletionTokens int     `json:"completion_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
+	// CitationsDropped counts citations removed because their passage
+	// did not support the sentence.
+	CitationsDropped int `json:"citations_dropped"`
 }
 
 // Citation maps a marker [n] to the chunk it cites.

@@ -31,6 +31,9 @@ type Config struct {
 	Retrieve Retrieve          `toml:"retrieve"`
 	Embed    embed.Config      `toml:"embed"`
 	Answer   answer.Thresholds `toml:"answer"`
+	Generate Generate          `toml:"generate"`
+	// Prices override the built-in price table, per model name.
+	Prices map[string]answer.Price `toml:"prices"`
 
 	// Dir is the project directory: where the config file is (or the
 	// working directory without one). Relative paths resolve against it.
@@ -52,6 +55,12 @@ type Ingest struct {
 	MaxFileBytes      int64    `toml:"max_file_bytes"`
 	MaxExtractedBytes int64    `toml:"max_extracted_bytes"`
 	Workers           int      `toml:"workers"`
+}
+
+// Generate chooses who writes answers.
+type Generate struct {
+	Provider string           `toml:"provider"` // builtin | openai
+	OpenAI   answer.LLMConfig `toml:"openai"`
 }
 
 // Retrieve sets search defaults.
@@ -81,6 +90,8 @@ func Default() Config {
 		Chunk:    chunk.DefaultOptions(),
 		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth, Quantize: "none"},
 		Embed:    embed.DefaultConfig(),
+		Generate: Generate{Provider: "builtin", OpenAI: answer.DefaultLLMConfig()},
+		Prices:   map[string]answer.Price{},
 		Answer:   answer.DefaultThresholds(),
 	}
 }
@@ -131,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Retrieve.FusionSettings().Validate(); err != nil {
 		return err
+	}
+	if p := c.Generate.Provider; p != "builtin" && p != "openai" {
+		return fmt.Errorf("generate.provider = %q; want builtin or openai", p)
 	}
 	if p := c.Embed.Provider; p != embed.None && p != embed.Builtin && p != embed.OpenAI {
 		return fmt.Errorf("embed.provider = %q; want none, builtin or openai", p)
@@ -328,9 +342,34 @@ timeout_seconds = 60
 min_coverage = %g
 min_support = %g
 max_sentences = %d
+
+[generate]
+# builtin: the extractive answerer (offline, quotes retrieved sentences).
+# openai: any OpenAI-compatible chat endpoint ([generate.openai]); every
+#   citation it writes is checked against its passage, unsupported ones
+#   are removed and counted.
+provider = "builtin"
+
+[generate.openai]
+# base_url = "http://localhost:11434/v1"   # Ollama; or https://api.openai.com/v1
+# model = "llama3.1"
+# The key is read from this environment variable, never from this file.
+api_key_env = "OPENAI_API_KEY"
+temperature = 0
+max_tokens = 512
+timeout_seconds = 120
+max_retries = 3
+# system_prompt = "Answer in the tone of our support team."
+context_tokens = 3000
+min_citation_support = 0.5
+
+# Prices per million tokens, overriding the built-in table (%s):
+# [prices."my-model"]
+# input_per_mtok = 0.5
+# output_per_mtok = 1.5
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
-		d.Embed.Provider, d.Embed.BatchSize, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences)
+		d.Embed.Provider, d.Embed.BatchSize, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences, answer.PricesAsOf)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",
