@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -24,7 +27,10 @@ import (
 // tests can run it as a separate process and kill it.
 func TestMain(m *testing.M) {
 	if os.Getenv("RAGTUNE_TEST_AS_CLI") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -525,5 +531,56 @@ func TestAskWithChatModel(t *testing.T) {
 	}
 	if cfg, _ := os.ReadFile(filepath.Join(dir, "ragtune.toml")); strings.Contains(string(cfg), "sk-abc") {
 		t.Error("the API key was written to the config file")
+	}
+}
+
+// TestServeProcess runs `ragtune serve` as a real process on loopback,
+// queries it, and stops it with SIGTERM (graceful shutdown, exit 0).
+func TestServeProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := initProject(t)
+	copyDocs(t, dir)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := cli(t, dir, "serve", "--insecure-local", "--addr", "0.0.0.0:0"); code != exitUsage || !strings.Contains(errOut, "loopback") {
+		t.Errorf("insecure on all interfaces: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "serve", "--addr", "127.0.0.1:0"); code != exitFailure || !strings.Contains(errOut, "keys add") {
+		t.Errorf("serve without keys: exit %d %s", code, errOut)
+	}
+	cmd := process(t, dir, "serve", "--insecure-local", "--addr", "127.0.0.1:0")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(stderr)
+	url := ""
+	for sc.Scan() {
+		if _, after, ok := strings.Cut(sc.Text(), "serving on "); ok {
+			url = after
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("server did not report its address")
+	}
+	go io.Copy(io.Discard, stderr)
+	res, err := http.Post(url+"/v1/ask", "application/json", strings.NewReader(`{"question":"Why is an unchanged file skipped on the next ingest?"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if res.StatusCode != 200 || body["abstained"] != false {
+		t.Errorf("ask over HTTP: %d %v", res.StatusCode, body)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("graceful shutdown: %v", err)
 	}
 }

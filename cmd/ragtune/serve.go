@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/server"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	var (
+		addr      string
+		insecure  bool
+		maxBody   int64
+		rate      float64
+		burst     int
+		answerSec int
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API: search, ask (with SSE streaming), documents, OpenAI-compatible endpoints",
+		Long: `serve answers over HTTP:
+
+  POST /v1/search, POST /v1/ask (add ?stream=true for Server-Sent Events:
+  token, citation, abstain, usage, done, error), GET /v1/documents,
+  DELETE /v1/documents/{id}, GET /healthz, GET /metrics (Prometheus), and an
+  OpenAI-compatible POST /v1/chat/completions (model "ragtune" or
+  "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
+
+Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
+--insecure-local turns keys off, and is accepted only on a loopback address.`,
+		Example: `  ragtune keys add laptop --scope read,write
+  ragtune serve --addr 127.0.0.1:8080
+  ragtune serve --insecure-local
+  curl -N -H "Authorization: Bearer $KEY" -d '{"question":"How do I rotate keys?"}' 'localhost:8080/v1/ask?stream=true'`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, st, err := a.configAndStore(cmd)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			if insecure && !isLoopback(addr) {
+				return usagef("--insecure-local is only allowed on a loopback address, not %s", addr)
+			}
+			if !insecure {
+				keys, err := st.APIKeys(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if len(keys) == 0 {
+					return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
+				}
+			}
+			mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+			e, err := a.embedder(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			srv := server.New(server.Backend{
+				Store: st, Mode: mode, K: cfg.Retrieve.K, Embedder: e,
+				Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
+					return a.retriever(ctx, cfg, st, m)
+				},
+				Generator: func(model string) (answer.Generator, error) {
+					c := cfg
+					if model != "" {
+						c.Generate.Provider, c.Generate.OpenAI.Model = "openai", model
+					}
+					return a.generator(c, st)
+				},
+			}, server.Options{Insecure: insecure, MaxBody: maxBody, RateLimit: rate, RateBurst: burst,
+				AnswerLimit: time.Duration(answerSec) * time.Second, Log: a.log})
+			return a.listen(cmd.Context(), addr, srv)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.BoolVar(&insecure, "insecure-local", false, "no API keys (loopback addresses only)")
+	f.Int64Var(&maxBody, "max-body", 1<<20, "largest request body in bytes")
+	f.Float64Var(&rate, "rate", 20, "requests per second per key (0 = unlimited)")
+	f.IntVar(&burst, "burst", 40, "requests a key may make at once")
+	f.IntVar(&answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
+	return cmd
+}
+
+// listen serves until ctx ends, then shuts down gracefully: no new
+// connections, in-flight requests and streams get up to 30 s to finish.
+func (a *app) listen(ctx context.Context, addr string, srv *server.Server) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	a.log.Info("serving", "addr", ln.Addr().String())
+	fmt.Fprintf(a.stderr, "ragtune serving on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shut)
+	srv.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// queryRequest is the body of /v1/search and /v1/ask.
+type queryRequest struct {
+	Query      string   `json:"query"`
+	Question   string   `json:"question"`
+	K          int      `json:"k"`
+	Mode       string   `json:"mode"`
+	PathPrefix string   `json:"path_prefix"`
+	Tags       []string `json:"tags"`
+	Model      string   `json:"model"`
+}
+
+func (s *Server) retrieve(ctx context.Context, q queryRequest, text string) ([]retrieve.Hit, int, error) {
+	if strings.TrimSpace(text) == "" {
+		return nil, http.StatusBadRequest, errors.New("the query is empty")
+	}
+	mode := s.b.Mode
+	if q.Mode != "" {
+		m, err := retrieve.ParseMode(q.Mode)
+		if err != nil {
+			return nil, http.StatusBadRequest, err
+		}
+		mode = m
+	}
+	k := q.K
+	if k <= 0 {
+		k = s.b.K
+	}
+	if k > 100 {
+		return nil, http.StatusBadRequest, errors.New("k must be at most 100")
+	}
+	r, err := s.b.Retriever(ctx, mode)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	hits, err := r.Search(ctx, retrieve.Query{Text: text, K: k, Mode: mode, PathPrefix: q.PathPrefix, Tags: q.Tags})
+	if err != nil {
+		return nil, http.StatusInternalServerError, err
+	}
+	if hits == nil {
+		hits = []retrieve.Hit{}
+	}
+	return hits, 0, nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	var q queryRequest
+	if !decode(w, r, &q) {
+		return
+	}
+	hits, code, err := s.retrieve(r.Context(), q, q.Query)
+	if err != nil {
+		writeError(w, code, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hits": hits})
+}
+
+// ask answers as JSON, or with ?stream=true as Server-Sent Events
+// carrying token, citation, abstain, usage, done and error events.
+func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
+	var q queryRequest
+	if !decode(w, r, &q) {
+		return
+	}
+	text := q.Question
+	if text == "" {
+		text = q.Query
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AnswerLimit)
+	defer cancel()
+	hits, code, err := s.retrieve(ctx, q, text)
+	if err != nil {
+		writeError(w, code, err.Error())
+		return
+	}
+	gen, err := s.b.Generator(q.Model)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if r.URL.Query().Get("stream") != "true" {
+		res, err := answer.Answer(ctx, gen, answer.Request{Question: text, Hits: hits})
+		if err != nil {
+			writeError(w, http.StatusBadGateway, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+		return
+	}
+	s.wg.Add(1)
+	defer s.wg.Done()
+	events, err := gen.Generate(ctx, answer.Request{Question: text, Hits: hits})
+	if err != nil {
+		writeError(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	sse := newSSE(w)
+	sse.send("retrieved", map[string]any{"hits": hits})
+	for ev := range events {
+		// A client that went away cancels ctx; the generator stops and
+		// closes events, which ends this loop.
+		if err := sse.send(string(ev.Type), ev); err != nil {
+			cancel()
+		}
+	}
+}
+
+func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
+	docs, err := s.b.Store.Documents(r.Context(), r.URL.Query().Get("prefix"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if docs == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"documents": []any{}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
+}
+
+func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
+	found, err := s.b.Store.DeleteDocumentByID(r.Context(), r.PathValue("id"))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	case !found:
+		writeError(w, http.StatusNotFound, "no document with that id")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

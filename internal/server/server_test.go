@@ -1,0 +1,207 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+type fixture struct {
+	url   string
+	st    *store.Store
+	read  string // key with read scope
+	write string // key with read and write scopes
+}
+
+func newFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var docs []store.Document
+	for path, text := range map[string]string{
+		"ops/keys.md":    "Signing keys rotate every ninety days. To rotate a key by hand, run the rotate command.",
+		"ops/backups.md": "Backups run every night at two in the morning and are kept for thirty days.",
+	} {
+		docs = append(docs, store.Document{Path: path, Title: path, Chunks: []store.Chunk{{ID: store.ChunkID(path, 0, text), Text: text, LineStart: 1, LineEnd: 1}}})
+	}
+	if err := st.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st}
+	f.read, _ = st.CreateAPIKey(t.Context(), "reader", []string{"read"})
+	f.write, _ = st.CreateAPIKey(t.Context(), "admin", []string{"read", "write"})
+	srv := New(Backend{
+		Store: st, Mode: retrieve.Lexical, K: 4,
+		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
+			if m != retrieve.Lexical {
+				return nil, retrieve.ErrNoVectors
+			}
+			return &retrieve.Retriever{Store: st}, nil
+		},
+		Generator: func(string) (answer.Generator, error) {
+			return &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}, nil
+		},
+	}, opts)
+	ts := httptest.NewServer(srv.Handler()) // a real server on 127.0.0.1
+	t.Cleanup(ts.Close)
+	f.url = ts.URL
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, key, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.url+path, strings.NewReader(body))
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestRESTAndErrors(t *testing.T) {
+	f := newFixture(t, Options{MaxBody: 256, RateLimit: 0})
+	tests := []struct {
+		name, method, path, key, body string
+		code                          int
+		contains                      string
+	}{
+		{"health is public", "GET", "/healthz", "", "", 200, `"ok"`},
+		{"no key", "POST", "/v1/search", "", `{"query":"keys"}`, 401, "missing API key"},
+		{"bad key", "POST", "/v1/search", "rt_nope", `{"query":"keys"}`, 401, "invalid API key"},
+		{"search", "POST", "/v1/search", f.read, `{"query":"rotate signing keys"}`, 200, `"doc":"ops/keys.md"`},
+		{"malformed JSON", "POST", "/v1/search", f.read, `{"query":`, 400, "malformed JSON"},
+		{"unknown field", "POST", "/v1/search", f.read, `{"qery":"x"}`, 400, "unknown field"},
+		{"empty query", "POST", "/v1/search", f.read, `{"query":"  "}`, 400, "empty"},
+		{"bad mode", "POST", "/v1/search", f.read, `{"query":"x","mode":"psychic"}`, 400, "unknown retrieval mode"},
+		{"oversized body", "POST", "/v1/search", f.read, `{"query":"` + strings.Repeat("a", 400) + `"}`, 413, "over 256 bytes"},
+		{"ask", "POST", "/v1/ask", f.read, `{"question":"How often do signing keys rotate?"}`, 200, `"abstained":false`},
+		{"ask declines", "POST", "/v1/ask", f.read, `{"question":"What is the capital of France?"}`, 200, "I do not have information about that."},
+		{"documents", "GET", "/v1/documents", f.read, "", 200, "ops/backups.md"},
+		{"delete needs write", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.read, "", 403, `lacks the`},
+		{"delete", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.write, "", 204, ""},
+		{"delete again", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.write, "", 404, "no document"},
+		{"unknown model", "POST", "/v1/chat/completions", f.read, `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, 404, "not found"},
+		{"embeddings off", "POST", "/v1/embeddings", f.read, `{"input":"x","model":"m"}`, 404, "embeddings are off"},
+		{"metrics", "GET", "/metrics", "", "", 200, `ragtune_http_requests_total{route="POST /v1/search",status="401"} 2`},
+	}
+	for _, tc := range tests {
+		res, body := f.do(t, tc.method, tc.path, tc.key, tc.body)
+		if res.StatusCode != tc.code || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: %d %s; want %d containing %q", tc.name, res.StatusCode, body, tc.code, tc.contains)
+		}
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, Options{RateLimit: 1, RateBurst: 2})
+	codes := map[int]int{}
+	for range 5 {
+		res, _ := f.do(t, "POST", "/v1/search", f.read, `{"query":"keys"}`)
+		codes[res.StatusCode]++
+	}
+	if codes[200] != 2 || codes[429] != 3 {
+		t.Errorf("status counts %v, want 2 ok then 429s", codes)
+	}
+	if res, _ := f.do(t, "POST", "/v1/search", f.write, `{"query":"keys"}`); res.StatusCode != 200 {
+		t.Errorf("another key has its own bucket: %d", res.StatusCode)
+	}
+}
+
+// TestAskStreamsSSE reads the event stream as a browser's EventSource
+// would: the retrieved hits, tokens, the citation, usage, done.
+func TestAskStreamsSSE(t *testing.T) {
+	f := newFixture(t, Options{})
+	req, _ := http.NewRequest("POST", f.url+"/v1/ask?stream=true", strings.NewReader(`{"question":"How often do signing keys rotate?"}`))
+	req.Header.Set("Authorization", "Bearer "+f.read)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	var events []string
+	var citation map[string]any
+	sc := bufio.NewScanner(res.Body)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+			events = append(events, event)
+		case strings.HasPrefix(line, "data: ") && event == "citation":
+			var ev map[string]any
+			json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev)
+			citation = ev["citation"].(map[string]any)
+		}
+	}
+	if got := strings.Join(events, ","); got != "retrieved,token,citation,usage,done" {
+		t.Errorf("events %s", got)
+	}
+	if citation["doc"] != "ops/keys.md" {
+		t.Errorf("citation %v", citation)
+	}
+}
+
+// TestOfficialOpenAIClient points the official openai-go SDK at ragtune.
+func TestOfficialOpenAIClient(t *testing.T) {
+	f := newFixture(t, Options{})
+	client := openai.NewClient(option.WithBaseURL(f.url+"/v1"), option.WithAPIKey(f.read), option.WithMaxRetries(0))
+	params := openai.ChatCompletionNewParams{Model: "ragtune",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief."), openai.UserMessage("How often do signing keys rotate?")}}
+	res, err := client.Chat.Completions.New(t.Context(), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Choices) != 1 || !strings.Contains(res.Choices[0].Message.Content, "ninety days") || !strings.Contains(res.RawJSON(), `"sources"`) {
+		t.Errorf("completion %s", res.RawJSON())
+	}
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	stream := client.Chat.Completions.NewStreaming(t.Context(), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := acc.Choices[0].Message.Content; !strings.Contains(got, "[1]") || got != res.Choices[0].Message.Content {
+		t.Errorf("streamed %q, non-streamed %q", got, res.Choices[0].Message.Content)
+	}
+	wrong := openai.NewClient(option.WithBaseURL(f.url+"/v1"), option.WithAPIKey("wrong"), option.WithMaxRetries(0))
+	if _, err := wrong.Chat.Completions.New(t.Context(), params); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("wrong key: %v", err)
+	}
+}
+
+func TestEmptyRequestBodyIsABadRequest(t *testing.T) {
+	f := newFixture(t, Options{})
+	res, body := f.do(t, "POST", "/v1/ask", f.read, "")
+	if res.StatusCode != 400 || !bytes.Contains([]byte(body), []byte("malformed JSON")) {
+		t.Errorf("%d %s", res.StatusCode, body)
+	}
+}

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// API keys are kept as SHA-256 hashes: the store can check a key but
+// never reveal one. A key's scopes are "read" (search, ask) and "write"
+// (ingest, delete).
+
+const apiKeysTable = `CREATE TABLE IF NOT EXISTS api_keys (
+	hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, created_at TEXT NOT NULL)`
+
+// ErrBadKey means a key is unknown.
+var ErrBadKey = errors.New("unknown API key")
+
+// APIKey describes a stored key (never the key itself).
+type APIKey struct {
+	Name      string   `json:"name"`
+	Scopes    []string `json:"scopes"`
+	CreatedAt string   `json:"created_at"`
+}
+
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIKey makes a new random key with the given scopes and returns
+// it; this is the only time it is visible.
+func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) (string, error) {
+	for _, sc := range scopes {
+		if sc != "read" && sc != "write" {
+			return "", fmt.Errorf("unknown scope %q (want read or write)", sc)
+		}
+	}
+	if name == "" || len(scopes) == 0 {
+		return "", errors.New("a key needs a name and at least one scope")
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	key := "rt_" + hex.EncodeToString(raw)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, apiKeysTable); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys(hash, name, scopes, created_at) VALUES (?, ?, ?, ?)`,
+			hashKey(key), name, strings.Join(scopes, ","), time.Now().UTC().Format(time.RFC3339))
+		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("a key named %q exists already", name)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// CheckAPIKey returns the scopes of key.
+func (s *Store) CheckAPIKey(ctx context.Context, key string) ([]string, error) {
+	if ok, err := s.hasTable(ctx, "api_keys"); err != nil || !ok {
+		return nil, ErrBadKey
+	}
+	h := hashKey(key)
+	var stored, scopes string
+	err := s.db.QueryRowContext(ctx, `SELECT hash, scopes FROM api_keys WHERE hash = ?`, h).Scan(&stored, &scopes)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1) {
+		return nil, ErrBadKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(scopes, ","), nil
+}
+
+// APIKeys lists the keys.
+func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+	out := []APIKey{}
+	if ok, err := s.hasTable(ctx, "api_keys"); err != nil || !ok {
+		return out, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT name, scopes, created_at FROM api_keys ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k APIKey
+		var scopes string
+		if err := rows.Scan(&k.Name, &scopes, &k.CreatedAt); err != nil {
+			return nil, err
+		}
+		k.Scopes = strings.Split(scopes, ",")
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DeleteDocumentByID removes one document by its ID; false if none.
+func (s *Store) DeleteDocumentByID(ctx context.Context, id string) (bool, error) {
+	var path string
+	err := s.db.QueryRowContext(ctx, `SELECT path FROM documents WHERE id = ?`, id).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, s.Delete(ctx, []string{path})
+}
