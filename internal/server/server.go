@@ -76,6 +76,7 @@ func New(b Backend, opts Options) *Server {
 	s.route("GET /metrics", "", s.metrics.serve)
 	s.route("POST /v1/search", "read", s.search)
 	s.route("POST /v1/ask", "read", s.ask)
+	s.route("GET /v1/ask/ws", "read", s.askWS)
 	s.route("GET /v1/documents", "read", s.documents)
 	s.route("DELETE /v1/documents/{id}", "write", s.deleteDocument)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
@@ -112,6 +113,10 @@ func (s *Server) route(pattern, scope string, h http.HandlerFunc) {
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string) (string, bool) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && r.URL.Query().Get("access_token") != "" {
+		// Browsers cannot set headers on a WebSocket handshake.
+		key, ok = r.URL.Query().Get("access_token"), true
+	}
 	if !ok || key == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ragtune"`)
 		writeError(w, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
@@ -204,4 +206,38 @@ func TestEmptyRequestBodyIsABadRequest(t *testing.T) {
 	if res.StatusCode != 400 || !bytes.Contains([]byte(body), []byte("malformed JSON")) {
 		t.Errorf("%d %s", res.StatusCode, body)
 	}
+}
+
+func TestAskOverWebSocket(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := t.Context()
+	if _, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"/v1/ask/ws", nil); err == nil {
+		t.Fatal("handshake without a key succeeded")
+	}
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"/v1/ask/ws?access_token="+f.read, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, q := range []string{"How often do signing keys rotate?", "What is the capital of France?"} {
+		if err := wsjson.Write(ctx, c, map[string]string{"question": q}); err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for {
+			var ev map[string]any
+			if err := wsjson.Read(ctx, c, &ev); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, ev["type"].(string))
+			if ev["type"] == "done" || ev["type"] == "error" {
+				break
+			}
+		}
+		got := strings.Join(types, ",")
+		if q[0] == 'H' && got != "retrieved,token,citation,usage,done" || q[0] == 'W' && !strings.Contains(got, "abstain") {
+			t.Errorf("%q: events %s", q, got)
+		}
+	}
+	c.Close(websocket.StatusNormalClosure, "")
 }
