@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) ingestCommand() *cobra.Command {
@@ -111,6 +113,11 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 		return nil, err
 	}
 	defer st.Close()
+	return a.ingestInto(cmd.Context(), cfg, st, roots, prune, tags, a.interactive())
+}
+
+// ingestInto ingests roots into an open store; progress shows bars.
+func (a *app) ingestInto(ctx context.Context, cfg config.Config, st *store.Store, roots []string, prune bool, tags []string, progress bool) (*ingest.Report, error) {
 	tok, err := chunk.NewTiktokenCounter("cl100k_base")
 	if err != nil {
 		return nil, err
@@ -119,7 +126,7 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: a.cacheDir("wazero"),
 	})
 	defer loader.Close()
-	e, err := a.embedder(cmd.Context(), cfg)
+	e, err := a.embedder(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +138,12 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prun
 			Prune: prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: tags,
 		}
 		var bar *progressbar.ProgressBar
-		if a.interactive() {
+		if progress {
 			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("ingesting "+root),
 				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
 			opts.Progress = func(done, n int) { bar.ChangeMax(n); bar.Set(done) }
 		}
-		rep, err := in.Run(cmd.Context(), opts)
+		rep, err := in.Run(ctx, opts)
 		if bar != nil {
 			bar.Finish()
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,12 +18,13 @@ import (
 
 func (a *app) serveCommand() *cobra.Command {
 	var (
-		addr      string
-		insecure  bool
-		maxBody   int64
-		rate      float64
-		burst     int
-		answerSec int
+		addr       string
+		insecure   bool
+		maxBody    int64
+		rate       float64
+		burst      int
+		answerSec  int
+		ingestRoot string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -63,6 +65,9 @@ Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 					return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
 				}
 			}
+			if ingestRoot, err = filepath.Abs(ingestRoot); err != nil {
+				return err
+			}
 			mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
 			e, err := a.embedder(cmd.Context(), cfg)
 			if err != nil {
@@ -80,6 +85,11 @@ Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 					}
 					return a.generator(c, st)
 				},
+				Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
+					return a.ingestInto(ctx, cfg, st, []string{path}, false, tags, false)
+				},
+				IngestRoot: ingestRoot,
+				UploadDir:  filepath.Join(cfg.StoreDir(), "uploads"),
 			}, server.Options{Insecure: insecure, MaxBody: maxBody, RateLimit: rate, RateBurst: burst,
 				AnswerLimit: time.Duration(answerSec) * time.Second, Log: a.log})
 			return a.listen(cmd.Context(), addr, srv)
@@ -92,6 +102,7 @@ Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 	f.Float64Var(&rate, "rate", 20, "requests per second per key (0 = unlimited)")
 	f.IntVar(&burst, "burst", 40, "requests a key may make at once")
 	f.IntVar(&answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
+	f.StringVar(&ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
 	return cmd
 }
 

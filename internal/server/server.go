@@ -31,8 +31,13 @@ type Backend struct {
 	// for a specific chat model.
 	Generator func(model string) (answer.Generator, error)
 	Embedder  embed.Embedder // for /v1/embeddings; nil when embeddings are off
-	Mode      retrieve.Mode  // default retrieval mode
-	K         int            // default k
+	// Ingest ingests a file or directory on the server; nil turns
+	// POST /v1/ingest off.
+	Ingest     func(ctx context.Context, path string, tags []string) (any, error)
+	IngestRoot string        // JSON ingest requests name paths inside this directory
+	UploadDir  string        // uploaded files are saved here, then ingested
+	Mode       retrieve.Mode // default retrieval mode
+	K          int           // default k
 }
 
 // Options set limits and security.
@@ -78,6 +83,7 @@ func New(b Backend, opts Options) *Server {
 	s.route("POST /v1/ask", "read", s.ask)
 	s.route("GET /v1/ask/ws", "read", s.askWS)
 	s.route("GET /v1/documents", "read", s.documents)
+	s.route("POST /v1/ingest", "write", s.ingest)
 	s.route("DELETE /v1/documents/{id}", "write", s.deleteDocument)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)

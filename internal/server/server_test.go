@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +20,9 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -240,4 +245,89 @@ func TestAskOverWebSocket(t *testing.T) {
 		}
 	}
 	c.Close(websocket.StatusNormalClosure, "")
+}
+
+func TestIngestEndpoint(t *testing.T) {
+	f := newFixture(t, Options{MaxBody: 1 << 16})
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "docs"), 0o755)
+	os.WriteFile(filepath.Join(root, "docs", "a.md"), []byte("# A\n\nAlpha document about rotation."), 0o644)
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, "secret.md"), []byte("secret"), 0o644)
+	os.Symlink(outside, filepath.Join(root, "escape"))
+	tok, _ := chunk.NewTiktokenCounter("cl100k_base")
+	loader := document.NewLoader(document.Options{})
+	defer loader.Close()
+	in := &ingest.Ingester{Store: f.st, Loader: loader, Tokens: tok}
+	srv := New(Backend{Store: f.st,
+		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
+			return &retrieve.Retriever{Store: f.st}, nil
+		},
+		Generator: func(string) (answer.Generator, error) { return nil, nil },
+		Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
+			return in.Run(ctx, ingest.Options{Root: path, KeyBase: root, Chunk: chunk.DefaultOptions(), Tags: tags})
+		},
+		IngestRoot: root, UploadDir: filepath.Join(root, "uploads")}, Options{MaxBody: 1 << 16})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	f.url = ts.URL
+
+	for _, tc := range []struct {
+		key, body string
+		code      int
+		contains  string
+	}{
+		{f.read, `{"path":"docs"}`, 403, "lacks the"},
+		{f.write, `{"path":"../../etc"}`, 400, "outside the ingest root"},
+		{f.write, `{"path":"/etc"}`, 400, "must be relative"},
+		{f.write, `{"path":"escape"}`, 400, "outside the ingest root"},
+		{f.write, `{"path":"missing"}`, 400, "no such file"},
+		{f.write, `{"path":"docs","tags":["team"]}`, 200, `"added":1`},
+	} {
+		res, body := f.do(t, "POST", "/v1/ingest", tc.key, tc.body)
+		if res.StatusCode != tc.code || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: %d %s; want %d with %q", tc.body, res.StatusCode, body, tc.code, tc.contains)
+		}
+	}
+	upload := func(name, content string) (*http.Response, string) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write([]byte(content))
+		mw.Close()
+		req, _ := http.NewRequest("POST", f.url+"/v1/ingest", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+f.write)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	if res, body := upload("notes.md", "# Notes\n\nUploaded notes about backups."); res.StatusCode != 200 || !strings.Contains(body, `"added":1`) {
+		t.Errorf("upload: %d %s", res.StatusCode, body)
+	}
+	// Go's multipart reader reduces a file name to its base; whatever a
+	// client sends, the file lands in the upload directory.
+	if res, body := upload("../../evil.md", "x"); res.StatusCode != 200 || !strings.Contains(body, "uploads/evil.md") {
+		t.Errorf("traversal upload: %d %s", res.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(root, "..", "evil.md")); err == nil {
+		t.Error("an upload escaped the upload directory")
+	}
+	if res, body := upload(".hidden.md", "x"); res.StatusCode != 400 || !strings.Contains(body, "start with a dot") {
+		t.Errorf("dot-file upload: %d %s", res.StatusCode, body)
+	}
+	if res, body := upload("big.md", strings.Repeat("x", 1<<17)); res.StatusCode != 413 {
+		t.Errorf("oversized upload: %d %s", res.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(root, "uploads", "big.md")); err == nil {
+		t.Error("a refused upload left a file behind")
+	}
+	res, body := f.do(t, "POST", "/v1/search", f.read, `{"query":"uploaded notes backups","tags":[]}`)
+	if res.StatusCode != 200 || !strings.Contains(body, "uploads/notes.md") {
+		t.Errorf("uploaded document not searchable: %s", body)
+	}
 }

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ingest takes either a JSON body {"path": "dir/inside/root", "tags": [...]}
+// naming files already on the server under the allowed root, or a
+// multipart upload of files (form field "file", repeatable), which are
+// saved in the upload directory and ingested from there.
+func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
+	if s.b.Ingest == nil {
+		writeError(w, http.StatusNotFound, "ingest over HTTP is off on this server")
+		return
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" {
+		s.ingestUpload(w, r)
+		return
+	}
+	var req struct {
+		Path string   `json:"path"`
+		Tags []string `json:"tags"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	path, err := within(s.b.IngestRoot, req.Path)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	rep, err := s.b.Ingest(r.Context(), path, req.Tags)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// within resolves rel under root, refusing anything that leaves it,
+// through ".." or through a symlink.
+func within(root, rel string) (string, error) {
+	if root == "" {
+		return "", errors.New("no ingest root is configured on this server")
+	}
+	if rel == "" || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("path %q must be relative to the server's ingest root", rel)
+	}
+	if c := filepath.Clean(rel); c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %q is outside the ingest root", rel)
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return "", fmt.Errorf("ingest root: %w", err)
+	}
+	p := filepath.Join(realRoot, rel)
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("path %q: %w", rel, errors.Unwrap(err))
+	}
+	if r, err := filepath.Rel(realRoot, real); err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %q is outside the ingest root", rel)
+	}
+	return real, nil
+}
+
+func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request) {
+	if s.b.UploadDir == "" {
+		writeError(w, http.StatusNotFound, "uploads are off on this server")
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed upload: "+err.Error())
+		return
+	}
+	if err := os.MkdirAll(s.b.UploadDir, 0o755); err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	var saved []string
+	var tags []string
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			writeUploadError(w, err)
+			return
+		}
+		if part.FormName() == "tags" {
+			b, _ := io.ReadAll(io.LimitReader(part, 4096))
+			json.Unmarshal(b, &tags)
+			continue
+		}
+		name := part.FileName()
+		if part.FormName() != "file" || name == "" {
+			continue
+		}
+		if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("file name %q may not contain a path or start with a dot", name))
+			return
+		}
+		dst := filepath.Join(s.b.UploadDir, name)
+		if err := saveFile(dst, part); err != nil {
+			writeUploadError(w, err)
+			return
+		}
+		saved = append(saved, dst)
+	}
+	if len(saved) == 0 {
+		writeError(w, http.StatusBadRequest, `no files in the upload (form field "file")`)
+		return
+	}
+	var reports []any
+	for _, p := range saved {
+		rep, err := s.b.Ingest(r.Context(), p, tags)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		reports = append(reports, rep)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"files": len(saved), "reports": reports})
+}
+
+func writeUploadError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("upload over %d bytes", tooBig.Limit))
+		return
+	}
+	writeError(w, http.StatusBadRequest, "upload failed: "+err.Error())
+}
+
+// saveFile writes through a temporary file, so a failed upload leaves
+// nothing half-written.
+func saveFile(dst string, r io.Reader) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".upload-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, r); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
