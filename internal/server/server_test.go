@@ -34,7 +34,7 @@ type fixture struct {
 	write string // key with read and write scopes
 }
 
-func newFixture(t *testing.T, opts Options) *fixture {
+func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
 	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
 	if err != nil {
