@@ -221,7 +221,7 @@ func (v *verifier) closeMarker() {
 	if len(lexical.Terms(claim)) < 2 {
 		claim = v.last // "… ninety days. [1]": the marker belongs to the sentence before
 	}
-	if n < 1 || n > len(v.hits) || !supported(v.hits[n-1].Title+" "+v.hits[n-1].Text, claim, v.minSup) {
+	if n < 1 || n > len(v.hits) || lexical.Support(v.hits[n-1].Title+" "+v.hits[n-1].Text, claim) < v.minSup {
 		v.dropped++
 		return
 	}
@@ -252,21 +252,4 @@ func (v *verifier) flush() {
 		v.inMarker = false
 	}
 	v.emit()
-}
-
-// supported reports whether passage contains at least minSup of the
-// claim's content words (by stem).
-func supported(passage, claim string, minSup float64) bool {
-	want := lexical.StemSet(claim)
-	if len(want) == 0 {
-		return true
-	}
-	have := lexical.StemSet(passage)
-	n := 0
-	for s := range want {
-		if have[s] {
-			n++
-		}
-	}
-	return float64(n)/float64(len(want)) >= minSup
 }

@@ -224,7 +224,7 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 		}
 		a.sentences++
 		for _, h := range hits {
-			if supports(h.Text, text, threshold) {
+			if lexical.Support(h.Text, text) >= threshold {
 				a.supported++
 				break
 			}
@@ -232,7 +232,7 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 		for _, m := range markerNumber.FindAllStringSubmatch(sent, -1) {
 			n, _ := strconv.Atoi(m[1])
 			a.citations++
-			if n >= 1 && n <= len(hits) && supports(hits[n-1].Text, text, threshold) {
+			if n >= 1 && n <= len(hits) && lexical.Support(hits[n-1].Text, text) >= threshold {
 				a.goodCitations++
 			}
 		}
@@ -249,23 +249,6 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 			}
 		}
 	}
-}
-
-// supports reports whether chunk contains at least threshold of the
-// sentence's content words (by stem).
-func supports(chunk, sentence string, threshold float64) bool {
-	want := lexical.StemSet(sentence)
-	if len(want) == 0 {
-		return true
-	}
-	have := lexical.StemSet(chunk)
-	n := 0
-	for s := range want {
-		if have[s] {
-			n++
-		}
-	}
-	return float64(n)/float64(len(want)) >= threshold
 }
 
 func ratio(n, d int) float64 {

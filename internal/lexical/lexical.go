@@ -95,3 +95,21 @@ func toSet(s string) map[string]bool {
 	}
 	return m
 }
+
+// Support is the share of claim's content words (by stem) that passage
+// contains: how well a passage backs a sentence, for citation checks and
+// faithfulness. A claim without content words is fully supported.
+func Support(passage, claim string) float64 {
+	want := StemSet(claim)
+	if len(want) == 0 {
+		return 1
+	}
+	have := StemSet(passage)
+	n := 0
+	for s := range want {
+		if have[s] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(want))
+}

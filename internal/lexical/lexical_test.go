@@ -43,3 +43,13 @@ func TestStem(t *testing.T) {
 		}
 	}
 }
+
+func TestSupport(t *testing.T) {
+	// key, rotat, everi and day are in the passage; 90 is not: 4 of 5.
+	if s := Support("Signing keys rotate every ninety days.", "Keys are rotated every 90 days"); s != 0.8 {
+		t.Errorf("Support = %.2f, want 0.80", s)
+	}
+	if Support("anything", "it is") != 1 {
+		t.Error("a claim without content words counts as supported")
+	}
+}
