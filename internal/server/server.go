@@ -77,6 +77,8 @@ func New(b Backend, opts Options) *Server {
 		b.K = retrieve.DefaultK
 	}
 	s := &Server{b: b, opts: opts, metrics: newMetrics(), limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux()}
+	s.route("GET /{$}", "", uiHandler().ServeHTTP)
+	s.route("GET /app.js", "", uiHandler().ServeHTTP)
 	s.route("GET /healthz", "", s.health)
 	s.route("GET /metrics", "", s.metrics.serve)
 	s.route("POST /v1/search", "read", s.search)

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's browser (installed by .ci/run).
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium on PATH; .ci/run installs Debian's chromium package")
+	return ""
+}
+
+// TestWebUIInBrowser asks through the page in headless Chromium: the
+// answer streams in, a citation opens its passage, the document list
+// loads; a screenshot is kept (RAGTUNE_ARTIFACTS, or the test's temp dir).
+func TestWebUIInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := chromium(t)
+	f := newFixture(t, Options{Insecure: true})
+	// Not t.TempDir: the browser may still write its profile while the
+	// test cleans up, so removal is best effort.
+	profile, err := os.MkdirTemp("", "ragtune-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1200, 800))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+
+	var answer, passage, docs string
+	var shot []byte
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(f.url+"/"),
+		chromedp.WaitVisible("#question", chromedp.ByID),
+		chromedp.WaitVisible(`#docs li`, chromedp.ByQuery),
+		chromedp.SendKeys("#question", "How often do signing keys rotate?", chromedp.ByID),
+		chromedp.Click("#ask", chromedp.ByID),
+		chromedp.WaitVisible(`#answer .cite`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#sources li`, chromedp.ByQuery),
+		chromedp.Text("#answer", &answer, chromedp.ByID),
+		chromedp.Click(`#answer .cite`, chromedp.ByQuery),
+		chromedp.WaitVisible("#passage", chromedp.ByID),
+		chromedp.Text("#passage", &passage, chromedp.ByID),
+		chromedp.Text("#docs", &docs, chromedp.ByID),
+		chromedp.FullScreenshot(&shot, 100), // 100 means PNG
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer, "ninety days") || !strings.Contains(answer, "[1]") {
+		t.Errorf("answer %q", answer)
+	}
+	if !strings.Contains(passage, "ops/keys.md") || !strings.Contains(passage, "Signing keys rotate") {
+		t.Errorf("passage %q", passage)
+	}
+	if !strings.Contains(docs, "ops/backups.md") {
+		t.Errorf("documents %q", docs)
+	}
+	dir := os.Getenv("RAGTUNE_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	os.MkdirAll(dir, 0o755)
+	path := filepath.Join(dir, "web-ui.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
