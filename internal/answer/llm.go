@@ -22,16 +22,25 @@ type LLMConfig struct {
 	Model   string `toml:"model"`
 	// APIKeyEnv names the environment variable that holds the key; the
 	// key is never written to a file or a log.
-	APIKeyEnv     string  `toml:"api_key_env"`
-	Temperature   float64 `toml:"temperature"`
-	MaxTokens     int     `toml:"max_tokens"`
-	TimeoutSec    int     `toml:"timeout_seconds"`
-	MaxRetries    int     `toml:"max_retries"`
-	SystemPrompt  string  `toml:"system_prompt"`
-	ContextTokens int     `toml:"context_tokens"` // budget for the numbered passages
+	APIKeyEnv    string  `toml:"api_key_env"`
+	Temperature  float64 `toml:"temperature"`
+	MaxTokens    int     `toml:"max_tokens"`
+	TimeoutSec   int     `toml:"timeout_seconds"`
+	MaxRetries   int     `toml:"max_retries"`
+	SystemPrompt string  `toml:"system_prompt"`
+	// Examples are few-shot demonstrations of the wanted behaviour, sent
+	// as earlier turns of the conversation.
+	Examples      []Example `toml:"examples"`
+	ContextTokens int       `toml:"context_tokens"` // budget for the numbered passages
 	// MinCitationSupport is the share of a sentence's content words its
 	// cited passage must contain for the citation to stand.
 	MinCitationSupport float64 `toml:"min_citation_support"`
+}
+
+// Example is one few-shot question and the answer to model.
+type Example struct {
+	Question string `toml:"question"`
+	Answer   string `toml:"answer"`
 }
 
 // DefaultLLMConfig fills what a user usually leaves out.
@@ -93,9 +102,14 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 		return out, nil
 	}
 	p := BuildPrompt(g.cfg.SystemPrompt, req.Question, req.Hits, g.cfg.ContextTokens, g.tok)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(p.System)}
+	for _, ex := range g.cfg.Examples {
+		msgs = append(msgs, openai.UserMessage(ex.Question), openai.AssistantMessage(ex.Answer))
+	}
+	msgs = append(msgs, openai.UserMessage(p.User))
 	params := openai.ChatCompletionNewParams{
 		Model:         openai.ChatModel(g.cfg.Model),
-		Messages:      []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(p.System), openai.UserMessage(p.User)},
+		Messages:      msgs,
 		Temperature:   openai.Float(g.cfg.Temperature),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}

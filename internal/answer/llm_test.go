@@ -71,7 +71,8 @@ func llmFor(t *testing.T, srv *chatServer) *LLM {
 	t.Helper()
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	g, err := NewLLM(LLMConfig{BaseURL: ts.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "TEST_KEY", MaxRetries: 2},
+	g, err := NewLLM(LLMConfig{BaseURL: ts.URL + "/v1", Model: "gpt-4o-mini", APIKeyEnv: "TEST_KEY", MaxRetries: 2,
+		Examples: []Example{{Question: "Example question?", Answer: "Example answer [1]."}}},
 		func(k string) string { return map[string]string{"TEST_KEY": "sk-secret"}[k] }, wordCounter{}, DefaultPrices())
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +128,10 @@ func TestLLMStreamsVerifiedCitations(t *testing.T) {
 		t.Errorf("authorization %q", srv.auth)
 	}
 	msgs := srv.requests[0]["messages"].([]any)
-	user := msgs[1].(map[string]any)["content"].(string)
+	if len(msgs) != 4 || msgs[2].(map[string]any)["role"] != "assistant" {
+		t.Fatalf("want system, few-shot user and assistant, then the question: %v", msgs)
+	}
+	user := msgs[3].(map[string]any)["content"].(string)
 	if !strings.Contains(user, "[1] (ops.md > Keys)") || !strings.Contains(user, "Question: How often do keys rotate?") ||
 		!strings.Contains(msgs[0].(map[string]any)["content"].(string), Declined) || srv.requests[0]["stream"] != true {
 		t.Errorf("request %v", srv.requests[0])

@@ -225,6 +225,9 @@ func setField(f reflect.Value, val string) error {
 		}
 		f.SetBool(b)
 	case reflect.Slice:
+		if f.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("this setting cannot be set from the environment; use ragtune.toml")
+		}
 		var items []string
 		for _, s := range strings.Split(val, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -362,6 +365,10 @@ max_retries = 3
 # system_prompt = "Answer in the tone of our support team."
 context_tokens = 3000
 min_citation_support = 0.5
+# Few-shot examples of the wanted behaviour (optional):
+# [[generate.openai.examples]]
+# question = "How do I reset my password?"
+# answer = "Open Settings > Security and choose Reset [1]."
 
 # Prices per million tokens, overriding the built-in table (%s):
 # [prices."my-model"]

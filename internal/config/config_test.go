@@ -55,6 +55,7 @@ func TestErrors(t *testing.T) {
 		{bad, true, nil, `unknown setting "chunk.sise"`},
 		{filepath.Join(dir, "missing.toml"), true, nil, "does not exist"},
 		{filepath.Join(dir, "missing.toml"), false, []string{"RAGTUNE_CHUNK_SIZE=big"}, "not an integer"},
+		{filepath.Join(dir, "missing.toml"), false, []string{"RAGTUNE_GENERATE_OPENAI_EXAMPLES=x"}, "cannot be set from the environment"},
 	}
 	for _, tc := range tests {
 		_, err := Load(tc.path, tc.required, tc.env)
