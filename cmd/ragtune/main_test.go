@@ -584,3 +584,20 @@ func TestServeProcess(t *testing.T) {
 		t.Errorf("graceful shutdown: %v", err)
 	}
 }
+
+func TestBenchAndVerify(t *testing.T) {
+	dir := initProject(t)
+	out, errOut, code := cli(t, dir, "bench", "../../internal/evaluate/testdata/scifact-mini", "--json")
+	if code != 0 {
+		t.Fatalf("bench: %s", errOut)
+	}
+	rep := decode(t, out)
+	hasKeys(t, "bench", rep, "ingest", "search", "ask", "heap_mib", "documents")
+	if rep["documents"].(float64) != 71 || rep["search"].(map[string]any)["queries"].(float64) != 12 {
+		t.Errorf("bench = %v", rep)
+	}
+	out, _, code = cli(t, dir, "status", "--verify", "--json")
+	if code != 0 || len(decode(t, out)["problems"].([]any)) != 0 {
+		t.Errorf("verify on a fresh store: exit %d %s", code, out)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 func (a *app) statusCommand() *cobra.Command {
-	var listDocs bool
+	var listDocs, check bool
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what the store holds: documents, chunks, index identity, size",
@@ -27,6 +27,15 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var problems []string
+			if check {
+				if problems, err = st.Verify(cmd.Context()); err != nil {
+					return err
+				}
+				if problems == nil {
+					problems = []string{}
+				}
+			}
 			var docs []store.DocumentInfo
 			if listDocs {
 				if docs, err = st.Documents(cmd.Context(), ""); err != nil {
@@ -42,7 +51,13 @@ func (a *app) statusCommand() *cobra.Command {
 					}
 					out["document_list"] = docs
 				}
-				return a.printJSON(out)
+				if check {
+					out["problems"] = problems
+				}
+				if err := a.printJSON(out); err != nil {
+					return err
+				}
+				return verifyResult(problems)
 			}
 			fmt.Fprintf(a.stdout, "store      %s (%s on disk)\n", cfg.StoreDir(), human(stats.Bytes))
 			if cfg.File != "" {
@@ -53,11 +68,27 @@ func (a *app) statusCommand() *cobra.Command {
 			for _, d := range docs {
 				fmt.Fprintf(a.stdout, "  %-50s %-8s %4d chunks  %s\n", d.Path, d.Format, d.Chunks, human(d.Size))
 			}
-			return nil
+			if check {
+				if len(problems) == 0 {
+					fmt.Fprintln(a.stdout, "check      ok (integrity, full-text index, chunk counts, vectors)")
+				}
+				for _, p := range problems {
+					fmt.Fprintf(a.stdout, "problem    %s\n", p)
+				}
+			}
+			return verifyResult(problems)
 		},
 	}
 	cmd.Flags().BoolVar(&listDocs, "documents", false, "also list every document")
+	cmd.Flags().BoolVar(&check, "verify", false, "check the store's consistency (exit 1 on problems)")
 	return cmd
+}
+
+func verifyResult(problems []string) error {
+	if len(problems) > 0 {
+		return exitError{exitFailure, fmt.Errorf("the store has %d problem(s)", len(problems))}
+	}
+	return nil
 }
 
 func human(n int64) string { return humanize.IBytes(uint64(max(n, 0))) }
