@@ -548,6 +548,12 @@ func TestServeProcess(t *testing.T) {
 	if _, errOut, code := cli(t, dir, "serve", "--insecure-local", "--addr", "0.0.0.0:0"); code != exitUsage || !strings.Contains(errOut, "loopback") {
 		t.Errorf("insecure on all interfaces: exit %d %s", code, errOut)
 	}
+	if _, errOut, code := cli(t, dir, "serve", "--insecure-local", "--collection", "hr"); code != exitUsage || !strings.Contains(errOut, "NAME=path") {
+		t.Errorf("malformed --collection: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "serve", "--insecure-local", "--collection", "hr="+filepath.Join(dir, "nope.toml")); code != exitFailure || !strings.Contains(errOut, "does not exist") {
+		t.Errorf("missing collection config: exit %d %s", code, errOut)
+	}
 	if _, errOut, code := cli(t, dir, "serve", "--addr", "127.0.0.1:0"); code != exitFailure || !strings.Contains(errOut, "keys add") {
 		t.Errorf("serve without keys: exit %d %s", code, errOut)
 	}

@@ -7,24 +7,29 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/server"
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) serveCommand() *cobra.Command {
 	var (
-		addr       string
-		insecure   bool
-		maxBody    int64
-		rate       float64
-		burst      int
-		answerSec  int
-		ingestRoot string
+		addr        string
+		insecure    bool
+		maxBody     int64
+		rate        float64
+		burst       int
+		answerSec   int
+		ingestRoot  string
+		name        string
+		collections []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -38,60 +43,68 @@ func (a *app) serveCommand() *cobra.Command {
   "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
 
 Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
---insecure-local turns keys off, and is accepted only on a loopback address.`,
+--insecure-local turns keys off, and is accepted only on a loopback address.
+
+One server can serve several projects' stores as collections
+(--collection hr=/srv/hr/ragtune.toml). Keys live in each store, so a key
+opens only its own collection; pick one with ?collection=NAME, or leave it
+out to get the only collection a key opens.`,
 		Example: `  ragtune keys add laptop --scope read,write
   ragtune serve --addr 127.0.0.1:8080
   ragtune serve --insecure-local
+  ragtune serve --name eng --collection hr=/srv/hr/ragtune.toml
   curl -N -H "Authorization: Bearer $KEY" -d '{"question":"How do I rotate keys?"}' 'localhost:8080/v1/ask?stream=true'`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := cfg.Validate(); err != nil {
-				return usageError{err}
-			}
 			if insecure && !isLoopback(addr) {
 				return usagef("--insecure-local is only allowed on a loopback address, not %s", addr)
 			}
-			if !insecure {
-				keys, err := st.APIKeys(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if len(keys) == 0 {
-					return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
-				}
-			}
-			if ingestRoot, err = filepath.Abs(ingestRoot); err != nil {
-				return err
-			}
-			mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
-			e, err := a.embedder(cmd.Context(), cfg)
+			root, err := filepath.Abs(ingestRoot)
 			if err != nil {
 				return err
 			}
-			srv := server.New(server.Backend{
-				Store: st, Mode: mode, K: cfg.Retrieve.K, Embedder: e,
-				Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-					return a.retriever(ctx, cfg, st, m)
-				},
-				Generator: func(model string) (answer.Generator, error) {
-					c := cfg
-					if model != "" {
-						c.Generate.Provider, c.Generate.OpenAI.Model = "openai", model
-					}
-					return a.generator(c, st)
-				},
-				Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
-					return a.ingestInto(ctx, cfg, st, []string{path}, false, tags, false)
-				},
-				IngestRoot: ingestRoot,
-				UploadDir:  filepath.Join(cfg.StoreDir(), "uploads"),
-			}, server.Options{Insecure: insecure, MaxBody: maxBody, RateLimit: rate, RateBurst: burst,
-				AnswerLimit: time.Duration(answerSec) * time.Second, Log: a.log})
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			configs := map[string]config.Config{name: cfg}
+			for _, c := range collections {
+				n, path, ok := strings.Cut(c, "=")
+				if !ok || n == "" || path == "" {
+					return usagef("--collection %q: want NAME=path/to/ragtune.toml", c)
+				}
+				if _, dup := configs[n]; dup {
+					return usagef("collection %q is named twice", n)
+				}
+				if configs[n], err = config.Load(path, true, a.environ); err != nil {
+					return err
+				}
+			}
+			backends := map[string]server.Backend{}
+			keys := 0
+			for n, c := range configs {
+				if err := c.Validate(); err != nil {
+					return usageError{fmt.Errorf("collection %s: %w", n, err)}
+				}
+				st, err := a.openStore(cmd, c)
+				if err != nil {
+					return fmt.Errorf("collection %s: %w", n, err)
+				}
+				defer st.Close()
+				ks, err := st.APIKeys(cmd.Context())
+				if err != nil {
+					return err
+				}
+				keys += len(ks)
+				if backends[n], err = a.backend(cmd.Context(), c, st, root); err != nil {
+					return fmt.Errorf("collection %s: %w", n, err)
+				}
+			}
+			if !insecure && keys == 0 {
+				return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
+			}
+			srv := server.NewMulti(backends, name, server.Options{Insecure: insecure, MaxBody: maxBody, RateLimit: rate,
+				RateBurst: burst, AnswerLimit: time.Duration(answerSec) * time.Second, Log: a.log})
 			return a.listen(cmd.Context(), addr, srv)
 		},
 	}
@@ -103,7 +116,36 @@ Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 	f.IntVar(&burst, "burst", 40, "requests a key may make at once")
 	f.IntVar(&answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
 	f.StringVar(&ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
+	f.StringVar(&name, "name", server.DefaultCollection, "collection name of this project's store")
+	f.StringSliceVar(&collections, "collection", nil, "serve another project's store too: NAME=path/to/ragtune.toml (repeatable); its keys open only it")
 	return cmd
+}
+
+// backend wires one collection's store and settings into the server.
+func (a *app) backend(ctx context.Context, cfg config.Config, st *store.Store, ingestRoot string) (server.Backend, error) {
+	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+	e, err := a.embedder(ctx, cfg)
+	if err != nil {
+		return server.Backend{}, err
+	}
+	return server.Backend{
+		Store: st, Mode: mode, K: cfg.Retrieve.K, Embedder: e,
+		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
+			return a.retriever(ctx, cfg, st, m)
+		},
+		Generator: func(model string) (answer.Generator, error) {
+			c := cfg
+			if model != "" {
+				c.Generate.Provider, c.Generate.OpenAI.Model = "openai", model
+			}
+			return a.generator(c, st)
+		},
+		Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
+			return a.ingestInto(ctx, cfg, st, []string{path}, false, tags, false)
+		},
+		IngestRoot: ingestRoot,
+		UploadDir:  filepath.Join(cfg.StoreDir(), "uploads"),
+	}, nil
 }
 
 // listen serves until ctx ends, then shuts down gracefully: no new

@@ -21,11 +21,11 @@ type queryRequest struct {
 	Model      string   `json:"model"`
 }
 
-func (s *Server) retrieve(ctx context.Context, q queryRequest, text string) ([]retrieve.Hit, int, error) {
+func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text string) ([]retrieve.Hit, int, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, http.StatusBadRequest, errors.New("the query is empty")
 	}
-	mode := s.b.Mode
+	mode := b.Mode
 	if q.Mode != "" {
 		m, err := retrieve.ParseMode(q.Mode)
 		if err != nil {
@@ -35,12 +35,12 @@ func (s *Server) retrieve(ctx context.Context, q queryRequest, text string) ([]r
 	}
 	k := q.K
 	if k <= 0 {
-		k = s.b.K
+		k = b.K
 	}
 	if k > 100 {
 		return nil, http.StatusBadRequest, errors.New("k must be at most 100")
 	}
-	r, err := s.b.Retriever(ctx, mode)
+	r, err := b.Retriever(ctx, mode)
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
@@ -59,7 +59,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &q) {
 		return
 	}
-	hits, code, err := s.retrieve(r.Context(), q, q.Query)
+	hits, code, err := s.retrieve(r.Context(), backendOf(r.Context()), q, q.Query)
 	if err != nil {
 		writeError(w, code, err.Error())
 		return
@@ -80,12 +80,13 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AnswerLimit)
 	defer cancel()
-	hits, code, err := s.retrieve(ctx, q, text)
+	b := backendOf(r.Context())
+	hits, code, err := s.retrieve(ctx, b, q, text)
 	if err != nil {
 		writeError(w, code, err.Error())
 		return
 	}
-	gen, err := s.b.Generator(q.Model)
+	gen, err := b.Generator(q.Model)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -118,7 +119,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
-	docs, err := s.b.Store.Documents(r.Context(), r.URL.Query().Get("prefix"))
+	docs, err := backendOf(r.Context()).Store.Documents(r.Context(), r.URL.Query().Get("prefix"))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -131,7 +132,7 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
-	found, err := s.b.Store.DeleteDocumentByID(r.Context(), r.PathValue("id"))
+	found, err := backendOf(r.Context()).Store.DeleteDocumentByID(r.Context(), r.PathValue("id"))
 	switch {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())

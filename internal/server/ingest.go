@@ -17,13 +17,14 @@ import (
 // multipart upload of files (form field "file", repeatable), which are
 // saved in the upload directory and ingested from there.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
-	if s.b.Ingest == nil {
+	b := backendOf(r.Context())
+	if b.Ingest == nil {
 		writeError(w, http.StatusNotFound, "ingest over HTTP is off on this server")
 		return
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
-		s.ingestUpload(w, r)
+		s.ingestUpload(w, r, b)
 		return
 	}
 	var req struct {
@@ -33,12 +34,12 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	path, err := within(s.b.IngestRoot, req.Path)
+	path, err := within(b.IngestRoot, req.Path)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rep, err := s.b.Ingest(r.Context(), path, req.Tags)
+	rep, err := b.Ingest(r.Context(), path, req.Tags)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -73,8 +74,8 @@ func within(root, rel string) (string, error) {
 	return real, nil
 }
 
-func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request) {
-	if s.b.UploadDir == "" {
+func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend) {
+	if b.UploadDir == "" {
 		writeError(w, http.StatusNotFound, "uploads are off on this server")
 		return
 	}
@@ -83,7 +84,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed upload: "+err.Error())
 		return
 	}
-	if err := os.MkdirAll(s.b.UploadDir, 0o755); err != nil {
+	if err := os.MkdirAll(b.UploadDir, 0o755); err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -111,7 +112,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("file name %q may not contain a path or start with a dot", name))
 			return
 		}
-		dst := filepath.Join(s.b.UploadDir, name)
+		dst := filepath.Join(b.UploadDir, name)
 		if err := saveFile(dst, part); err != nil {
 			writeUploadError(w, err)
 			return
@@ -124,7 +125,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	var reports []any
 	for _, p := range saved {
-		rep, err := s.b.Ingest(r.Context(), p, tags)
+		rep, err := b.Ingest(r.Context(), p, tags)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return

@@ -54,9 +54,9 @@ func (m chatMessage) text() string {
 	return b.String()
 }
 
-func (s *Server) pipelineMode(model string) (retrieve.Mode, bool) {
+func pipelineMode(b *Backend, model string) (retrieve.Mode, bool) {
 	if model == pipeline || model == "" {
-		return s.b.Mode, true
+		return b.Mode, true
 	}
 	m, ok := strings.CutPrefix(model, pipeline+"/")
 	if !ok {
@@ -72,7 +72,8 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
-	mode, ok := s.pipelineMode(req.Model)
+	b := backendOf(r.Context())
+	mode, ok := pipelineMode(b, req.Model)
 	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found; use %q or %q/{lexical,dense,hybrid}", req.Model, pipeline, pipeline))
 		return
@@ -85,12 +86,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AnswerLimit)
 	defer cancel()
-	hits, code, err := s.retrieve(ctx, queryRequest{Mode: string(mode)}, question)
+	hits, code, err := s.retrieve(ctx, b, queryRequest{Mode: string(mode)}, question)
 	if err != nil {
 		writeError(w, code, err.Error())
 		return
 	}
-	gen, err := s.b.Generator("")
+	gen, err := b.Generator("")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -175,7 +176,8 @@ func usageOf(u *answer.Usage) map[string]int {
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
-	if s.b.Embedder == nil {
+	b := backendOf(r.Context())
+	if b.Embedder == nil {
 		writeError(w, http.StatusNotFound, "embeddings are off on this server (set [embed] provider)")
 		return
 	}
@@ -199,7 +201,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "input must hold 1 to 2048 texts")
 		return
 	}
-	vecs, err := s.b.Embedder.Embed(r.Context(), texts)
+	vecs, err := b.Embedder.Embed(r.Context(), texts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -208,6 +210,6 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	for i, v := range vecs {
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": s.b.Embedder.ID(),
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": b.Embedder.ID(),
 		"usage": map[string]int{"prompt_tokens": 0, "total_tokens": 0}})
 }

@@ -54,16 +54,29 @@ type Options struct {
 
 // Server holds the handlers' shared state.
 type Server struct {
-	b       Backend
-	opts    Options
-	metrics *metrics
-	limits  *limiter
-	mux     *http.ServeMux
-	wg      sync.WaitGroup // in-flight streams, for graceful shutdown
+	collections map[string]*Backend
+	def         string // the collection a request gets when it names none
+	opts        Options
+	metrics     *metrics
+	limits      *limiter
+	mux         *http.ServeMux
+	wg          sync.WaitGroup // in-flight streams, for graceful shutdown
 }
 
-// New builds a server.
+// DefaultCollection names the collection of a single-store server.
+const DefaultCollection = "default"
+
+// New builds a server over one store.
 func New(b Backend, opts Options) *Server {
+	return NewMulti(map[string]Backend{DefaultCollection: b}, DefaultCollection, opts)
+}
+
+// NewMulti builds a server over several collections, each its own store
+// with its own API keys: a key opens only the collections whose store
+// holds it. Requests pick a collection with ?collection=NAME (or the
+// X-Ragtune-Collection header); without one they get the only collection
+// the key opens, or def.
+func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
 	}
@@ -73,10 +86,14 @@ func New(b Backend, opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	if b.K <= 0 {
-		b.K = retrieve.DefaultK
+	s := &Server{collections: map[string]*Backend{}, def: def, opts: opts, metrics: newMetrics(),
+		limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux()}
+	for name, b := range backends {
+		if b.K <= 0 {
+			b.K = retrieve.DefaultK
+		}
+		s.collections[name] = &b
 	}
-	s := &Server{b: b, opts: opts, metrics: newMetrics(), limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux()}
 	s.route("GET /{$}", "", uiHandler().ServeHTTP)
 	s.route("GET /app.js", "", uiHandler().ServeHTTP)
 	s.route("GET /healthz", "", s.health)
@@ -98,50 +115,94 @@ func (s *Server) Handler() http.Handler { return s.mux }
 // Wait blocks until in-flight streamed answers have finished.
 func (s *Server) Wait() { s.wg.Wait() }
 
-// route registers h behind metrics, authentication (scope "" is public),
-// rate limits and the body limit.
+// route registers h behind metrics, collection choice, authentication
+// (scope "" is public), rate limits and the body limit.
 func (s *Server) route(pattern, scope string, h http.HandlerFunc) {
 	s.mux.Handle(pattern, s.metrics.wrap(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := ""
-		if scope != "" && !s.opts.Insecure {
-			var ok bool
-			if key, ok = s.authorize(w, r, scope); !ok {
-				return
-			}
+		if scope == "" {
+			h(w, r)
+			return
 		}
-		if scope != "" && !s.limits.allow(key) {
+		key, b, ok := s.admit(w, r, scope)
+		if !ok {
+			return
+		}
+		if !s.limits.allow(key) {
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusTooManyRequests, "rate limit exceeded; slow down")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
-		h(w, r)
+		h(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, b)))
 	})))
 }
 
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scope string) (string, bool) {
-	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && r.URL.Query().Get("access_token") != "" {
-		// Browsers cannot set headers on a WebSocket handshake.
-		key, ok = r.URL.Query().Get("access_token"), true
+type backendKey struct{}
+
+// backendOf returns the collection a request was admitted to.
+func backendOf(ctx context.Context) *Backend { return ctx.Value(backendKey{}).(*Backend) }
+
+// admit picks the request's collection and checks its key there.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (string, *Backend, bool) {
+	name := r.URL.Query().Get("collection")
+	if name == "" {
+		name = r.Header.Get("X-Ragtune-Collection")
 	}
-	if !ok || key == "" {
+	key, hasKey := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !hasKey && r.URL.Query().Get("access_token") != "" {
+		// Browsers cannot set headers on a WebSocket handshake.
+		key, hasKey = r.URL.Query().Get("access_token"), true
+	}
+	if s.opts.Insecure {
+		if name == "" {
+			name = s.def
+		}
+		b, ok := s.collections[name]
+		if !ok {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
+		}
+		return "", b, ok
+	}
+	if !hasKey || key == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ragtune"`)
 		writeError(w, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
-		return "", false
+		return "", nil, false
 	}
-	scopes, err := s.b.Store.CheckAPIKey(r.Context(), key)
-	if err != nil {
+	granted := map[string][]string{}
+	for n, b := range s.collections {
+		if scopes, err := b.Store.CheckAPIKey(r.Context(), key); err == nil {
+			granted[n] = scopes
+		}
+	}
+	if len(granted) == 0 {
 		writeError(w, http.StatusUnauthorized, "invalid API key")
-		return "", false
+		return "", nil, false
+	}
+	if name == "" {
+		name = s.def
+		if len(granted) == 1 {
+			for n := range granted {
+				name = n
+			}
+		}
+	}
+	b, ok := s.collections[name]
+	scopes, opened := granted[name]
+	switch {
+	case !ok:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
+		return "", nil, false
+	case !opened:
+		writeError(w, http.StatusForbidden, fmt.Sprintf("this key does not open collection %q", name))
+		return "", nil, false
 	}
 	for _, sc := range scopes {
 		if sc == scope {
-			return key, true
+			return key, b, true
 		}
 	}
-	writeError(w, http.StatusForbidden, fmt.Sprintf("this key lacks the %q scope", scope))
-	return "", false
+	writeError(w, http.StatusForbidden, fmt.Sprintf("this key lacks the %q scope on collection %q", scope, name))
+	return "", nil, false
 }
 
 // apiError is the error body, shaped like OpenAI's so its clients show
@@ -185,9 +246,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.b.Store.Meta(r.Context(), "schema_version"); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "store unavailable: "+err.Error())
-		return
+	for name, b := range s.collections {
+		if _, err := b.Store.Meta(r.Context(), "schema_version"); err != nil {
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("collection %s unavailable: %v", name, err))
+			return
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "collections": len(s.collections)})
 }

@@ -331,3 +331,39 @@ func TestIngestEndpoint(t *testing.T) {
 		t.Errorf("uploaded document not searchable: %s", body)
 	}
 }
+
+// TestCollections serves two stores; each store's keys open only it.
+func TestCollections(t *testing.T) {
+	a, b := newFixture(t, Options{}), newFixture(t, Options{})
+	// Give collection b different content so answers show which was used.
+	b.st.Upsert(t.Context(), []store.Document{{Path: "hr/leave.md", Chunks: []store.Chunk{{ID: "hr1", Text: "Annual leave is thirty days for every employee."}}}})
+	backend := func(st *store.Store) Backend {
+		return Backend{Store: st, Mode: retrieve.Lexical,
+			Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
+				return &retrieve.Retriever{Store: st}, nil
+			},
+			Generator: func(string) (answer.Generator, error) {
+				return &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}, nil
+			}}
+	}
+	srv := NewMulti(map[string]Backend{"eng": backend(a.st), "hr": backend(b.st)}, "eng", Options{})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	f := &fixture{url: ts.URL}
+	for _, tc := range []struct {
+		path, key string
+		code      int
+		contains  string
+	}{
+		{"/v1/search", a.read, 200, "ops/keys.md"},
+		{"/v1/search?collection=eng", a.read, 200, "ops/keys.md"},
+		{"/v1/search?collection=hr", a.read, 403, `does not open collection`},
+		{"/v1/search", b.read, 200, "hr/leave.md"}, // the only collection b's key opens
+		{"/v1/search?collection=nope", b.read, 404, `no collection`},
+	} {
+		res, body := f.do(t, "POST", tc.path, tc.key, `{"query":"keys leave days"}`)
+		if res.StatusCode != tc.code || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s: %d %s; want %d with %q", tc.path, res.StatusCode, body, tc.code, tc.contains)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.wg.Add(1)
-		err := s.answerWS(ctx, c, q)
+		err := s.answerWS(ctx, backendOf(r.Context()), c, q)
 		s.wg.Done()
 		if err != nil {
 			return
@@ -41,7 +41,7 @@ func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) answerWS(ctx context.Context, c *websocket.Conn, q queryRequest) error {
+func (s *Server) answerWS(ctx context.Context, b *Backend, c *websocket.Conn, q queryRequest) error {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.AnswerLimit)
 	defer cancel()
 	text := q.Question
@@ -51,11 +51,11 @@ func (s *Server) answerWS(ctx context.Context, c *websocket.Conn, q queryRequest
 	fail := func(msg string) error {
 		return wsjson.Write(ctx, c, answer.Event{Type: answer.EventError, Error: msg})
 	}
-	hits, _, err := s.retrieve(ctx, q, text)
+	hits, _, err := s.retrieve(ctx, b, q, text)
 	if err != nil {
 		return fail(err.Error())
 	}
-	gen, err := s.b.Generator(q.Model)
+	gen, err := b.Generator(q.Model)
 	if err != nil {
 		return fail(err.Error())
 	}
