@@ -31,7 +31,7 @@ bench:
 # Short fuzzing pass over every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 20s
 fuzz:
-	for t in FuzzLoad:./internal/document FuzzSplit:./internal/chunk; do \
+	for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzSplit:./internal/chunk FuzzReadHNSW:./internal/vector; do \
 		$(GO) test -run '^$$' -fuzz "$${t%%:*}" -fuzztime $(FUZZTIME) "$${t#*:}" || exit 1; done
 
 clean:
