@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/ragtune/ragtune/internal/embed/uselite"
 )
@@ -106,13 +108,34 @@ func Batched(e Embedder, size int) Embedder {
 }
 
 func (b *batched) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	out := make([][]float32, 0, len(texts))
+	out := make([][]float32, len(texts))
+	// Batches run side by side: the model's matrix products use every
+	// core already, but the rest of its work is serial per call.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i := 0; i < len(texts); i += b.size {
-		v, err := b.Embedder.Embed(ctx, texts[i:min(len(texts), i+b.size)])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v...)
+		end := min(len(texts), i+b.size)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			v, err := b.Embedder.Embed(ctx, texts[i:end])
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			copy(out[i:end], v)
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
 	}
 	return out, nil
 }
