@@ -110,9 +110,7 @@ func biasAdd(x, bias *tensor) (*tensor, error) {
 	}
 	out := newTensor(f32, x.shape)
 	for r := 0; r < len(x.f); r += n {
-		for j := 0; j < n; j++ {
-			out.f[r+j] = x.f[r+j] + bias.f[j]
-		}
+		vek32.Add_Into(out.f[r:r+n], x.f[r:r+n], bias.f)
 	}
 	return out, nil
 }

@@ -38,6 +38,9 @@ func elementwise(name string, op binaryOp, a, b *tensor) (*tensor, error) {
 	}
 	out := newTensor(a.dt, shape)
 	if a.dt == f32 {
+		if rowwiseF32(name, out, a, b) {
+			return out, nil
+		}
 		if vec, ok := vectorF32[name]; ok {
 			vec(out.f, expand(a, shape), expand(b, shape))
 			return out, nil
@@ -65,6 +68,64 @@ var vectorF32 = map[string]func(dst, x, y []float32){
 	"Mul":     func(d, x, y []float32) { vek32.Mul_Into(d, x, y) },
 	"RealDiv": func(d, x, y []float32) { vek32.Div_Into(d, x, y) },
 	"Maximum": func(d, x, y []float32) { vek32.Maximum_Into(d, x, y) },
+}
+
+// numberF32 are the slice-by-scalar forms of the vector operations.
+var numberF32 = map[string]func(dst, x []float32, a float32){
+	"Add":     func(d, x []float32, a float32) { vek32.AddNumber_Into(d, x, a) },
+	"AddV2":   func(d, x []float32, a float32) { vek32.AddNumber_Into(d, x, a) },
+	"Sub":     func(d, x []float32, a float32) { vek32.SubNumber_Into(d, x, a) },
+	"Mul":     func(d, x []float32, a float32) { vek32.MulNumber_Into(d, x, a) },
+	"RealDiv": func(d, x []float32, a float32) { vek32.DivNumber_Into(d, x, a) },
+	"Maximum": func(d, x []float32, a float32) { vek32.MaximumNumber_Into(d, x, a) },
+}
+
+// rowwiseF32 handles, row by row and without materialising a broadcast,
+// the shapes layer norm and bias use: a full operand with a per-feature
+// vector ([d]) or a per-row value ([n,1]) on the other side, and a
+// per-feature vector against a per-row value. It reports whether it did.
+func rowwiseF32(name string, out, a, b *tensor) bool {
+	vec, num := vectorF32[name], numberF32[name]
+	if vec == nil || len(out.shape) == 0 {
+		return false
+	}
+	d := out.shape[len(out.shape)-1]
+	rows := out.size() / max(d, 1)
+	full := func(t *tensor) bool { return sameShape(t.shape, out.shape) }
+	perRow := func(t *tensor) bool {
+		return len(t.shape) == len(out.shape) && t.shape[len(t.shape)-1] == 1 && t.size() == rows && d > 1
+	}
+	perFeature := func(t *tensor) bool { return t.size() == d && isTrailing(out.shape, t.shape) && rows > 1 }
+	commutes := name == "Add" || name == "AddV2" || name == "Mul" || name == "Maximum"
+	switch {
+	case full(a) && perFeature(b):
+		for r := 0; r < rows; r++ {
+			vec(out.f[r*d:(r+1)*d], a.f[r*d:(r+1)*d], b.f)
+		}
+	case full(a) && perRow(b):
+		for r := 0; r < rows; r++ {
+			num(out.f[r*d:(r+1)*d], a.f[r*d:(r+1)*d], b.f[r])
+		}
+	case commutes && perFeature(a) && perRow(b):
+		for r := 0; r < rows; r++ {
+			num(out.f[r*d:(r+1)*d], a.f, b.f[r])
+		}
+	case commutes && perRow(a) && perFeature(b):
+		for r := 0; r < rows; r++ {
+			num(out.f[r*d:(r+1)*d], b.f, a.f[r])
+		}
+	case commutes && perFeature(a) && full(b):
+		for r := 0; r < rows; r++ {
+			vec(out.f[r*d:(r+1)*d], b.f[r*d:(r+1)*d], a.f)
+		}
+	case commutes && perRow(a) && full(b):
+		for r := 0; r < rows; r++ {
+			num(out.f[r*d:(r+1)*d], b.f[r*d:(r+1)*d], a.f[r])
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // expand returns t's values broadcast to shape, copying only when t is
@@ -244,8 +305,37 @@ func softmax(a *tensor) (*tensor, error) {
 }
 
 // reduce implements Sum, Mean, Max and Prod over the given axes.
+// reduceLast is the fast path for Sum and Mean of float32 rows over the
+// last axis, what layer norm asks for.
+func reduceLast(name string, a *tensor, axes []int, keep bool) (*tensor, bool) {
+	rank := len(a.shape)
+	if a.dt != f32 || rank < 2 || len(axes) != 1 || (axes[0] != -1 && axes[0] != rank-1) || (name != "Sum" && name != "Mean") {
+		return nil, false
+	}
+	d := a.shape[rank-1]
+	shape := append([]int(nil), a.shape[:rank-1]...)
+	if keep {
+		shape = append(shape, 1)
+	}
+	out := newTensor(f32, shape)
+	for r := range out.f {
+		var sum float64
+		for _, x := range a.f[r*d : (r+1)*d] {
+			sum += float64(x)
+		}
+		if name == "Mean" && d > 0 {
+			sum /= float64(d)
+		}
+		out.f[r] = float32(sum)
+	}
+	return out, true
+}
+
 func reduce(name string, a *tensor, axes []int, keep bool) (*tensor, error) {
 	rank := len(a.shape)
+	if t, ok := reduceLast(name, a, axes, keep); ok {
+		return t, nil
+	}
 	drop := make([]bool, rank)
 	for _, ax := range axes {
 		if ax < 0 {
