@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // benchReport is the JSON of `ragtune bench`.
@@ -119,11 +117,6 @@ func (a *app) bench(cmd *cobra.Command, cfg config.Config, ds *evaluate.Dataset,
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Create(ctx, filepath.Join(dir, "store"))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
 	tok, err := chunk.NewTiktokenCounter("cl100k_base")
 	if err != nil {
 		return nil, err
@@ -134,22 +127,16 @@ func (a *app) bench(cmd *cobra.Command, cfg config.Config, ds *evaluate.Dataset,
 	}
 	if e != nil {
 		rep.Embedder = e.ID()
-		if err := st.BindEmbedder(ctx, e.ID(), e.Dim()); err != nil {
-			return nil, err
-		}
 	}
+	// A fresh scratch directory, so the index is always built, never reused.
 	bar := a.bar("indexing " + ds.Name)
 	began = time.Now()
-	err = evaluate.IndexCorpus(ctx, st, ds.Corpus, cfg.Chunk, tok, e, bar.update)
+	st, _, err := evaluate.ScratchStore(ctx, dir, ds, cfg.Chunk, tok, e, bar.update)
 	bar.done()
 	if err != nil {
 		return nil, err
 	}
-	if e != nil {
-		if _, err := st.RefreshVectorIndex(ctx, store.HNSWThreshold); err != nil {
-			return nil, err
-		}
-	}
+	defer st.Close()
 	secs := time.Since(began).Seconds()
 	rep.Ingest = ingestB{Seconds: secs, DocsPS: float64(len(ds.Corpus)) / secs, MBPS: float64(rep.Bytes) / 1e6 / secs,
 		XBaseline: secs / max(hashTime.Seconds(), 1e-9)}
