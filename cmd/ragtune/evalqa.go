@@ -162,7 +162,8 @@ func flattenQA(r *evaluate.QAResult) map[string]float64 {
 	}
 	a := r.Answer
 	for k, v := range map[string]float64{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
-		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate} {
+		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate,
+		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD} {
 		m[k] = v
 	}
 	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,

@@ -607,3 +607,31 @@ func TestBenchAndVerify(t *testing.T) {
 		t.Errorf("verify on a fresh store: exit %d %s", code, out)
 	}
 }
+
+func TestAdvise(t *testing.T) {
+	dir := initProject(t)
+	out, errOut, code := cli(t, dir, "advise", "--knowledge-changes", "yes", "--behavior-change", "yes", "--attribution", "no", "--monthly-requests", "5000", "--json")
+	if code != 0 {
+		t.Fatalf("advise: %s", errOut)
+	}
+	res := decode(t, out)
+	hasKeys(t, "advise", res, "recommendation", "reasons", "next_step", "monthly_cost_usd", "break_even_requests_per_month")
+	costs := res["monthly_cost_usd"].(map[string]any)
+	if res["recommendation"] != "hybrid" || costs["rag"].(float64) >= costs["fine-tune"].(float64) {
+		t.Errorf("advise = %v", res)
+	}
+	if _, errOut, code := cli(t, dir, "advise", "--knowledge-changes", "maybe"); code != exitUsage || !strings.Contains(errOut, "yes or no") {
+		t.Errorf("bad answer: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "advise", "--knowledge-changes", "no"); code != exitUsage || !strings.Contains(errOut, "--behavior-change") {
+		t.Errorf("missing answers without a terminal: exit %d %s", code, errOut)
+	}
+	// With a QA eval run whose answers are poor, retrieval comes first.
+	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	out, _, _ = cli(t, dir, "eval", "run", filepath.Join(data, "qa.jsonl"), "--corpus", data, "--json")
+	run := decode(t, out)["run_id"].(string)
+	out, errOut, code = cli(t, dir, "advise", "--knowledge-changes", "no", "--behavior-change", "yes", "--attribution", "no", "--from-eval", run, "--json")
+	if code != 0 || !strings.Contains(out, run) {
+		t.Fatalf("advise --from-eval: exit %d %s %s", code, out, errOut)
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ragtune/ragtune/internal/advise"
+	"github.com/ragtune/ragtune/internal/evaluate"
+)
+
+type yesNo struct {
+	val bool
+	set bool
+}
+
+func (y *yesNo) String() string {
+	if !y.set {
+		return ""
+	}
+	if y.val {
+		return "yes"
+	}
+	return "no"
+}
+
+func (y *yesNo) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "yes", "y", "true":
+		y.val, y.set = true, true
+	case "no", "n", "false":
+		y.val, y.set = false, true
+	default:
+		return fmt.Errorf("want yes or no, not %q", s)
+	}
+	return nil
+}
+
+func (y *yesNo) Type() string { return "yes|no" }
+
+func (a *app) adviseCommand() *cobra.Command {
+	var knowledge, behaviour, attribution yesNo
+	var fromEval string
+	w, p := advise.DefaultWorkload(), advise.DefaultPrices()
+	cmd := &cobra.Command{
+		Use:   "advise",
+		Short: "Should you fine-tune or use RAG? Three questions, your volume, and what each option costs",
+		Long: `advise asks three questions — does your information change often, must the
+model's behaviour change, do answers need sources — and recommends RAG,
+fine-tuning or both. It prices each option per month at your volume
+(RAG: longer prompts; fine-tuning: higher token prices plus the training
+run, data preparation and evaluation, amortised, and retraining when
+knowledge changes), finds the break-even volume and draws cost against
+volume. --from-eval reads a stored QA eval run: poor accuracy means fix
+retrieval first; good accuracy with failing behaviour checks means add
+fine-tuning for behaviour.
+
+Prices default to ` + advise.PricesAsOf + `; override them with the --price-* flags.`,
+		Example: `  ragtune advise --knowledge-changes yes --behavior-change no --attribution yes --monthly-requests 50000
+  ragtune advise --knowledge-changes no --behavior-change yes --attribution no --from-eval 20261124-141633 --json`,
+		Args: exactArgs(0, "no arguments (the questions are flags)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, q := range []struct {
+				y    *yesNo
+				flag string
+				text string
+			}{{&knowledge, "knowledge-changes", "Does your information change frequently?"},
+				{&behaviour, "behavior-change", "Must the model's tone, format or terminology change?"},
+				{&attribution, "attribution", "Do answers need source attribution?"}} {
+				if !q.y.set {
+					if err := a.askYesNo(q.y, q.text, q.flag); err != nil {
+						return err
+					}
+				}
+			}
+			ans := advise.Answers{KnowledgeChanges: knowledge.val, BehaviourChange: behaviour.val, Attribution: attribution.val}
+			var measured *advise.Measured
+			if fromEval != "" {
+				st, err := a.openHistory(cmd)
+				if err != nil {
+					return err
+				}
+				rec, err := evaluate.LoadRecord(cmd.Context(), st, fromEval)
+				st.Close()
+				if err != nil {
+					return usageError{err}
+				}
+				measured = &advise.Measured{Run: rec.ID}
+				if v, ok := rec.Metrics["contains"]; ok {
+					measured.Accuracy = &v
+				}
+				if v, ok := rec.Metrics["behaviour_pass"]; ok {
+					measured.BehaviourPass = &v
+				}
+				if in := rec.Metrics["tokens_in"]; in > 0 {
+					w.ContextTokens = max(0, in-w.PromptTokens) // measured prompt size of a real model
+				}
+				if out := rec.Metrics["tokens_out"]; out > 0 {
+					w.OutputTokens = out
+				}
+			}
+			if ans.KnowledgeChanges {
+				w.RetrainsPerYear = 12 // knowledge in the weights must follow the documents
+			}
+			d := advise.Decide(ans, measured)
+			costs := advise.Monthly(w, p)
+			be, why := advise.BreakEven(w, p)
+			if a.jsonOut {
+				return a.printJSON(map[string]any{"recommendation": d.Recommendation, "reasons": d.Reasons, "next_step": d.NextStep,
+					"monthly_cost_usd": costs, "break_even_requests_per_month": be, "break_even_reason": why,
+					"answers": ans, "measured": measured, "workload": w, "prices": p, "prices_as_of": advise.PricesAsOf})
+			}
+			fmt.Fprintf(a.stdout, "Recommendation: %s\n\n", strings.ToUpper(d.Recommendation))
+			for _, r := range d.Reasons {
+				fmt.Fprintf(a.stdout, "  - %s\n", r)
+			}
+			fmt.Fprintf(a.stdout, "\nNext step: %s\n\n", d.NextStep)
+			fmt.Fprintf(a.stdout, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", w.MonthlyRequests, costs.RAG, costs.FineTune, costs.Hybrid)
+			fmt.Fprintf(a.stdout, "Break-even: %s\n\n", why)
+			fmt.Fprint(a.stdout, advise.Chart(w, p, 48))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.Var(&knowledge, "knowledge-changes", "does your information change frequently? yes|no")
+	f.Var(&behaviour, "behavior-change", "must the model's tone, format or terminology change? yes|no")
+	f.Var(&attribution, "attribution", "do answers need source attribution? yes|no")
+	f.StringVar(&fromEval, "from-eval", "", "a stored QA eval run (ragtune eval history) to read accuracy, behaviour and tokens from")
+	f.Float64Var(&w.MonthlyRequests, "monthly-requests", w.MonthlyRequests, "requests per month")
+	f.Float64Var(&w.PromptTokens, "prompt-tokens", w.PromptTokens, "system prompt and question tokens per request")
+	f.Float64Var(&w.ContextTokens, "context-tokens", w.ContextTokens, "retrieved context tokens per RAG request")
+	f.Float64Var(&w.OutputTokens, "output-tokens", w.OutputTokens, "answer tokens per request")
+	f.Float64Var(&w.DataPrepUSD, "data-prep-usd", w.DataPrepUSD, "one-off cost of preparing training data")
+	f.Float64Var(&w.EvaluationUSD, "evaluation-usd", w.EvaluationUSD, "cost of evaluating each trained model")
+	f.Float64Var(&w.AmortiseMonths, "amortize-months", w.AmortiseMonths, "months to spread one-off costs over")
+	f.Float64Var(&w.VectorStoreMonthly, "vector-store-usd", w.VectorStoreMonthly, "monthly cost of the vector store (0 for the embedded one)")
+	f.Float64Var(&p.BaseInput, "price-input", p.BaseInput, "base model input price per million tokens")
+	f.Float64Var(&p.BaseOutput, "price-output", p.BaseOutput, "base model output price per million tokens")
+	f.Float64Var(&p.TunedInput, "price-tuned-input", p.TunedInput, "fine-tuned model input price per million tokens")
+	f.Float64Var(&p.TunedOutput, "price-tuned-output", p.TunedOutput, "fine-tuned model output price per million tokens")
+	f.Float64Var(&p.Training, "price-training", p.Training, "training price per million tokens")
+	return cmd
+}
+
+// askYesNo prompts on a terminal; elsewhere the flag is required.
+func (a *app) askYesNo(y *yesNo, question, flag string) error {
+	in, ok := a.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) || a.jsonOut {
+		return usagef("answer --%s yes|no (%s)", flag, question)
+	}
+	r := bufio.NewReader(in)
+	for {
+		fmt.Fprintf(a.stderr, "%s [yes/no] ", question)
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return usagef("answer --%s yes|no", flag)
+		}
+		if y.Set(strings.TrimSpace(line)) == nil {
+			return nil
+		}
+	}
+}

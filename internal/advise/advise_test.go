@@ -1,0 +1,70 @@
+package advise
+
+import (
+	"strings"
+	"testing"
+)
+
+func f(x float64) *float64 { return &x }
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		a    Answers
+		m    *Measured
+		want string
+		next string
+	}{
+		{Answers{KnowledgeChanges: true}, nil, RAG, "ragtune eval run"},
+		{Answers{Attribution: true}, nil, RAG, ""},
+		{Answers{BehaviourChange: true}, nil, FineTune, "tune prepare"},
+		{Answers{KnowledgeChanges: true, BehaviourChange: true}, nil, Hybrid, "start with RAG"},
+		{Answers{}, nil, RAG, ""},
+		{Answers{Attribution: true}, &Measured{Run: "r1", Accuracy: f(0.3)}, RAG, "improve chunking and retrieval"},
+		{Answers{Attribution: true}, &Measured{Run: "r1", Accuracy: f(0.8), BehaviourPass: f(0.4)}, Hybrid, "add fine-tuning for behaviour"},
+	}
+	for _, tc := range tests {
+		d := Decide(tc.a, tc.m)
+		if d.Recommendation != tc.want || !strings.Contains(d.NextStep, tc.next) || len(d.Reasons) == 0 {
+			t.Errorf("%+v %+v: %+v, want %s / %q", tc.a, tc.m, d, tc.want, tc.next)
+		}
+	}
+	if d := Decide(Answers{KnowledgeChanges: true, BehaviourChange: true}, nil); !strings.Contains(strings.Join(d.Reasons, " "), "complexity") {
+		t.Errorf("hybrid must name its cost, complexity: %v", d.Reasons)
+	}
+}
+
+func TestCostModel(t *testing.T) {
+	w, p := DefaultWorkload(), DefaultPrices()
+	// Low volume: the upfront cost of fine-tuning dominates.
+	w.MonthlyRequests = 5000
+	c := Monthly(w, p)
+	if c.RAG >= c.FineTune || c.RAG >= c.Hybrid {
+		t.Errorf("at 5k requests a month RAG should be cheapest: %+v", c)
+	}
+	// gpt-4o-mini: fine-tuned tokens cost twice as much, so the shorter
+	// prompt never pays: no break-even, and the reason says so.
+	if n, why := BreakEven(w, p); n != nil || !strings.Contains(why, "never") {
+		t.Errorf("break-even with gpt-4o-mini prices = %v (%s)", n, why)
+	}
+	// gpt-4o list prices: fine-tuned requests are cheaper than RAG's long
+	// prompts, so fine-tuning wins above some volume.
+	p4o := Prices{BaseInput: 2.5, BaseOutput: 10, TunedInput: 3.75, TunedOutput: 15, Training: 25, EmbeddingInput: 0.02}
+	n, why := BreakEven(w, p4o)
+	if n == nil || *n < 10000 || *n > 1e6 {
+		t.Fatalf("break-even with gpt-4o prices = %v (%s)", n, why)
+	}
+	w.MonthlyRequests = *n * 2
+	if c := Monthly(w, p4o); c.FineTune >= c.RAG {
+		t.Errorf("above break-even fine-tuning should be cheaper: %+v", c)
+	}
+	// Knowledge that changes forces retraining, which raises the cost.
+	w2 := w
+	w2.RetrainsPerYear = 12
+	if Monthly(w2, p4o).FineTune <= Monthly(w, p4o).FineTune {
+		t.Error("retraining did not cost anything")
+	}
+	chart := Chart(DefaultWorkload(), p, 40)
+	if strings.Count(chart, "\n") != 10 || !strings.Contains(chart, "10000000 |") {
+		t.Errorf("chart:\n%s", chart)
+	}
+}
