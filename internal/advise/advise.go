@@ -62,10 +62,10 @@ func Decide(a Answers, m *Measured) Decision {
 	case needRAG && a.BehaviourChange:
 		d.Recommendation = Hybrid
 		d.Reasons = append(d.Reasons, "both hold, so combine them: a fine-tuned model reasoning over retrieved passages; the cost is complexity — two things to build, evaluate and keep current")
-		d.NextStep = "start with RAG and measure it; then fine-tune for behaviour with retrieved context in the training examples (ragtune tune prepare --with-context)"
+		d.NextStep = "start with RAG and measure it (ragtune eval run); then fine-tune for behaviour with retrieved passages inside the training examples, so the tuned model learns to answer from context and cite"
 	case a.BehaviourChange:
 		d.Recommendation = FineTune
-		d.NextStep = "collect 50–100 examples of the wanted behaviour, prepare and validate them (ragtune tune prepare), and compare before/after on the same test set"
+		d.NextStep = "collect 50–100 examples of the wanted behaviour as chat transcripts, fine-tune at your provider, and compare before and after on the same test set with behaviour checks (ragtune eval run)"
 	default:
 		d.Recommendation = RAG
 		if !needRAG {
@@ -93,7 +93,7 @@ func applyMeasured(d Decision, m *Measured) Decision {
 		if d.Recommendation == RAG {
 			d.Recommendation = Hybrid
 		}
-		d.NextStep = "accuracy is good but tone or format is wrong: add fine-tuning for behaviour (ragtune tune prepare)"
+		d.NextStep = "accuracy is good but tone or format is wrong: add fine-tuning for behaviour"
 	}
 	return d
 }

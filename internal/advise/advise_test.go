@@ -16,7 +16,7 @@ func TestDecide(t *testing.T) {
 	}{
 		{Answers{KnowledgeChanges: true}, nil, RAG, "ragtune eval run"},
 		{Answers{Attribution: true}, nil, RAG, ""},
-		{Answers{BehaviourChange: true}, nil, FineTune, "tune prepare"},
+		{Answers{BehaviourChange: true}, nil, FineTune, "examples of the wanted behaviour"},
 		{Answers{KnowledgeChanges: true, BehaviourChange: true}, nil, Hybrid, "start with RAG"},
 		{Answers{}, nil, RAG, ""},
 		{Answers{Attribution: true}, &Measured{Run: "r1", Accuracy: f(0.3)}, RAG, "improve chunking and retrieval"},
