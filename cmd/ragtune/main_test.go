@@ -635,3 +635,19 @@ func TestAdvise(t *testing.T) {
 		t.Fatalf("advise --from-eval: exit %d %s %s", code, out, errOut)
 	}
 }
+
+func TestTunePrepare(t *testing.T) {
+	dir := initProject(t)
+	in, _ := filepath.Abs("../../internal/finetune/testdata/examples.jsonl")
+	out, _, code := cli(t, dir, "tune", "prepare", in, "--out", filepath.Join(dir, "ft"), "--json")
+	rep := decode(t, out)
+	hasKeys(t, "tune prepare", rep, "examples", "valid", "errors", "warnings", "tokens", "epochs", "billed_tokens", "estimated_cost_usd", "files")
+	if code != exitFailure || len(rep["errors"].([]any)) != 8 || len(rep["files"].(map[string]any)) != 0 {
+		t.Errorf("invalid lines must fail without writing: exit %d, %v", code, rep)
+	}
+	out, _, code = cli(t, dir, "tune", "prepare", in, "--out", filepath.Join(dir, "ft"), "--drop-invalid", "--json")
+	files := decode(t, out)["files"].(map[string]any)
+	if code != 0 || files["train"] == nil || files["modelfile"] == nil {
+		t.Errorf("--drop-invalid: exit %d, files %v", code, files)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/finetune"
+)
+
+func (a *app) tuneCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tune",
+		Short: "Fine-tuning for behaviour: prepare and validate training data, count tokens, estimate cost",
+	}
+	var (
+		system, model, out string
+		epochs, maxTokens  int
+		valSplit, price    float64
+		seed               uint64
+		dropInvalid        bool
+	)
+	prepare := &cobra.Command{
+		Use:   "prepare EXAMPLES.jsonl",
+		Short: "Validate examples, count tokens, estimate the cost, and write training files",
+		Long: `prepare reads chat examples ({"messages":[{"role","content"}…]}) or
+question/answer pairs ({"question","answer"}, with --system as the system
+prompt) and checks every line: JSON object, messages present, known keys
+and roles, non-empty content, an assistant turn, the model's per-example
+token limit, duplicates, at least 10 examples (50+ advised), no overlap
+between training and validation. All problems are reported with their line
+numbers and the command exits 1; --drop-invalid writes the clean subset
+instead.
+
+Tokens are counted with the model's tokenizer and OpenAI's per-message
+overhead; epochs follow OpenAI's default rule unless --epochs is given;
+the cost is billed tokens times the dated training price (--price
+overrides). Files: train.jsonl and validation.jsonl (OpenAI chat format),
+alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
+		Example: `  ragtune tune prepare examples.jsonl --model gpt-4o-mini
+  ragtune tune prepare pairs.jsonl --system "Answer like our support team." --out ft/ --json`,
+		Args: exactArgs(1, "one examples file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			exs, problems, err := finetune.Read(args[0], system)
+			if err != nil {
+				return err
+			}
+			tok, err := chunk.NewTiktokenCounter(finetune.EncodingFor(model))
+			if err != nil {
+				return err
+			}
+			rep, train, val := finetune.Prepare(exs, problems, tok, finetune.Options{Model: model, Epochs: epochs,
+				ValidationSplit: valSplit, Seed: seed, MaxTokens: maxTokens, PricePerMTok: price})
+			failed := len(rep.Errors) > 0
+			if !failed || dropInvalid {
+				if out == "" {
+					out = filepath.Join(filepath.Dir(args[0]), "finetune")
+				}
+				if rep.Valid > 0 {
+					if rep.Files, err = finetune.Write(out, train, val, model); err != nil {
+						return err
+					}
+				}
+				if failed {
+					rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d problem(s) dropped; wrote the %d valid examples", len(rep.Errors), rep.Valid))
+				}
+			}
+			if a.jsonOut {
+				if err := a.printJSON(rep); err != nil {
+					return err
+				}
+			} else {
+				a.printPrepare(rep)
+			}
+			if failed && !dropInvalid {
+				return exitError{exitFailure, fmt.Errorf("%d problem(s) in %s; fix them or use --drop-invalid", len(rep.Errors), args[0])}
+			}
+			return nil
+		},
+	}
+	f := prepare.Flags()
+	f.StringVar(&system, "system", "", "system prompt for question/answer pairs")
+	f.StringVar(&model, "model", "gpt-4o-mini", "base model to fine-tune (tokenizer, limit and price)")
+	f.IntVar(&epochs, "epochs", 0, "training epochs (default: OpenAI's rule, aiming for 3)")
+	f.Float64Var(&valSplit, "validation-split", 0.1, "share of examples held out for validation")
+	f.Uint64Var(&seed, "seed", 1, "seed of the train/validation split")
+	f.IntVar(&maxTokens, "max-tokens", 0, "tokens allowed per example (default: the model's limit)")
+	f.Float64Var(&price, "price", 0, "training price per million tokens (default: the dated table)")
+	f.StringVar(&out, "out", "", "directory for the files (default: finetune/ beside the input)")
+	f.BoolVar(&dropInvalid, "drop-invalid", false, "write the valid examples even when some lines have problems")
+	cmd.AddCommand(prepare)
+	return cmd
+}
+
+func (a *app) printPrepare(r *finetune.Report) {
+	fmt.Fprintf(a.stdout, "%d examples, %d valid (%d train, %d validation)\n", r.Examples, r.Valid, r.Train, r.Validation)
+	for _, p := range r.Errors {
+		fmt.Fprintf(a.stdout, "  line %d: %s: %s\n", p.Line, p.Code, p.Message)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(a.stdout, "  warning: %s\n", w)
+	}
+	fmt.Fprintf(a.stdout, "tokens per example (%s): min %d, median %d, p95 %d, max %d; assistant median %d\n", r.Encoding,
+		r.Tokens.Min, r.Tokens.P50, r.Tokens.P95, r.Tokens.Max, r.AssistantTokens.P50)
+	fmt.Fprintf(a.stdout, "%d epochs, %d billed tokens, estimated cost $%.2f at $%.2f per million (%s)\n", r.Epochs,
+		r.BilledTokens, r.EstimatedCostUSD, r.PricePerMTok, r.PricesAsOf)
+	for kind, p := range r.Files {
+		fmt.Fprintf(a.stdout, "  %-10s %s\n", kind, p)
+	}
+}
