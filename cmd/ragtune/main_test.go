@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/finetune/finetunetest"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -649,5 +650,49 @@ func TestTunePrepare(t *testing.T) {
 	files := decode(t, out)["files"].(map[string]any)
 	if code != 0 || files["train"] == nil || files["modelfile"] == nil {
 		t.Errorf("--drop-invalid: exit %d, files %v", code, files)
+	}
+}
+
+// TestTuneJobs runs start, status --follow, events, list and cancel
+// against a fake of the fine-tuning API; the job survives in the store
+// and its fine-tuned model is listed.
+func TestTuneJobs(t *testing.T) {
+	srv := httptest.NewServer(finetunetest.New())
+	defer srv.Close()
+	dir := initProject(t)
+	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte(fmt.Sprintf("[generate.openai]\nbase_url = %q\napi_key_env = \"FT_KEY\"\n", srv.URL+"/v1")), 0o644)
+	train := filepath.Join(dir, "train.jsonl")
+	os.WriteFile(train, []byte(`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}`+"\n"), 0o644)
+	ft := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb,
+			[]string{"HOME=" + dir, "FT_KEY=sk-test"})
+		return out.String(), errb.String(), code
+	}
+	out, errOut, code := ft("tune", "start", train, "--suffix", "support", "--json")
+	if code != 0 {
+		t.Fatalf("start: %s", errOut)
+	}
+	id := decode(t, out)["id"].(string)
+	out, errOut, code = ft("tune", "status", id, "--follow", "--every", "1ms", "--json")
+	job := decode(t, out)
+	if code != 0 || job["status"] != "succeeded" || job["fine_tuned_model"] == "" {
+		t.Fatalf("status --follow: exit %d %v %s", code, job, errOut)
+	}
+	out, _, _ = ft("tune", "list", "--json")
+	if jobs := decode(t, out)["jobs"].([]any); len(jobs) != 1 || jobs[0].(map[string]any)["fine_tuned_model"] != job["fine_tuned_model"] {
+		t.Errorf("list: %v", jobs)
+	}
+	out, _, _ = ft("tune", "events", id, "--json")
+	if evs := decode(t, out)["events"].([]any); len(evs) != 5 {
+		t.Errorf("events: %v", evs)
+	}
+	out, _, _ = ft("tune", "start", train, "--suffix", "broken", "--json")
+	bad := decode(t, out)["id"].(string)
+	if _, errOut, code := ft("tune", "status", bad, "--follow", "--every", "1ms"); code != exitFailure || !strings.Contains(errOut, "no assistant") {
+		t.Errorf("failed job: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := ft("tune", "status", "ftjob-unknown"); code != exitUsage || !strings.Contains(errOut, "no such fine-tuning job") {
+		t.Errorf("unknown job: exit %d %s", code, errOut)
 	}
 }

@@ -13,7 +13,7 @@ import (
 func (a *app) tuneCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tune",
-		Short: "Fine-tuning for behaviour: prepare and validate training data, count tokens, estimate cost",
+		Short: "Fine-tuning for behaviour: prepare data, run and follow jobs at the provider",
 	}
 	var (
 		system, model, out string
@@ -91,6 +91,7 @@ alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
 	f.StringVar(&out, "out", "", "directory for the files (default: finetune/ beside the input)")
 	f.BoolVar(&dropInvalid, "drop-invalid", false, "write the valid examples even when some lines have problems")
 	cmd.AddCommand(prepare)
+	a.jobCommands(cmd)
 	return cmd
 }
 
