@@ -33,6 +33,28 @@ func (a *app) printJob(j finetune.Job) error {
 	return nil
 }
 
+// jobAction opens the store and the provider, runs fn, then saves and
+// prints the job fn returns.
+func (a *app) jobAction(cmd *cobra.Command, fn func(p *finetune.Provider) (finetune.Job, error)) error {
+	cfg, st, err := a.configAndStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	p, err := a.provider(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	j, err := fn(p)
+	if err != nil {
+		return err
+	}
+	if err := st.SaveJob(cmd.Context(), j.ID, j.CreatedAt, j); err != nil {
+		return err
+	}
+	return a.printJob(j)
+}
+
 // jobCommands adds start, status, events, cancel and list to tune.
 func (a *app) jobCommands(tune *cobra.Command) {
 	var validation, model, suffix string
@@ -47,23 +69,9 @@ prepare' first: it validates the data and estimates the cost.`,
 		Example: "  ragtune tune start finetune/train.jsonl --validation finetune/validation.jsonl --model gpt-4o-mini-2024-07-18 --suffix support",
 		Args:    exactArgs(1, "one training file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			p, err := a.provider(cfg)
-			if err != nil {
-				return usageError{err}
-			}
-			j, err := p.Start(cmd.Context(), finetune.StartOptions{Model: model, TrainPath: args[0], ValidationPath: validation, Suffix: suffix, Seed: seed})
-			if err != nil {
-				return err
-			}
-			if err := st.SaveJob(cmd.Context(), j.ID, j.CreatedAt, j); err != nil {
-				return err
-			}
-			return a.printJob(j)
+			return a.jobAction(cmd, func(p *finetune.Provider) (finetune.Job, error) {
+				return p.Start(cmd.Context(), finetune.StartOptions{Model: model, TrainPath: args[0], ValidationPath: validation, Suffix: suffix, Seed: seed})
+			})
 		},
 	}
 	start.Flags().StringVar(&validation, "validation", "", "validation file")
@@ -159,23 +167,9 @@ prepare' first: it validates the data and estimates the cost.`,
 		Short: "Cancel a job",
 		Args:  exactArgs(1, "a job ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			p, err := a.provider(cfg)
-			if err != nil {
-				return usageError{err}
-			}
-			j, err := p.Cancel(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if err := st.SaveJob(cmd.Context(), j.ID, j.CreatedAt, j); err != nil {
-				return err
-			}
-			return a.printJob(j)
+			return a.jobAction(cmd, func(p *finetune.Provider) (finetune.Job, error) {
+				return p.Cancel(cmd.Context(), args[0])
+			})
 		},
 	}
 	list := &cobra.Command{
