@@ -692,6 +692,11 @@ func TestTuneJobs(t *testing.T) {
 	if _, errOut, code := ft("tune", "status", bad, "--follow", "--every", "1ms"); code != exitFailure || !strings.Contains(errOut, "no assistant") {
 		t.Errorf("failed job: exit %d %s", code, errOut)
 	}
+	out, _, _ = ft("tune", "start", train, "--json")
+	other := decode(t, out)["id"].(string)
+	if out, errOut, code := ft("tune", "cancel", other, "--json"); code != 0 || decode(t, out)["status"] != "cancelled" {
+		t.Errorf("cancel: exit %d %s %s", code, out, errOut)
+	}
 	if _, errOut, code := ft("tune", "status", "ftjob-unknown"); code != exitUsage || !strings.Contains(errOut, "no such fine-tuning job") {
 		t.Errorf("unknown job: exit %d %s", code, errOut)
 	}
