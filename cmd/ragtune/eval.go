@@ -33,8 +33,8 @@ with trec_eval's conventions so they compare with published numbers.`,
 
 func (a *app) evalRunCommand() *cobra.Command {
 	var (
-		mode, split, runFile, failUnder, corpus, reportDir string
-		depth, limit                                       int
+		mode, split, runFile, failUnder, corpus, reportDir, model string
+		depth, limit                                              int
 	)
 	cmd := &cobra.Command{
 		Use:   "run DATASET",
@@ -69,6 +69,9 @@ is below its threshold.`,
 			if cmd.Flags().Changed("mode") {
 				cfg.Retrieve.Mode = mode
 			}
+			if model != "" {
+				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model
+			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -93,6 +96,7 @@ is below its threshold.`,
 	f.StringVar(&runFile, "run-file", "", "where to write the TREC run (default under the user cache directory)")
 	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
 	f.StringVar(&corpus, "corpus", "", "QA sets: answer against this BEIR corpus instead of the current store")
+	f.StringVar(&model, "model", "", "QA sets: answer with this chat model at [generate.openai] base_url (e.g. a fine-tuned one)")
 	f.StringVar(&reportDir, "report", "", "write report.md and a self-contained report.html into this directory")
 	f.IntVar(&limit, "limit", 0, "QA sets: evaluate about this many questions, spread evenly over the file")
 	return cmd
