@@ -533,6 +533,19 @@ func TestAskWithChatModel(t *testing.T) {
 	if cfg, _ := os.ReadFile(filepath.Join(dir, "ragtune.toml")); strings.Contains(string(cfg), "sk-abc") {
 		t.Error("the API key was written to the config file")
 	}
+	// The same model answers a QA eval; its token usage is measured.
+	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	out.Reset()
+	errb.Reset()
+	code = run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "eval", "run", filepath.Join(data, "qa.jsonl"), "--corpus", data,
+		"--limit", "3", "--model", "m", "--json"}, nil, &out, &errb, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
+	if code != 0 {
+		t.Fatalf("eval --model: %s", errb.String())
+	}
+	ev := decode(t, out.String())
+	if ev["generator"] != "openai:m" || ev["answer"].(map[string]any)["tokens_in"].(float64) != 900 {
+		t.Errorf("eval with a chat model: %v", ev)
+	}
 }
 
 // TestServeProcess runs `ragtune serve` as a real process on loopback,
