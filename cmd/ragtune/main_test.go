@@ -714,3 +714,25 @@ func TestTuneJobs(t *testing.T) {
 		t.Errorf("unknown job: exit %d %s", code, errOut)
 	}
 }
+
+func TestTunePrepareWithContext(t *testing.T) {
+	dir := initProject(t)
+	copyDocs(t, dir)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	var lines []string
+	for i := range 12 {
+		lines = append(lines, fmt.Sprintf(`{"question":"Why is an unchanged file skipped (%d)?","answer":"An unchanged file is skipped on the next ingest because its SHA-256 hash is the same."}`, i))
+	}
+	in := filepath.Join(dir, "pairs.jsonl")
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	out, errOut, code := cli(t, dir, "tune", "prepare", in, "--with-context", "--leave-out", "0", "--out", filepath.Join(dir, "ft"), "--json")
+	if code != 0 {
+		t.Fatalf("prepare --with-context: %s %s", out, errOut)
+	}
+	train, _ := os.ReadFile(decode(t, out)["files"].(map[string]any)["train"].(string))
+	if !strings.Contains(string(train), "Context passages:") || !strings.Contains(string(train), "docs/concepts.md") || !strings.Contains(string(train), "same. [") {
+		t.Errorf("training data lacks passages or citations:\n%.600s", train)
+	}
+}

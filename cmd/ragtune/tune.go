@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/finetune"
+	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
 func (a *app) tuneCommand() *cobra.Command {
@@ -21,6 +23,9 @@ func (a *app) tuneCommand() *cobra.Command {
 		valSplit, price    float64
 		seed               uint64
 		dropInvalid        bool
+		withContext        bool
+		contextK           int
+		leaveOut           float64
 	)
 	prepare := &cobra.Command{
 		Use:   "prepare EXAMPLES.jsonl",
@@ -47,12 +52,21 @@ alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
 			if err != nil {
 				return err
 			}
+			var raftNote string
+			if withContext {
+				if exs, raftNote, err = a.raft(cmd, exs, contextK, leaveOut, seed); err != nil {
+					return err
+				}
+			}
 			tok, err := chunk.NewTiktokenCounter(finetune.EncodingFor(model))
 			if err != nil {
 				return err
 			}
 			rep, train, val := finetune.Prepare(exs, problems, tok, finetune.Options{Model: model, Epochs: epochs,
 				ValidationSplit: valSplit, Seed: seed, MaxTokens: maxTokens, PricePerMTok: price})
+			if raftNote != "" {
+				rep.Warnings = append(rep.Warnings, raftNote)
+			}
 			failed := len(rep.Errors) > 0
 			if !failed || dropInvalid {
 				if out == "" {
@@ -90,9 +104,47 @@ alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
 	f.Float64Var(&price, "price", 0, "training price per million tokens (default: the dated table)")
 	f.StringVar(&out, "out", "", "directory for the files (default: finetune/ beside the input)")
 	f.BoolVar(&dropInvalid, "drop-invalid", false, "write the valid examples even when some lines have problems")
+	f.BoolVar(&withContext, "with-context", false, "RAFT: put retrieved passages (the relevant one plus distractors) in each example, answers citing [n]")
+	f.IntVar(&contextK, "context-k", 4, "passages per example with --with-context")
+	f.Float64Var(&leaveOut, "leave-out", 0.2, "with --with-context: share of examples without the relevant passage, answered with the refusal")
 	cmd.AddCommand(prepare)
 	a.jobCommands(cmd)
 	return cmd
+}
+
+// raft rewrites examples with context retrieved from the project's store.
+func (a *app) raft(cmd *cobra.Command, exs []finetune.Example, k int, leaveOut float64, seed uint64) ([]finetune.Example, string, error) {
+	cfg, st, err := a.configAndStore(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+	r, err := a.retriever(cmd.Context(), cfg, st, mode)
+	if err != nil {
+		return nil, "", err
+	}
+	search := func(ctx context.Context, q string, n int) ([]finetune.Passage, error) {
+		hits, err := r.Search(ctx, retrieve.Query{Text: q, K: n, Mode: mode})
+		var out []finetune.Passage
+		for _, h := range hits {
+			src := h.DocPath
+			if h.Heading != "" {
+				src += " > " + h.Heading
+			}
+			out = append(out, finetune.Passage{Source: src, Text: h.Text})
+		}
+		return out, err
+	}
+	out, unsupported, err := finetune.WithContext(cmd.Context(), exs, search, finetune.RAFTOptions{K: k, LeaveOut: leaveOut, Seed: seed})
+	if err != nil {
+		return nil, "", err
+	}
+	note := ""
+	if unsupported > 0 {
+		note = fmt.Sprintf("%d example(s) kept without context: no retrieved passage supports their answer", unsupported)
+	}
+	return out, note, nil
 }
 
 func (a *app) printPrepare(r *finetune.Report) {
