@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -44,7 +45,7 @@ func (y *yesNo) Type() string { return "yes|no" }
 
 func (a *app) adviseCommand() *cobra.Command {
 	var knowledge, behaviour, attribution yesNo
-	var fromEval string
+	var fromEval, report string
 	w, p := advise.DefaultWorkload(), advise.DefaultPrices()
 	cmd := &cobra.Command{
 		Use:   "advise",
@@ -109,6 +110,14 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 			d := advise.Decide(ans, measured)
 			costs := advise.Monthly(w, p)
 			be, why := advise.BreakEven(w, p)
+			if report != "" {
+				if err := writeFile(report, func(out io.Writer) error {
+					_, err := io.WriteString(out, advise.SVG(w, p))
+					return err
+				}); err != nil {
+					return err
+				}
+			}
 			if a.jsonOut {
 				return a.printJSON(map[string]any{"recommendation": d.Recommendation, "reasons": d.Reasons, "next_step": d.NextStep,
 					"monthly_cost_usd": costs, "break_even_requests_per_month": be, "break_even_reason": why,
@@ -129,6 +138,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 	f.Var(&knowledge, "knowledge-changes", "does your information change frequently? yes|no")
 	f.Var(&behaviour, "behavior-change", "must the model's tone, format or terminology change? yes|no")
 	f.Var(&attribution, "attribution", "do answers need source attribution? yes|no")
+	f.StringVar(&report, "chart", "", "also write the cost-by-volume chart as an SVG file")
 	f.StringVar(&fromEval, "from-eval", "", "a stored QA eval run (ragtune eval history) to read accuracy, behaviour and tokens from")
 	f.Float64Var(&w.MonthlyRequests, "monthly-requests", w.MonthlyRequests, "requests per month")
 	f.Float64Var(&w.PromptTokens, "prompt-tokens", w.PromptTokens, "system prompt and question tokens per request")

@@ -68,3 +68,14 @@ func TestCostModel(t *testing.T) {
 		t.Errorf("chart:\n%s", chart)
 	}
 }
+
+func TestSVG(t *testing.T) {
+	p4o := Prices{BaseInput: 2.5, BaseOutput: 10, TunedInput: 3.75, TunedOutput: 15, Training: 25, EmbeddingInput: 0.02}
+	svg := SVG(DefaultWorkload(), p4o)
+	if !strings.HasPrefix(svg, "<svg") || strings.Count(svg, "<polyline") != 3 || !strings.Contains(svg, "break-even") {
+		t.Errorf("svg: %.300s", svg)
+	}
+	if strings.Contains(SVG(DefaultWorkload(), DefaultPrices()), "break-even") {
+		t.Error("a break-even line drawn where there is none")
+	}
+}
