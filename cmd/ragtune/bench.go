@@ -63,12 +63,9 @@ measured in the same run, so figures compare across machines.`,
 		Example: "  ragtune bench ../shared/datasets/scifact\n  ragtune bench ../shared/datasets/cranfield --mode hybrid --json",
 		Args:    exactArgs(1, "one BEIR directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
+			cfg, err := a.configWithMode(cmd, mode)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("mode") {
-				cfg.Retrieve.Mode = mode
 			}
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}

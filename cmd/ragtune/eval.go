@@ -62,12 +62,9 @@ is below its threshold.`,
   ragtune eval run squad/qa.jsonl --corpus squad --limit 500`,
 		Args: exactArgs(1, "one dataset directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.config()
+			cfg, err := a.configWithMode(cmd, mode)
 			if err != nil {
 				return err
-			}
-			if cmd.Flags().Changed("mode") {
-				cfg.Retrieve.Mode = mode
 			}
 			if model != "" {
 				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model

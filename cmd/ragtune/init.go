@@ -75,6 +75,16 @@ func (a *app) configAndStore(cmd *cobra.Command) (config.Config, *store.Store, e
 	return cfg, st, err
 }
 
+// withStore runs fn on the configured store and closes it afterwards.
+func (a *app) withStore(cmd *cobra.Command, fn func(st *store.Store) error) error {
+	_, st, err := a.configAndStore(cmd)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
 // openStore opens the configured store with a message that says how to
 // create one when it is missing.
 func (a *app) openStore(cmd *cobra.Command, cfg config.Config) (*store.Store, error) {

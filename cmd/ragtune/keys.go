@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) keysCommand() *cobra.Command {
@@ -18,21 +20,18 @@ func (a *app) keysCommand() *cobra.Command {
 		Example: "  ragtune keys add ci --scope read\n  ragtune keys add admin --scope read,write",
 		Args:    exactArgs(1, "a key name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
-			if err != nil {
-				return usageError{err}
-			}
-			if a.jsonOut {
-				return a.printJSON(map[string]any{"name": args[0], "scopes": scopes, "key": key})
-			}
-			fmt.Fprintf(a.stdout, "%s\n", key)
-			fmt.Fprintf(a.stderr, "Key %q created with scopes %v. It is shown only now; store it safely.\n", args[0], scopes)
-			return nil
+			return a.withStore(cmd, func(st *store.Store) error {
+				key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
+				if err != nil {
+					return usageError{err}
+				}
+				if a.jsonOut {
+					return a.printJSON(map[string]any{"name": args[0], "scopes": scopes, "key": key})
+				}
+				fmt.Fprintf(a.stdout, "%s\n", key)
+				fmt.Fprintf(a.stderr, "Key %q created with scopes %v. It is shown only now; store it safely.\n", args[0], scopes)
+				return nil
+			})
 		},
 	}
 	add.Flags().StringSliceVar(&scopes, "scope", []string{"read"}, "read (search, ask) and/or write (ingest, delete)")
@@ -41,22 +40,19 @@ func (a *app) keysCommand() *cobra.Command {
 		Short: "List API keys (names and scopes; keys themselves are not stored)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			keys, err := st.APIKeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if a.jsonOut {
-				return a.printJSON(map[string]any{"keys": keys})
-			}
-			for _, k := range keys {
-				fmt.Fprintf(a.stdout, "%-20s %v  %s\n", k.Name, k.Scopes, k.CreatedAt)
-			}
-			return nil
+			return a.withStore(cmd, func(st *store.Store) error {
+				keys, err := st.APIKeys(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					return a.printJSON(map[string]any{"keys": keys})
+				}
+				for _, k := range keys {
+					fmt.Fprintf(a.stdout, "%-20s %v  %s\n", k.Name, k.Scopes, k.CreatedAt)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(add, list)

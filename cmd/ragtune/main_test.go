@@ -736,3 +736,19 @@ func TestTunePrepareWithContext(t *testing.T) {
 		t.Errorf("training data lacks passages or citations:\n%.600s", train)
 	}
 }
+
+func TestKeys(t *testing.T) {
+	dir := initProject(t)
+	out, errOut, code := cli(t, dir, "keys", "add", "ci", "--scope", "read", "--json")
+	if code != 0 || !strings.HasPrefix(decode(t, out)["key"].(string), "rt_") {
+		t.Fatalf("keys add: exit %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "keys", "add", "ci"); code != exitUsage || !strings.Contains(errOut, "exists already") {
+		t.Errorf("duplicate key name: exit %d %s", code, errOut)
+	}
+	out, _, _ = cli(t, dir, "keys", "list", "--json")
+	keys := decode(t, out)["keys"].([]any)
+	if len(keys) != 1 || keys[0].(map[string]any)["name"] != "ci" || strings.Contains(out, "rt_") {
+		t.Errorf("keys list must show names and scopes, never keys: %s", out)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/retrieve"
@@ -58,4 +60,13 @@ func (a *app) retriever(ctx context.Context, cfg config.Config, st *store.Store,
 	}
 	r.Embedder = e
 	return r, nil
+}
+
+// configWithMode loads the configuration with a --mode flag applied.
+func (a *app) configWithMode(cmd *cobra.Command, mode string) (config.Config, error) {
+	cfg, err := a.config()
+	if err == nil && cmd.Flags().Changed("mode") {
+		cfg.Retrieve.Mode = mode
+	}
+	return cfg, err
 }

@@ -177,30 +177,27 @@ prepare' first: it validates the data and estimates the cost.`,
 		Short: "List the jobs this store knows and the fine-tuned models they registered",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.configAndStore(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			recs, err := st.Jobs(cmd.Context())
-			if err != nil {
-				return err
-			}
-			jobs := []finetune.Job{}
-			for _, r := range recs {
-				var j finetune.Job
-				if err := json.Unmarshal(r, &j); err != nil {
+			return a.withStore(cmd, func(st *store.Store) error {
+				recs, err := st.Jobs(cmd.Context())
+				if err != nil {
 					return err
 				}
-				jobs = append(jobs, j)
-			}
-			if a.jsonOut {
-				return a.printJSON(map[string]any{"jobs": jobs})
-			}
-			for _, j := range jobs {
-				a.printJob(j)
-			}
-			return nil
+				jobs := []finetune.Job{}
+				for _, r := range recs {
+					var j finetune.Job
+					if err := json.Unmarshal(r, &j); err != nil {
+						return err
+					}
+					jobs = append(jobs, j)
+				}
+				if a.jsonOut {
+					return a.printJSON(map[string]any{"jobs": jobs})
+				}
+				for _, j := range jobs {
+					a.printJob(j)
+				}
+				return nil
+			})
 		},
 	}
 	tune.AddCommand(start, status, events, cancel, list)
