@@ -128,7 +128,7 @@ func (a *app) bench(cmd *cobra.Command, cfg config.Config, ds *evaluate.Dataset,
 	// A fresh scratch directory, so the index is always built, never reused.
 	bar := a.bar("indexing " + ds.Name)
 	began = time.Now()
-	st, _, err := evaluate.ScratchStore(ctx, dir, ds, cfg.Chunk, tok, e, bar.update)
+	st, _, err := evaluate.ScratchStore(ctx, dir, ds, cfg.Chunk, tok, e, bar.update, a.scratchAttach(cfg))
 	bar.done()
 	if err != nil {
 		return nil, err

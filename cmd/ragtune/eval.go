@@ -124,7 +124,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 		return nil, err
 	}
 	bar := a.bar("indexing " + ds.Name)
-	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update)
+	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update, a.scratchAttach(cfg))
 	bar.done()
 	if err != nil {
 		return nil, err

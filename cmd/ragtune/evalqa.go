@@ -137,7 +137,7 @@ func (a *app) qaStore(cmd *cobra.Command, cfg config.Config, corpus, split strin
 	}
 	bar := a.bar("indexing " + ds.Name)
 	defer bar.done()
-	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update)
+	st, _, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update, a.scratchAttach(cfg))
 	return st, ds.Name, ds.Hash, err
 }
 

@@ -47,6 +47,10 @@ harmless: an existing config and store are kept.`,
 				return err
 			}
 			defer st.Close()
+			// With a cluster backend, init also creates its collections.
+			if err := a.attachCorpus(cmd.Context(), cfg, st); err != nil {
+				return err
+			}
 			abs, _ := filepath.Abs(path)
 			if a.jsonOut {
 				return a.printJSON(map[string]any{"config": abs, "config_written": written, "store": cfg.StoreDir()})
@@ -92,7 +96,14 @@ func (a *app) openStore(cmd *cobra.Command, cfg config.Config) (*store.Store, er
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("no store at %s: run `ragtune init` in your project directory first", cfg.StoreDir())
 	}
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	if err := a.attachCorpus(cmd.Context(), cfg, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // cacheDir is where ragtune keeps rebuildable data (compiled PDF engine,

@@ -63,6 +63,9 @@ func (a *app) statusCommand() *cobra.Command {
 			if cfg.File != "" {
 				fmt.Fprintf(a.stdout, "config     %s\n", cfg.File)
 			}
+			if stats.Identity["backend"] == "weaviate" {
+				fmt.Fprintf(a.stdout, "corpus     weaviate at %s (%s; consistency %s)\n", stats.Identity["weaviate"], stats.Identity["collections"], stats.Identity["consistency"])
+			}
 			fmt.Fprintf(a.stdout, "documents  %d\nchunks     %d (%d tokens)\n", stats.Documents, stats.Chunks, stats.Tokens)
 			fmt.Fprintf(a.stdout, "lexical    %s\nembedder   %s (dimension %s)\n", stats.Identity["lexical"], stats.Identity["embedder"], stats.Identity["dimension"])
 			for _, d := range docs {

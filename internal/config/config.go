@@ -42,10 +42,30 @@ type Config struct {
 	File string `toml:"-"`
 }
 
-// Store locates the embedded store.
+// Store locates the store: the embedded database always (it keeps
+// settings, API keys, evaluation runs and jobs), and the corpus either in
+// it or in a Weaviate cluster.
 type Store struct {
-	Path string `toml:"path"`
+	Path     string   `toml:"path"`
+	Backend  string   `toml:"backend"` // embedded or weaviate
+	Weaviate Weaviate `toml:"weaviate"`
 }
+
+// Weaviate is where a cluster-held corpus lives.
+type Weaviate struct {
+	URL         string `toml:"url"`
+	APIKeyEnv   string `toml:"api_key_env"` // the environment variable holding the API key
+	Prefix      string `toml:"prefix"`
+	Shards      int    `toml:"shards"`
+	Replication int    `toml:"replication"`
+	Consistency string `toml:"consistency"`
+}
+
+// Backend names.
+const (
+	BackendEmbedded = "embedded"
+	BackendWeaviate = "weaviate"
+)
 
 // Ingest bounds what an ingest reads.
 type Ingest struct {
@@ -85,7 +105,8 @@ func Default() Config {
 	d := document.DefaultOptions()
 	f := retrieve.DefaultFusion()
 	return Config{
-		Store:    Store{Path: ".ragtune"},
+		Store: Store{Path: ".ragtune", Backend: BackendEmbedded, Weaviate: Weaviate{
+			URL: "http://127.0.0.1:8080", APIKeyEnv: "WEAVIATE_API_KEY", Prefix: "Ragtune", Replication: 1, Consistency: "QUORUM"}},
 		Ingest:   Ingest{Include: []string{}, Exclude: []string{}, MaxFileBytes: d.MaxFileBytes, MaxExtractedBytes: d.MaxExtractedBytes},
 		Chunk:    chunk.DefaultOptions(),
 		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth, Quantize: "none"},
@@ -143,6 +164,12 @@ func (c Config) Validate() error {
 	if err := c.Retrieve.FusionSettings().Validate(); err != nil {
 		return err
 	}
+	if b := c.Store.Backend; b != BackendEmbedded && b != BackendWeaviate {
+		return fmt.Errorf("store.backend = %q; want embedded or weaviate", b)
+	}
+	if c.Store.Backend == BackendWeaviate && c.Store.Weaviate.URL == "" {
+		return fmt.Errorf("store.backend = weaviate needs store.weaviate.url (or RAGTUNE_WEAVIATE_URL)")
+	}
 	if p := c.Generate.Provider; p != "builtin" && p != "openai" {
 		return fmt.Errorf("generate.provider = %q; want builtin or openai", p)
 	}
@@ -172,6 +199,15 @@ func applyEnv(cfg *Config, environ []string) error {
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "RAGTUNE_") {
 			env[k] = v
+		}
+	}
+	// Short names for the two settings that switch a deployment to a
+	// cluster: RAGTUNE_STORE=weaviate RAGTUNE_WEAVIATE_URL=http://host:8080.
+	for short, long := range map[string]string{"RAGTUNE_STORE": "RAGTUNE_STORE_BACKEND", "RAGTUNE_WEAVIATE_URL": "RAGTUNE_STORE_WEAVIATE_URL"} {
+		if v, ok := env[short]; ok {
+			if _, set := env[long]; !set {
+				env[long] = v
+			}
 		}
 	}
 	return envFields(reflect.ValueOf(cfg).Elem(), "RAGTUNE", env)
@@ -266,8 +302,27 @@ func Template() string {
 # variables (e.g. RAGTUNE_CHUNK_SIZE=512) < command-line flags.
 
 [store]
-# Where the embedded store lives, relative to this file.
+# Where the embedded store lives, relative to this file. It always holds
+# settings, API keys, evaluation runs and fine-tuning jobs.
 path = %q
+# Where the corpus (documents, chunks, vectors) lives: "embedded" (in the
+# store above) or "weaviate" (a Weaviate cluster, for corpora that outgrow
+# one machine; see docs/weaviate.md). Environment: RAGTUNE_STORE.
+backend = "embedded"
+
+[store.weaviate]
+# Any node of the cluster. Environment: RAGTUNE_WEAVIATE_URL.
+url = "http://127.0.0.1:8080"
+# The environment variable that holds the API key, if the cluster wants one.
+api_key_env = "WEAVIATE_API_KEY"
+# Collections are named <prefix>Chunk, <prefix>Document and <prefix>Meta.
+prefix = "Ragtune"
+# Shards per collection (0: Weaviate's default, one per node) and copies of
+# each shard; replication 3 survives the loss of one node.
+shards = 0
+replication = 1
+# How many replicas must answer: ONE, QUORUM or ALL.
+consistency = "QUORUM"
 
 [ingest]
 # Globs relative to the ingested directory ("**" crosses directories).

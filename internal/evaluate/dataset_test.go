@@ -54,7 +54,7 @@ func TestRetrievalEvalEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
-	st, reused, err := ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil)
+	st, reused, err := ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil, nil)
 	if err != nil || reused {
 		t.Fatalf("first ScratchStore: reused=%v err=%v", reused, err)
 	}
@@ -68,7 +68,7 @@ func TestRetrievalEvalEndToEnd(t *testing.T) {
 	if res.Queries != 12 || res.Metrics["ndcg@10"] < 0.5 || res.Metrics["recall@100"] < 0.9 {
 		t.Fatalf("metrics %v over %d queries", res.Metrics, res.Queries)
 	}
-	st, reused, err = ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil)
+	st, reused, err = ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil, nil)
 	if err != nil || !reused {
 		t.Fatalf("second ScratchStore: reused=%v err=%v", reused, err)
 	}

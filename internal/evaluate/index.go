@@ -18,16 +18,27 @@ import (
 // completeKey marks a scratch store whose corpus was fully indexed.
 const completeKey = "eval_corpus_complete"
 
+// Attach moves a scratch store's corpus to another backend: name is
+// unique to the dataset and settings, and fresh asks for an empty corpus.
+type Attach func(ctx context.Context, st *store.Store, name string, fresh bool) error
+
 // ScratchStore opens the store for ds under cacheDir, indexing the corpus
 // first unless a complete index of the same corpus with the same chunking
-// already exists there. It reports whether the index was reused.
-func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.Options, tok chunk.Counter, e embed.Embedder, progress func(done, total int)) (*store.Store, bool, error) {
+// already exists there. It reports whether the index was reused. With
+// attach, the corpus lives where attach puts it.
+func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.Options, tok chunk.Counter, e embed.Embedder, progress func(done, total int), attach Attach) (*store.Store, bool, error) {
 	sig := ingest.Signature(opts, e)
 	key := sha256.Sum256([]byte(ds.Hash + "|" + sig))
-	dir := filepath.Join(cacheDir, ds.Name+"-"+hex.EncodeToString(key[:6]))
+	name := hex.EncodeToString(key[:6])
+	dir := filepath.Join(cacheDir, ds.Name+"-"+name)
 	if st, err := store.Open(ctx, dir); err == nil {
 		if v, _ := st.Meta(ctx, completeKey); v == ds.Hash {
-			return st, true, nil
+			if attach == nil {
+				return st, true, nil
+			}
+			if err := attach(ctx, st, name, false); err == nil {
+				return st, true, nil
+			}
 		}
 		st.Close()
 	}
@@ -38,6 +49,12 @@ func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.
 	st, err := store.Create(ctx, dir)
 	if err != nil {
 		return nil, false, err
+	}
+	if attach != nil {
+		if err := attach(ctx, st, name, true); err != nil {
+			st.Close()
+			return nil, false, err
+		}
 	}
 	if e != nil {
 		if err := st.BindEmbedder(ctx, e.ID(), e.Dim()); err != nil {

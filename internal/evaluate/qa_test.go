@@ -74,7 +74,7 @@ func TestQAEvalOnSQuADMini(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, _ := chunk.NewTiktokenCounter("cl100k_base")
-	st, _, err := ScratchStore(t.Context(), t.TempDir(), ds, chunk.DefaultOptions(), tok, nil, nil)
+	st, _, err := ScratchStore(t.Context(), t.TempDir(), ds, chunk.DefaultOptions(), tok, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

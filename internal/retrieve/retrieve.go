@@ -119,7 +119,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 }
 
 func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]store.Hit, error) {
-	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), Text: q.Text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 }
 
 func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, error) {

@@ -110,6 +110,18 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 
 // DeleteDocumentByID removes one document by its ID; false if none.
 func (s *Store) DeleteDocumentByID(ctx context.Context, id string) (bool, error) {
+	if s.remote != nil {
+		docs, err := s.remote.Documents(ctx, "")
+		if err != nil {
+			return false, err
+		}
+		for _, d := range docs {
+			if d.ID == id {
+				return true, s.remote.Delete(ctx, []string{d.Path})
+			}
+		}
+		return false, nil
+	}
 	var path string
 	err := s.db.QueryRowContext(ctx, `SELECT path FROM documents WHERE id = ?`, id).Scan(&path)
 	if errors.Is(err, sql.ErrNoRows) {

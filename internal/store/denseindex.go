@@ -221,6 +221,9 @@ func (s *Store) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]flo
 // or rebuilt when tombstones outnumber live nodes. Older graphs are
 // deleted. It reports whether a graph is in place.
 func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, error) {
+	if s.remote != nil {
+		return false, nil // the engine keeps its own index
+	}
 	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
 		return false, err
 	}
@@ -310,6 +313,9 @@ func (s *Store) newestGraph(files []string) *vector.HNSW {
 // VectorsOf returns the stored vectors of the given chunks (by rowid);
 // chunks without one are absent from the map.
 func (s *Store) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error) {
+	if s.remote != nil {
+		return s.remote.VectorsOf(ctx, rowids)
+	}
 	out := map[int64][]float32{}
 	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
 		return out, err

@@ -55,6 +55,9 @@ type DocumentInfo struct {
 // Upsert writes documents in one transaction, each replacing any earlier
 // version at the same path (its old chunks go in the same transaction).
 func (s *Store) Upsert(ctx context.Context, docs []Document) error {
+	if s.remote != nil {
+		return s.remote.Upsert(ctx, docs)
+	}
 	if len(docs) == 0 {
 		return nil
 	}
@@ -157,6 +160,9 @@ func isNoTable(err error) bool { return err != nil && strings.Contains(err.Error
 // Delete removes the documents at paths, with their chunks, in one
 // transaction.
 func (s *Store) Delete(ctx context.Context, paths []string) error {
+	if s.remote != nil {
+		return s.remote.Delete(ctx, paths)
+	}
 	if len(paths) == 0 {
 		return nil
 	}
@@ -175,6 +181,9 @@ func (s *Store) Delete(ctx context.Context, paths []string) error {
 
 // Documents lists stored documents whose path starts with prefix.
 func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, error) {
+	if s.remote != nil {
+		return s.remote.Documents(ctx, prefix)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, path, title, format, hash, size, signature, chunks, ingested_at, tags
 		FROM documents WHERE path LIKE ? ESCAPE '\' ORDER BY path`, likePrefix(prefix))
 	if err != nil {
@@ -210,8 +219,13 @@ type Stats struct {
 // Stats counts documents and chunks and measures the store on disk.
 func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	st := Stats{Identity: map[string]string{}}
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents), count(*), coalesce(sum(tokens), 0) FROM chunks`).
-		Scan(&st.Documents, &st.Chunks, &st.Tokens)
+	var err error
+	if s.remote != nil {
+		st.Documents, st.Chunks, st.Tokens, err = s.remote.Counts(ctx)
+	} else {
+		err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents), count(*), coalesce(sum(tokens), 0) FROM chunks`).
+			Scan(&st.Documents, &st.Chunks, &st.Tokens)
+	}
 	if err != nil {
 		return st, fmt.Errorf("counting: %w", err)
 	}
@@ -232,13 +246,28 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 			st.Bytes += fi
 		}
 	}
-	return st, rows.Err()
+	if err := rows.Err(); err != nil || s.remote == nil {
+		return st, err
+	}
+	// The local database's embedder and lexical lines describe a corpus
+	// it does not hold.
+	st.Identity["embedder"], st.Identity["dimension"] = "none", "0"
+	if id, dim, err := s.remote.Embedder(ctx); err == nil {
+		st.Identity["embedder"], st.Identity["dimension"] = id, fmt.Sprint(dim)
+	}
+	for k, v := range s.remote.Describe() {
+		st.Identity[k] = v
+	}
+	return st, nil
 }
 
 // Verify checks the store's consistency: SQLite's integrity check, the
 // full-text index against its content, and every document's chunk count.
 // It returns a list of problems, empty when the store is sound.
 func (s *Store) Verify(ctx context.Context) ([]string, error) {
+	if s.remote != nil {
+		return s.remote.Verify(ctx)
+	}
 	var problems []string
 	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {

@@ -19,6 +19,7 @@ type Hit struct {
 // LexicalQuery is a BM25 search.
 type LexicalQuery struct {
 	Match      string // an FTS5 MATCH expression (see lexical.MatchQuery)
+	Text       string // the query as typed, for engines with their own query syntax
 	K          int
 	PathPrefix string   // only documents under this path
 	Tags       []string // only documents with every one of these tags
@@ -28,6 +29,9 @@ type LexicalQuery struct {
 // SearchLexical ranks chunks by BM25 (k1=1.2, b=0.75, as FTS5 computes
 // it). Scores are positive, higher is better; ties break on chunk ID.
 func (s *Store) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error) {
+	if s.remote != nil {
+		return s.remote.SearchLexical(ctx, q)
+	}
 	if q.Match == "" || q.K <= 0 {
 		return nil, nil
 	}
@@ -66,6 +70,9 @@ func (s *Store) SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error
 // chunks contain it (after the index's own stemming). The answerer uses
 // these as IDF weights.
 func (s *Store) TermStats(ctx context.Context, terms []string) (int, map[string]int, error) {
+	if s.remote != nil {
+		return s.remote.TermStats(ctx, terms)
+	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chunks`).Scan(&n); err != nil {
 		return 0, nil, fmt.Errorf("counting chunks: %w", err)

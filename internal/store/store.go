@@ -33,9 +33,10 @@ var ErrNotFound = errors.New("no ragtune store here")
 
 // Store is an open embedded store.
 type Store struct {
-	db    *sql.DB
-	dir   string
-	dense denseCache
+	db     *sql.DB
+	dir    string
+	dense  denseCache
+	remote Corpus // nil: the corpus is in db
 }
 
 // Create makes a new store in dir (or opens the existing one).
@@ -97,7 +98,15 @@ func open(ctx context.Context, dir string) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.remote != nil {
+		if err := s.remote.Close(); err != nil {
+			s.db.Close()
+			return err
+		}
+	}
+	return s.db.Close()
+}
 
 // Dir is the store directory.
 func (s *Store) Dir() string { return s.dir }

@@ -24,6 +24,9 @@ var ErrEmbedderMismatch = errors.New("the store's vectors were made by another e
 // BindEmbedder records id/dim as the store's embedder, or checks that they
 // match the one already recorded.
 func (s *Store) BindEmbedder(ctx context.Context, id string, dim int) error {
+	if s.remote != nil {
+		return s.remote.BindEmbedder(ctx, id, dim)
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var cur, curDim string
 		tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'embedder'`).Scan(&cur)
@@ -51,6 +54,9 @@ func (s *Store) BindEmbedder(ctx context.Context, id string, dim int) error {
 // Embedder returns the store's embedder ID and dimension ("none", 0 when
 // it has no vectors).
 func (s *Store) Embedder(ctx context.Context) (string, int, error) {
+	if s.remote != nil {
+		return s.remote.Embedder(ctx)
+	}
 	id, err := s.Meta(ctx, "embedder")
 	if err != nil {
 		return "", 0, err
@@ -93,6 +99,9 @@ type DenseQuery struct {
 // HNSW graph when one matches the store, else by an exact scan of the
 // vectors held in memory.
 func (s *Store) SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error) {
+	if s.remote != nil {
+		return s.remote.SearchDense(ctx, q)
+	}
 	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
 		return nil, err
 	}

@@ -1,0 +1,215 @@
+package weaviate
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+
+	"github.com/ragtune/ragtune/internal/lexical"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+type chunkRow struct {
+	ChunkID    string    `json:"chunk_id"`
+	Doc        string    `json:"doc"`
+	DocTitle   string    `json:"doc_title"`
+	Ord        int       `json:"ord"`
+	Title      string    `json:"title"`
+	Heading    string    `json:"heading"`
+	Text       string    `json:"text"`
+	ByteStart  int       `json:"byte_start"`
+	ByteEnd    int       `json:"byte_end"`
+	LineStart  int       `json:"line_start"`
+	LineEnd    int       `json:"line_end"`
+	Tokens     int       `json:"tokens"`
+	Rowid      int64     `json:"rowid"`
+	Additional rowExtras `json:"_additional"`
+}
+
+type rowExtras struct {
+	Score    string    `json:"score"` // Weaviate returns BM25 scores as strings
+	Distance float64   `json:"distance"`
+	Vector   []float32 `json:"vector"`
+}
+
+var hitFields = []graphql.Field{
+	{Name: "chunk_id"}, {Name: "doc"}, {Name: "doc_title"}, {Name: "ord"}, {Name: "title"}, {Name: "heading"},
+	{Name: "text"}, {Name: "byte_start"}, {Name: "byte_end"}, {Name: "line_start"}, {Name: "line_end"},
+	{Name: "tokens"}, {Name: "rowid"},
+}
+
+func (r chunkRow) hit(score float64) store.Hit {
+	return store.Hit{
+		Chunk: store.Chunk{ID: r.ChunkID, Ord: r.Ord, Title: r.Title, Heading: r.Heading, Text: r.Text,
+			Start: r.ByteStart, End: r.ByteEnd, LineStart: r.LineStart, LineEnd: r.LineEnd, Tokens: r.Tokens, Rowid: r.Rowid},
+		DocPath: r.Doc, DocTitle: r.DocTitle, Score: score,
+	}
+}
+
+// SearchLexical ranks chunks by Weaviate's BM25 over ragtune's stems of
+// the title and text, with the same query words the embedded store uses.
+func (c *Corpus) SearchLexical(ctx context.Context, q store.LexicalQuery) ([]store.Hit, error) {
+	if q.K <= 0 {
+		return nil, nil
+	}
+	words := lexical.Terms(q.Text)
+	if len(words) == 0 {
+		words = lexical.Words(q.Text)
+	}
+	if len(words) == 0 {
+		return nil, nil
+	}
+	terms := make([]string, len(words))
+	for i, w := range words {
+		terms[i] = lexical.Stem(w)
+	}
+	title := "lex_title"
+	if q.TitleBoost != 0 && q.TitleBoost != 1 {
+		title += "^" + strconv.FormatFloat(q.TitleBoost, 'f', -1, 64)
+	}
+	bm25 := c.client.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(terms, " ")).WithProperties(title, "lex_text")
+	fields := append(append([]graphql.Field{}, hitFields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
+	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithFields(fields...).WithBM25(bm25).WithLimit(q.K)
+	if w := filter(q.PathPrefix, q.Tags); w != nil {
+		get = get.WithWhere(w)
+	}
+	rows, err := c.get(ctx, get, "searching")
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]store.Hit, 0, len(rows))
+	for _, r := range rows {
+		if !strings.HasPrefix(r.Doc, q.PathPrefix) {
+			continue
+		}
+		s, _ := strconv.ParseFloat(r.Additional.Score, 64)
+		hits = append(hits, r.hit(s))
+	}
+	sortHits(hits)
+	return hits, nil
+}
+
+// SearchDense returns the chunks nearest the query vector; the score is
+// cosine similarity, as on the embedded store.
+func (c *Corpus) SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error) {
+	if q.K <= 0 || len(q.Vector) == 0 {
+		return nil, nil
+	}
+	if id, _, err := c.Embedder(ctx); err != nil || id == "none" {
+		return nil, err
+	}
+	near := c.client.GraphQL().NearVectorArgBuilder().WithVector(q.Vector)
+	fields := append(append([]graphql.Field{}, hitFields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "distance"}}})
+	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithFields(fields...).WithNearVector(near).WithLimit(q.K)
+	if w := filter(q.PathPrefix, q.Tags); w != nil {
+		get = get.WithWhere(w)
+	}
+	rows, err := c.get(ctx, get, "searching vectors")
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]store.Hit, 0, len(rows))
+	for _, r := range rows {
+		if strings.HasPrefix(r.Doc, q.PathPrefix) {
+			hits = append(hits, r.hit(1-r.Additional.Distance))
+		}
+	}
+	sortHits(hits)
+	return hits, nil
+}
+
+// TermStats counts chunks, and chunks holding each term's stem, for the
+// answerer's IDF weights.
+func (c *Corpus) TermStats(ctx context.Context, terms []string) (int, map[string]int, error) {
+	n, _, err := c.count(ctx, c.chunkClass, nil, false)
+	if err != nil {
+		return 0, nil, err
+	}
+	df := make(map[string]int, len(terms))
+	for _, t := range terms {
+		stem := lexical.Stem(strings.ToLower(t))
+		where := filters.Where().WithOperator(filters.Or).WithOperands([]*filters.WhereBuilder{
+			filters.Where().WithPath([]string{"lex_title"}).WithOperator(filters.Equal).WithValueText(stem),
+			filters.Where().WithPath([]string{"lex_text"}).WithOperator(filters.Equal).WithValueText(stem),
+		})
+		if df[t], _, err = c.count(ctx, c.chunkClass, where, false); err != nil {
+			return 0, nil, err
+		}
+	}
+	return n, df, nil
+}
+
+// VectorsOf returns the stored vectors of the chunks with these rowids.
+func (c *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error) {
+	out := map[int64][]float32{}
+	if len(rowids) == 0 {
+		return out, nil
+	}
+	where := filters.Where().WithPath([]string{"rowid"}).WithOperator(filters.ContainsAny).WithValueInt(rowids...)
+	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithWhere(where).WithLimit(len(rowids)).
+		WithFields(graphql.Field{Name: "rowid"}, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
+	rows, err := c.get(ctx, get, "reading vectors")
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if len(r.Additional.Vector) > 0 {
+			out[r.Rowid] = r.Additional.Vector
+		}
+	}
+	return out, nil
+}
+
+func (c *Corpus) get(ctx context.Context, get *graphql.GetBuilder, what string) ([]chunkRow, error) {
+	resp, err := get.Do(ctx)
+	if err != nil {
+		return nil, c.wrap(what, err)
+	}
+	var out struct {
+		Get map[string][]chunkRow `json:"Get"`
+	}
+	if err := decode(resp, &out); err != nil {
+		return nil, c.wrap(what, err)
+	}
+	return out.Get[c.chunkClass], nil
+}
+
+// filter builds the where-filter for a path prefix and required tags.
+// Like treats * and ? as wildcards, so callers re-check the prefix.
+func filter(prefix string, tags []string) *filters.WhereBuilder {
+	var ops []*filters.WhereBuilder
+	if prefix != "" {
+		ops = append(ops, filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Like).WithValueText(prefix+"*"))
+	}
+	if len(tags) > 0 {
+		ops = append(ops, filters.Where().WithPath([]string{"tags"}).WithOperator(filters.ContainsAll).WithValueText(tags...))
+	}
+	switch len(ops) {
+	case 0:
+		return nil
+	case 1:
+		return ops[0]
+	}
+	return filters.Where().WithOperator(filters.And).WithOperands(ops)
+}
+
+// sortHits orders by score, ties by chunk ID, as the embedded store does.
+func sortHits(hits []store.Hit) {
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].ID < hits[j].ID
+	})
+}
+
+func isNotFound(err error) bool {
+	var we *fault.WeaviateClientError
+	return errors.As(err, &we) && we.StatusCode == 404
+}
