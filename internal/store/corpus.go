@@ -12,6 +12,9 @@ type Corpus interface {
 	Upsert(ctx context.Context, docs []Document) error
 	Delete(ctx context.Context, paths []string) error
 	Documents(ctx context.Context, prefix string) ([]DocumentInfo, error)
+	// Document reads one document back with its chunks and vectors, or
+	// fails with ErrNoDocument.
+	Document(ctx context.Context, path string) (Document, error)
 	SearchLexical(ctx context.Context, q LexicalQuery) ([]Hit, error)
 	SearchDense(ctx context.Context, q DenseQuery) ([]Hit, error)
 	TermStats(ctx context.Context, terms []string) (int, map[string]int, error)

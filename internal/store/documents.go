@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -312,4 +313,53 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 		problems = append(problems, fmt.Sprintf("%s: %d chunks recorded, %d stored", path, want, got))
 	}
 	return problems, bad.Err()
+}
+
+// ErrNoDocument means no document is stored at a path.
+var ErrNoDocument = errors.New("no such document")
+
+// Document reads back the document at path with its chunks and vectors,
+// in chunk order, as Upsert would write it.
+func (s *Store) Document(ctx context.Context, path string) (Document, error) {
+	if s.remote != nil {
+		return s.remote.Document(ctx, path)
+	}
+	var d Document
+	var tags string
+	err := s.db.QueryRowContext(ctx, `SELECT path, title, format, hash, size, signature, tags FROM documents WHERE id = ?`, DocID(path)).
+		Scan(&d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &tags)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("%w: %s", ErrNoDocument, path)
+	}
+	if err != nil {
+		return d, fmt.Errorf("reading document %s: %w", path, err)
+	}
+	d.Tags = splitTags(tags)
+	hasVectors, err := s.hasTable(ctx, "chunk_vectors")
+	if err != nil {
+		return d, err
+	}
+	vecCol := "NULL"
+	join := ""
+	if hasVectors {
+		vecCol, join = "v.vec", "LEFT JOIN chunk_vectors v ON v.chunk_rowid = c.rowid"
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens, `+vecCol+`
+		FROM chunks c `+join+` WHERE c.doc_id = ? ORDER BY c.ord`, DocID(path))
+	if err != nil {
+		return d, fmt.Errorf("reading chunks of %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Chunk
+		var vec []byte
+		if err := rows.Scan(&c.ID, &c.Ord, &c.Title, &c.Heading, &c.Text, &c.Start, &c.End, &c.LineStart, &c.LineEnd, &c.Tokens, &vec); err != nil {
+			return d, fmt.Errorf("reading chunks of %s: %w", path, err)
+		}
+		if vec != nil {
+			c.Vector = decodeVector(vec)
+		}
+		d.Chunks = append(d.Chunks, c)
+	}
+	return d, rows.Err()
 }

@@ -77,7 +77,7 @@ func (c *Corpus) chunkObject(d store.Document, ch store.Chunk, ver string) *mode
 			"chunk_id": ch.ID, "doc": d.Path, "version": ver, "doc_title": d.Title, "ord": ch.Ord,
 			"title": ch.Title, "heading": ch.Heading, "text": ch.Text,
 			"byte_start": ch.Start, "byte_end": ch.End, "line_start": ch.LineStart, "line_end": ch.LineEnd,
-			"tokens": ch.Tokens, "tags": nonNil(d.Tags), "rowid": rowid(ch.ID),
+			"tokens": ch.Tokens, "tags": nonNil(d.Tags), "rowid": strconv.FormatInt(rowid(ch.ID), 10),
 			"lex_title": stems(ch.Title), "lex_text": stems(ch.Text),
 		},
 		Vector: ch.Vector,
@@ -334,4 +334,48 @@ func (c *Corpus) Embedder(ctx context.Context) (string, int, error) {
 		return "", 0, fmt.Errorf("weaviate at %s: collection %s holds an unreadable index identity %q", c.cfg.URL, c.metaClass, val)
 	}
 	return id, dim, nil
+}
+
+// Document reads back the document at path with its chunks and vectors.
+// A single request returns at most the server's query limit (10,000 by
+// default), far above any document's chunk count.
+func (c *Corpus) Document(ctx context.Context, path string) (store.Document, error) {
+	var d store.Document
+	where := filters.Where().WithPath([]string{"path"}).WithOperator(filters.Equal).WithValueText(path)
+	resp, err := c.client.GraphQL().Get().WithClassName(c.docClass).WithWhere(where).WithLimit(1).
+		WithFields(graphql.Field{Name: "path"}, graphql.Field{Name: "title"}, graphql.Field{Name: "format"}, graphql.Field{Name: "hash"},
+			graphql.Field{Name: "size"}, graphql.Field{Name: "signature"}, graphql.Field{Name: "tags"}).Do(ctx)
+	if err != nil {
+		return d, c.wrap("reading document "+path, err)
+	}
+	var page struct {
+		Get map[string][]docRow `json:"Get"`
+	}
+	if err := decode(resp, &page); err != nil {
+		return d, c.wrap("reading document "+path, err)
+	}
+	if len(page.Get[c.docClass]) == 0 {
+		return d, fmt.Errorf("%w: %s", store.ErrNoDocument, path)
+	}
+	r := page.Get[c.docClass][0]
+	d = store.Document{Path: r.Path, Title: r.Title, Format: r.Format, Hash: r.Hash, Size: r.Size, Signature: r.Signature, Tags: r.Tags}
+	if len(d.Tags) == 0 {
+		d.Tags = nil
+	}
+	chunkWhere := filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Equal).WithValueText(path)
+	fields := append(append([]graphql.Field{}, hitFields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
+	rows, err := c.get(ctx, c.client.GraphQL().Get().WithClassName(c.chunkClass).WithWhere(chunkWhere).WithLimit(10000).WithFields(fields...), "reading chunks of "+path)
+	if err != nil {
+		return d, err
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Ord < rows[j].Ord })
+	for _, r := range rows {
+		ch := r.hit(0).Chunk
+		ch.Rowid = 0
+		if len(r.Additional.Vector) > 0 {
+			ch.Vector = r.Additional.Vector
+		}
+		d.Chunks = append(d.Chunks, ch)
+	}
+	return d, nil
 }

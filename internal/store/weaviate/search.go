@@ -2,6 +2,7 @@ package weaviate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -28,8 +29,21 @@ type chunkRow struct {
 	LineStart  int       `json:"line_start"`
 	LineEnd    int       `json:"line_end"`
 	Tokens     int       `json:"tokens"`
-	Rowid      int64     `json:"rowid"`
+	Rowid      rowKey    `json:"rowid"`
 	Additional rowExtras `json:"_additional"`
+}
+
+// rowKey is a row key stored as text.
+type rowKey int64
+
+func (k *rowKey) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	*k = rowKey(n)
+	return err
 }
 
 type rowExtras struct {
@@ -47,7 +61,7 @@ var hitFields = []graphql.Field{
 func (r chunkRow) hit(score float64) store.Hit {
 	return store.Hit{
 		Chunk: store.Chunk{ID: r.ChunkID, Ord: r.Ord, Title: r.Title, Heading: r.Heading, Text: r.Text,
-			Start: r.ByteStart, End: r.ByteEnd, LineStart: r.LineStart, LineEnd: r.LineEnd, Tokens: r.Tokens, Rowid: r.Rowid},
+			Start: r.ByteStart, End: r.ByteEnd, LineStart: r.LineStart, LineEnd: r.LineEnd, Tokens: r.Tokens, Rowid: int64(r.Rowid)},
 		DocPath: r.Doc, DocTitle: r.DocTitle, Score: score,
 	}
 }
@@ -151,7 +165,11 @@ func (c *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]flo
 	if len(rowids) == 0 {
 		return out, nil
 	}
-	where := filters.Where().WithPath([]string{"rowid"}).WithOperator(filters.ContainsAny).WithValueInt(rowids...)
+	keys := make([]string, len(rowids))
+	for i, id := range rowids {
+		keys[i] = strconv.FormatInt(id, 10)
+	}
+	where := filters.Where().WithPath([]string{"rowid"}).WithOperator(filters.ContainsAny).WithValueText(keys...)
 	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithWhere(where).WithLimit(len(rowids)).
 		WithFields(graphql.Field{Name: "rowid"}, graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "vector"}}})
 	rows, err := c.get(ctx, get, "reading vectors")
@@ -160,7 +178,7 @@ func (c *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]flo
 	}
 	for _, r := range rows {
 		if len(r.Additional.Vector) > 0 {
-			out[r.Rowid] = r.Additional.Vector
+			out[int64(r.Rowid)] = r.Additional.Vector
 		}
 	}
 	return out, nil

@@ -167,7 +167,8 @@ func (c *Corpus) chunkSchema() *models.Class {
 		integer("ord"), stored("title"), stored("heading"), stored("text"),
 		integer("byte_start"), integer("byte_end"), integer("line_start"), integer("line_end"), integer("tokens"),
 		{Name: "tags", DataType: []string{"text[]"}, Tokenization: "field", IndexSearchable: ptr(false)},
-		integer("rowid"),
+		// GraphQL integers are 32-bit, so the 52-bit row key travels as text.
+		keyword("rowid"),
 		searchable("lex_title"), searchable("lex_text"),
 	}
 	return class
