@@ -112,30 +112,56 @@ func (c *Corpus) checkVectors(ctx context.Context, docs []store.Document) error 
 	return nil
 }
 
-// importObjects sends objs in batches and fails on any object the server
-// rejected, naming the first.
+// importObjects sends objs in batches. Objects the cluster rejects are
+// sent again a few times, since a replica that has not yet loaded a new
+// collection's shard refuses writes for a moment; after that the first
+// rejection is the error.
 func (c *Corpus) importObjects(ctx context.Context, objs []*models.Object) error {
 	for start := 0; start < len(objs); start += batchSize {
-		end := min(start+batchSize, len(objs))
-		res, err := c.client.Batch().ObjectsBatcher().WithObjects(objs[start:end]...).WithConsistencyLevel(c.consistency).Do(ctx)
-		if err != nil {
-			return c.wrap("importing objects", err)
-		}
-		failed := 0
-		var first string
-		for _, r := range res {
-			if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
-				if failed == 0 {
-					first = fmt.Sprintf("object %s: %s", r.ID, r.Result.Errors.Error[0].Message)
-				}
-				failed++
+		pending := objs[start:min(start+batchSize, len(objs))]
+		delay := 100 * time.Millisecond
+		for attempt := 1; ; attempt++ {
+			rejected, first, err := c.importBatch(ctx, pending)
+			if err != nil {
+				return err
 			}
-		}
-		if failed > 0 {
-			return fmt.Errorf("weaviate at %s rejected %d of %d objects; %s", c.cfg.URL, failed, end-start, first)
+			if len(rejected) == 0 {
+				break
+			}
+			if attempt == 6 {
+				return fmt.Errorf("weaviate at %s rejected %d of %d objects; %s", c.cfg.URL, len(rejected), len(pending), first)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(delay):
+			}
+			pending, delay = rejected, 2*delay
 		}
 	}
 	return nil
+}
+
+func (c *Corpus) importBatch(ctx context.Context, objs []*models.Object) ([]*models.Object, string, error) {
+	res, err := c.client.Batch().ObjectsBatcher().WithObjects(objs...).WithConsistencyLevel(c.consistency).Do(ctx)
+	if err != nil {
+		return nil, "", c.wrap("importing objects", err)
+	}
+	byID := make(map[strfmt.UUID]*models.Object, len(objs))
+	for _, o := range objs {
+		byID[o.ID] = o
+	}
+	var rejected []*models.Object
+	var first string
+	for _, r := range res {
+		if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
+			if first == "" {
+				first = fmt.Sprintf("object %s: %s", r.ID, r.Result.Errors.Error[0].Message)
+			}
+			rejected = append(rejected, byID[r.ID])
+		}
+	}
+	return rejected, first, nil
 }
 
 // deleteWhere removes every object of class matching where; one request

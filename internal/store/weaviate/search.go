@@ -87,11 +87,20 @@ func (c *Corpus) SearchLexical(ctx context.Context, q store.LexicalQuery) ([]sto
 	if q.TitleBoost != 0 && q.TitleBoost != 1 {
 		title += "^" + strconv.FormatFloat(q.TitleBoost, 'f', -1, 64)
 	}
+	where := filter(q.PathPrefix, q.Tags)
+	limit, err := c.bm25Limit(ctx, terms, where, q.K)
+	if err != nil {
+		return nil, err
+	}
 	bm25 := c.client.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(terms, " ")).WithProperties(title, "lex_text")
-	fields := append(append([]graphql.Field{}, hitFields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
-	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithFields(fields...).WithBM25(bm25).WithLimit(q.K)
-	if w := filter(q.PathPrefix, q.Tags); w != nil {
-		get = get.WithWhere(w)
+	fields := hitFields
+	if limit > q.K {
+		fields = []graphql.Field{{Name: "chunk_id"}, {Name: "doc"}}
+	}
+	fields = append(append([]graphql.Field{}, fields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
+	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithFields(fields...).WithBM25(bm25).WithLimit(limit)
+	if where != nil {
+		get = get.WithWhere(where)
 	}
 	rows, err := c.get(ctx, get, "searching")
 	if err != nil {
@@ -106,7 +115,68 @@ func (c *Corpus) SearchLexical(ctx context.Context, q store.LexicalQuery) ([]sto
 		hits = append(hits, r.hit(s))
 	}
 	sortHits(hits)
+	if len(hits) > q.K {
+		hits = hits[:q.K]
+	}
+	if limit > q.K {
+		return c.fillHits(ctx, hits)
+	}
 	return hits, nil
+}
+
+// maxLimit is Weaviate's default QUERY_MAXIMUM_RESULTS.
+const maxLimit = 10000
+
+// bm25Limit is how many results to ask Weaviate's BM25 for. Weaviate
+// 1.35's BlockMax-WAND can prune true top-k matches once its result heap
+// is full (terms still in a memtable have a zero score bound,
+// weaviate/weaviate#11780; freshly flushed segments bake a wrong bound
+// until compaction, #12022). A heap that never fills is never pruned, so
+// unless turned off ragtune asks for every match (up to maxLimit) and
+// keeps the best k itself.
+func (c *Corpus) bm25Limit(ctx context.Context, terms []string, where *filters.WhereBuilder, k int) (int, error) {
+	if c.cfg.FastBM25 {
+		return k, nil
+	}
+	any := filters.Where().WithOperator(filters.Or).WithOperands([]*filters.WhereBuilder{
+		filters.Where().WithPath([]string{"lex_title"}).WithOperator(filters.ContainsAny).WithValueText(terms...),
+		filters.Where().WithPath([]string{"lex_text"}).WithOperator(filters.ContainsAny).WithValueText(terms...),
+	})
+	if where != nil {
+		any = filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{any, where})
+	}
+	n, _, err := c.count(ctx, c.chunkClass, any, false)
+	if err != nil {
+		return 0, err
+	}
+	return min(max(n, k), maxLimit), nil
+}
+
+// fillHits fetches the full chunks of hits found with their IDs only.
+func (c *Corpus) fillHits(ctx context.Context, hits []store.Hit) ([]store.Hit, error) {
+	if len(hits) == 0 {
+		return hits, nil
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	where := filters.Where().WithPath([]string{"chunk_id"}).WithOperator(filters.ContainsAny).WithValueText(ids...)
+	rows, err := c.get(ctx, c.client.GraphQL().Get().WithClassName(c.chunkClass).WithWhere(where).WithLimit(2*len(ids)).WithFields(hitFields...), "reading chunks")
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]chunkRow, len(rows))
+	for _, r := range rows {
+		byID[r.ChunkID] = r
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		if r, ok := byID[h.ID]; ok {
+			out = append(out, r.hit(h.Score))
+		}
+	}
+	return out, nil
 }
 
 // SearchDense returns the chunks nearest the query vector; the score is

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	// read or acknowledge a write.
 	Consistency string
 	Timeout     time.Duration
+	// FastBM25 asks Weaviate for only k BM25 results, trusting its top-k
+	// pruning; see bm25Limit for why that is off by default.
+	FastBM25 bool
 }
 
 // Corpus is a ragtune corpus in one set of Weaviate collections.
@@ -102,6 +106,29 @@ func (c *Corpus) Describe() map[string]string {
 	}
 }
 
+// OnNode reports whether node's own replica holds the document at path
+// with all its chunks, the way a repair or a lagging node is checked.
+func (c *Corpus) OnNode(ctx context.Context, path, node string, chunks int) (bool, error) {
+	ids := []string{objectID("doc", path)}
+	for ord := range chunks {
+		ids = append(ids, objectID("chunk", path+"\x00"+strconv.Itoa(ord)))
+	}
+	for i, id := range ids {
+		class := c.chunkClass
+		if i == 0 {
+			class = c.docClass
+		}
+		objs, err := c.client.Data().ObjectsGetter().WithClassName(class).WithID(id).WithNodeName(node).Do(ctx)
+		if isNotFound(err) || (err == nil && len(objs) == 0) {
+			return false, nil
+		}
+		if err != nil {
+			return false, c.wrap("reading from node "+node, err)
+		}
+	}
+	return true, nil
+}
+
 // Drop deletes the collections with everything in them.
 func (c *Corpus) Drop(ctx context.Context) error {
 	for _, name := range []string{c.chunkClass, c.docClass, c.metaClass} {
@@ -150,7 +177,9 @@ func (c *Corpus) classBase(name string) *models.Class {
 		},
 	}
 	if c.cfg.Replication > 1 {
-		class.ReplicationConfig = &models.ReplicationConfig{Factor: int64(c.cfg.Replication)}
+		// Async replication compares replicas in the background, so a node
+		// that was down catches up without waiting for reads to repair it.
+		class.ReplicationConfig = &models.ReplicationConfig{Factor: int64(c.cfg.Replication), AsyncEnabled: true}
 	}
 	if c.cfg.Shards > 0 {
 		class.ShardingConfig = map[string]any{"desiredCount": c.cfg.Shards}

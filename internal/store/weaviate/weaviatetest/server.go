@@ -105,7 +105,10 @@ func StartCluster(t testing.TB, count int) []*Node {
 		}
 		nodes = append(nodes, newNode(t, bin, names[i], hosts[i], shared[0], env))
 	}
-	for _, n := range nodes {
+	// The others join through node1's gossip port, so it must listen first.
+	nodes[0].launch(t)
+	waitListening(t, net.JoinHostPort(hosts[0], strconv.Itoa(shared[1])), time.Minute)
+	for _, n := range nodes[1:] {
 		n.launch(t)
 	}
 	for _, n := range nodes {
@@ -200,6 +203,18 @@ func (n *Node) showLog(t testing.TB) {
 		os.MkdirAll(dir, 0o755)
 		os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-"+n.Name+".log"), b, 0o644)
 	}
+}
+
+func waitListening(t testing.TB, addr string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after %s", addr, limit)
 }
 
 // freePorts finds count TCP ports free on host, and on every one of also.
