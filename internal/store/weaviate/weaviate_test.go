@@ -135,3 +135,48 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		t.Fatalf("searching through the restarted node: %v, %v", hits, err)
 	}
 }
+
+// TestMigrateBothWays copies an embedded corpus to Weaviate and back into
+// a new embedded store; a second run copies nothing and verifies all.
+func TestMigrateBothWays(t *testing.T) {
+	node := weaviatetest.Start(t)
+	ctx := t.Context()
+	src, err := store.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.BindEmbedder(ctx, "test", 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Upsert(ctx, clusterDocs(0, 30)); err != nil {
+		t.Fatal(err)
+	}
+	mid := openOn(node)(t)
+	first, err := store.Copy(ctx, src, mid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := store.Copy(ctx, src, mid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Copied != 30 || again.Copied != 0 || again.Skipped != 30 || first.Checksum != again.Checksum {
+		t.Fatalf("copies: %+v then %+v", first, again)
+	}
+	back, err := store.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	home, err := store.Copy(ctx, mid, back, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if home.Checksum != first.Checksum || home.Chunks != 60 {
+		t.Fatalf("back home: %+v; want checksum %s", home, first.Checksum)
+	}
+	if id, dim, _ := back.Embedder(ctx); id != "test" || dim != 4 {
+		t.Fatalf("embedder after the round trip: %s/%d", id, dim)
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/store/weaviate"
+)
+
+func (a *app) storeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "store",
+		Short: "Manage where the corpus lives",
+	}
+	var to, url string
+	migrate := &cobra.Command{
+		Use:   "migrate --to weaviate|embedded",
+		Short: "Copy the whole corpus, vectors included, to the other backend and verify it",
+		Long: `migrate copies every document, chunk and vector between the embedded store
+and the Weaviate cluster configured in [store.weaviate], binds the target to
+the same embedder, reads every document back and compares checksums. It is
+resumable: documents already copied (same hash and settings) are verified,
+not written again, so an interrupted migrate is simply run again.
+
+Nothing is deleted from the source. When it succeeds, switch store.backend
+in ragtune.toml (or RAGTUNE_STORE) to the target.`,
+		Example: `  ragtune store migrate --to weaviate --weaviate-url http://10.0.0.5:8080
+  ragtune store migrate --to embedded`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to != config.BackendWeaviate && to != config.BackendEmbedded {
+				return usageError{fmt.Errorf("--to %q: want weaviate or embedded", to)}
+			}
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			if url != "" {
+				cfg.Store.Weaviate.URL = url
+			}
+			ctx := cmd.Context()
+			local, err := store.Open(ctx, cfg.StoreDir())
+			if err != nil {
+				return err
+			}
+			defer local.Close()
+			remote, err := store.Open(ctx, cfg.StoreDir())
+			if err != nil {
+				return err
+			}
+			defer remote.Close()
+			c, err := weaviate.Open(ctx, a.weaviateConfig(cfg, ""))
+			if err != nil {
+				return err
+			}
+			remote.SetCorpus(c)
+			src, dst := local, remote
+			if to == config.BackendEmbedded {
+				src, dst = remote, local
+			}
+			bar := a.bar("copying documents")
+			rep, err := store.Copy(ctx, src, dst, bar.update)
+			bar.done()
+			if err != nil {
+				return err
+			}
+			if a.jsonOut {
+				return a.printJSON(map[string]any{"to": to, "report": rep})
+			}
+			fmt.Fprintf(a.stdout, "%d documents (%d chunks) at the target: %d copied, %d already there; all verified (checksum %.16s)\n",
+				rep.Documents, rep.Chunks, rep.Copied, rep.Skipped, rep.Checksum)
+			fmt.Fprintf(a.stdout, "Next: set backend = %q under [store] in ragtune.toml (or RAGTUNE_STORE=%s)\n", to, to)
+			return nil
+		},
+	}
+	migrate.Flags().StringVar(&to, "to", "", "target backend: weaviate or embedded")
+	migrate.Flags().StringVar(&url, "weaviate-url", "", "Weaviate URL (default: store.weaviate.url / RAGTUNE_WEAVIATE_URL)")
+	cmd.AddCommand(migrate)
+	return cmd
+}
