@@ -31,13 +31,19 @@ func ScratchStore(ctx context.Context, cacheDir string, ds *Dataset, opts chunk.
 	key := sha256.Sum256([]byte(ds.Hash + "|" + sig))
 	name := hex.EncodeToString(key[:6])
 	dir := filepath.Join(cacheDir, ds.Name+"-"+name)
+	if attach != nil {
+		dir += "-remote" // its completion mark speaks for the remote corpus
+	}
 	if st, err := store.Open(ctx, dir); err == nil {
 		if v, _ := st.Meta(ctx, completeKey); v == ds.Hash {
 			if attach == nil {
 				return st, true, nil
 			}
+			// The remote corpus can change behind the mark; count it.
 			if err := attach(ctx, st, name, false); err == nil {
-				return st, true, nil
+				if stats, err := st.Stats(ctx); err == nil && stats.Documents == len(ds.Corpus) {
+					return st, true, nil
+				}
 			}
 		}
 		st.Close()
