@@ -51,10 +51,7 @@ func (a *app) scratchAttach(cfg config.Config) evaluate.Attach {
 			return err
 		}
 		if fresh {
-			if err := c.Drop(ctx); err != nil {
-				return err
-			}
-			if c, err = weaviate.Open(ctx, a.weaviateConfig(cfg, cfg.Store.Weaviate.Prefix+"Eval"+name)); err != nil {
+			if err := c.Reset(ctx); err != nil {
 				return err
 			}
 		}

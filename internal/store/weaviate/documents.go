@@ -44,20 +44,28 @@ func (c *Corpus) Upsert(ctx context.Context, docs []store.Document) error {
 	if err := c.importObjects(ctx, objs); err != nil {
 		return err
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	var docObjs []*models.Object
-	for _, d := range docs {
-		stale := filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{
+	// Chunks left from earlier versions of these documents go in one request.
+	stale := make([]*filters.WhereBuilder, len(docs))
+	for i, d := range docs {
+		stale[i] = filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{
 			filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Equal).WithValueText(d.Path),
 			filters.Where().WithPath([]string{"version"}).WithOperator(filters.NotEqual).WithValueText(version(d)),
 		})
-		if err := c.deleteWhere(ctx, c.chunkClass, stale); err != nil {
-			return err
-		}
-		docObjs = append(docObjs, &models.Object{Class: c.docClass, ID: strfmt.UUID(objectID("doc", d.Path)), Properties: map[string]any{
+	}
+	where := stale[0]
+	if len(stale) > 1 {
+		where = filters.Where().WithOperator(filters.Or).WithOperands(stale)
+	}
+	if err := c.deleteWhere(ctx, c.chunkClass, where); err != nil {
+		return err
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	docObjs := make([]*models.Object, len(docs))
+	for i, d := range docs {
+		docObjs[i] = &models.Object{Class: c.docClass, ID: strfmt.UUID(objectID("doc", d.Path)), Properties: map[string]any{
 			"path": d.Path, "doc_id": store.DocID(d.Path), "title": d.Title, "format": d.Format, "hash": d.Hash,
 			"size": d.Size, "signature": d.Signature, "chunks": len(d.Chunks), "ingested_at": now, "tags": nonNil(d.Tags),
-		}})
+		}}
 	}
 	return c.importObjects(ctx, docObjs)
 }
@@ -335,12 +343,28 @@ func (c *Corpus) BindEmbedder(ctx context.Context, id string, dim int) error {
 	}
 	obj := &models.Object{Class: c.metaClass, ID: strfmt.UUID(objectID("meta", "identity")),
 		Properties: map[string]any{"key": "identity", "value": fmt.Sprintf("%s\t%d", id, dim)}}
-	return c.importObjects(ctx, []*models.Object{obj})
+	if err := c.importObjects(ctx, []*models.Object{obj}); err != nil {
+		return err
+	}
+	c.remember(id, dim)
+	return nil
+}
+
+func (c *Corpus) remember(id string, dim int) {
+	c.mu.Lock()
+	c.boundID, c.boundDim = id, dim
+	c.mu.Unlock()
 }
 
 // Embedder returns the bound embedder and dimension, "none" and 0 before
 // any is bound.
 func (c *Corpus) Embedder(ctx context.Context) (string, int, error) {
+	c.mu.Lock()
+	id, dim := c.boundID, c.boundDim
+	c.mu.Unlock()
+	if id != "" {
+		return id, dim, nil
+	}
 	objs, err := c.client.Data().ObjectsGetter().WithClassName(c.metaClass).WithID(objectID("meta", "identity")).
 		WithConsistencyLevel(c.consistency).Do(ctx)
 	if err != nil {
@@ -355,10 +379,11 @@ func (c *Corpus) Embedder(ctx context.Context) (string, int, error) {
 	props, _ := objs[0].Properties.(map[string]any)
 	val, _ := props["value"].(string)
 	id, dimText, _ := strings.Cut(val, "\t")
-	dim, err := strconv.Atoi(dimText)
+	dim, err = strconv.Atoi(dimText)
 	if id == "" || err != nil {
 		return "", 0, fmt.Errorf("weaviate at %s: collection %s holds an unreadable index identity %q", c.cfg.URL, c.metaClass, val)
 	}
+	c.remember(id, dim)
 	return id, dim, nil
 }
 

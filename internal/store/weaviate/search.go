@@ -106,15 +106,10 @@ func (c *Corpus) SearchLexical(ctx context.Context, q store.LexicalQuery) ([]sto
 	if err != nil {
 		return nil, err
 	}
-	hits := make([]store.Hit, 0, len(rows))
-	for _, r := range rows {
-		if !strings.HasPrefix(r.Doc, q.PathPrefix) {
-			continue
-		}
+	hits := hitsFrom(rows, q.PathPrefix, func(r chunkRow) float64 {
 		s, _ := strconv.ParseFloat(r.Additional.Score, 64)
-		hits = append(hits, r.hit(s))
-	}
-	sortHits(hits)
+		return s
+	})
 	if len(hits) > q.K {
 		hits = hits[:q.K]
 	}
@@ -198,14 +193,7 @@ func (c *Corpus) SearchDense(ctx context.Context, q store.DenseQuery) ([]store.H
 	if err != nil {
 		return nil, err
 	}
-	hits := make([]store.Hit, 0, len(rows))
-	for _, r := range rows {
-		if strings.HasPrefix(r.Doc, q.PathPrefix) {
-			hits = append(hits, r.hit(1-r.Additional.Distance))
-		}
-	}
-	sortHits(hits)
-	return hits, nil
+	return hitsFrom(rows, q.PathPrefix, func(r chunkRow) float64 { return 1 - r.Additional.Distance }), nil
 }
 
 // TermStats counts chunks, and chunks holding each term's stem, for the
@@ -285,6 +273,19 @@ func filter(prefix string, tags []string) *filters.WhereBuilder {
 		return ops[0]
 	}
 	return filters.Where().WithOperator(filters.And).WithOperands(ops)
+}
+
+// hitsFrom turns rows under prefix into hits ordered as the embedded
+// store orders them.
+func hitsFrom(rows []chunkRow, prefix string, score func(chunkRow) float64) []store.Hit {
+	hits := make([]store.Hit, 0, len(rows))
+	for _, r := range rows {
+		if strings.HasPrefix(r.Doc, prefix) {
+			hits = append(hits, r.hit(score(r)))
+		}
+	}
+	sortHits(hits)
+	return hits
 }
 
 // sortHits orders by score, ties by chunk ID, as the embedded store does.

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	wvc "github.com/weaviate/weaviate-go-client/v5/weaviate"
@@ -52,6 +53,12 @@ type Corpus struct {
 	docClass    string
 	metaClass   string
 	consistency string
+
+	// The index identity, once bound, never changes; kept here so that
+	// searches and writes do not ask the cluster for it each time.
+	mu       sync.Mutex
+	boundID  string
+	boundDim int
 }
 
 var prefixPattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
@@ -129,8 +136,19 @@ func (c *Corpus) OnNode(ctx context.Context, path, node string, chunks int) (boo
 	return true, nil
 }
 
+// Reset empties the corpus: the collections are dropped and made anew.
+func (c *Corpus) Reset(ctx context.Context) error {
+	if err := c.Drop(ctx); err != nil {
+		return err
+	}
+	return c.ensureSchema(ctx)
+}
+
 // Drop deletes the collections with everything in them.
 func (c *Corpus) Drop(ctx context.Context) error {
+	c.mu.Lock()
+	c.boundID, c.boundDim = "", 0
+	c.mu.Unlock()
 	for _, name := range []string{c.chunkClass, c.docClass, c.metaClass} {
 		ok, err := c.client.Schema().ClassExistenceChecker().WithClassName(name).Do(ctx)
 		if err != nil {
@@ -249,8 +267,8 @@ func objectID(kind, key string) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// rowid gives a chunk the integer key store.Hit carries. 52 bits keep it
-// exact through JSON numbers.
+// rowid gives a chunk the integer key store.Hit carries, derived from its
+// ID so every process computes the same one.
 func rowid(chunkID string) int64 {
 	sum := sha256.Sum256([]byte(chunkID))
 	var v int64
