@@ -132,6 +132,9 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	defer st.Close()
 	indexed := time.Since(began)
 	st.QuantizeVectors(cfg.Retrieve.Quantize == "int8")
+	if e, err = a.queryEmbedder(cmd.Context(), cfg, st, e); err != nil {
+		return nil, err
+	}
 	bar = a.bar("querying " + ds.Name)
 	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st, Embedder: e, Fusion: cfg.Retrieve.FusionSettings(), MMRLambda: cfg.Retrieve.MMRLambda},
 		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/embed/adapter"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -58,8 +59,22 @@ func (a *app) retriever(ctx context.Context, cfg config.Config, st *store.Store,
 	case id != e.ID() || dim != e.Dim():
 		return nil, fmt.Errorf("mode %s: %w: the store holds %s vectors (dimension %d), the configured embedder is %s", mode, store.ErrEmbedderMismatch, id, dim, e.ID())
 	}
-	r.Embedder = e
-	return r, nil
+	r.Embedder, err = a.queryEmbedder(ctx, cfg, st, e)
+	return r, err
+}
+
+// queryEmbedder wraps e with the store's trained query adapter when one
+// is enabled for e and embed.adapter allows it; documents are always
+// embedded with e itself.
+func (a *app) queryEmbedder(ctx context.Context, cfg config.Config, st *store.Store, e embed.Embedder) (embed.Embedder, error) {
+	if e == nil || cfg.Embed.Adapter == "off" {
+		return e, nil
+	}
+	ad, err := adapter.For(ctx, st, e.ID(), e.Dim())
+	if err != nil || ad == nil {
+		return e, err
+	}
+	return ad.Wrap(e), nil
 }
 
 // configWithMode loads the configuration with a --mode flag applied.

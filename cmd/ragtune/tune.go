@@ -107,7 +107,7 @@ alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
 	f.BoolVar(&withContext, "with-context", false, "RAFT: put retrieved passages (the relevant one plus distractors) in each example, answers citing [n]")
 	f.IntVar(&contextK, "context-k", 4, "passages per example with --with-context")
 	f.Float64Var(&leaveOut, "leave-out", 0.2, "with --with-context: share of examples without the relevant passage, answered with the refusal")
-	cmd.AddCommand(prepare)
+	cmd.AddCommand(prepare, a.tuneEmbeddingsCommand())
 	a.jobCommands(cmd)
 	return cmd
 }

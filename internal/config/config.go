@@ -173,6 +173,9 @@ func (c Config) Validate() error {
 	if p := c.Generate.Provider; p != "builtin" && p != "openai" {
 		return fmt.Errorf("generate.provider = %q; want builtin or openai", p)
 	}
+	if a := c.Embed.Adapter; a != "auto" && a != "off" {
+		return fmt.Errorf("embed.adapter = %q: want auto or off", a)
+	}
 	if p := c.Embed.Provider; p != embed.None && p != embed.Builtin && p != embed.OpenAI {
 		return fmt.Errorf("embed.provider = %q; want none, builtin or openai", p)
 	}
@@ -381,6 +384,9 @@ provider = %q
 # Where the builtin model lives; empty means the user cache directory.
 model_dir = ""
 batch_size = %d
+# auto: map queries through the query adapter "ragtune tune embeddings"
+# trained for this store, when it is enabled; off: never.
+adapter = %q
 
 [embed.openai]
 # base_url = "http://localhost:11434/v1"   # Ollama; or https://api.openai.com/v1
@@ -431,7 +437,7 @@ min_citation_support = 0.5
 # output_per_mtok = 1.5
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
-		d.Embed.Provider, d.Embed.BatchSize, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences, answer.PricesAsOf)
+		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences, answer.PricesAsOf)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",

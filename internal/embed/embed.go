@@ -31,17 +31,20 @@ const (
 
 // Config selects an embedder.
 type Config struct {
-	Provider  string       `toml:"provider"`   // none | builtin | openai
-	ModelDir  string       `toml:"model_dir"`  // builtin model files; default in the user cache
-	BatchSize int          `toml:"batch_size"` // texts per model call or request
-	OpenAI    OpenAIConfig `toml:"openai"`
+	Provider  string `toml:"provider"`   // none | builtin | openai
+	ModelDir  string `toml:"model_dir"`  // builtin model files; default in the user cache
+	BatchSize int    `toml:"batch_size"` // texts per model call or request
+	// Adapter: "auto" maps queries through the store's trained query
+	// adapter (ragtune tune embeddings) when one is enabled; "off" never.
+	Adapter string       `toml:"adapter"`
+	OpenAI  OpenAIConfig `toml:"openai"`
 }
 
 // DefaultConfig leaves embeddings off: on the measured collections BM25
 // beats the built-in model by a wide margin, and embedding makes ingest
 // far slower, so vectors are something to switch on and measure.
 func DefaultConfig() Config {
-	return Config{Provider: None, BatchSize: 32, OpenAI: OpenAIConfig{APIKeyEnv: "OPENAI_API_KEY", MaxRetries: 3, TimeoutSec: 60}}
+	return Config{Provider: None, BatchSize: 32, Adapter: "auto", OpenAI: OpenAIConfig{APIKeyEnv: "OPENAI_API_KEY", MaxRetries: 3, TimeoutSec: 60}}
 }
 
 // ErrNoEmbedder means the configuration has no embedder.
