@@ -670,7 +670,8 @@ func TestTunePrepare(t *testing.T) {
 // against a fake of the fine-tuning API; the job survives in the store
 // and its fine-tuned model is listed.
 func TestTuneJobs(t *testing.T) {
-	srv := httptest.NewServer(finetunetest.New())
+	fake := finetunetest.New()
+	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	dir := initProject(t)
 	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte(fmt.Sprintf("[generate.openai]\nbase_url = %q\napi_key_env = \"FT_KEY\"\n", srv.URL+"/v1")), 0o644)
@@ -709,6 +710,21 @@ func TestTuneJobs(t *testing.T) {
 	other := decode(t, out)["id"].(string)
 	if out, errOut, code := ft("tune", "cancel", other, "--json"); code != 0 || decode(t, out)["status"] != "cancelled" {
 		t.Errorf("cancel: exit %d %s %s", code, out, errOut)
+	}
+	dpo := filepath.Join(dir, "dpo.jsonl")
+	os.WriteFile(dpo, []byte(`{"input":{"messages":[{"role":"user","content":"q"}]},"preferred_output":[{"role":"assistant","content":"good [1]"}],"non_preferred_output":[{"role":"assistant","content":"bad"}]}`+"\n"), 0o644)
+	out, errOut, code = ft("tune", "start", dpo, "--beta", "0.2", "--epochs", "2", "--json")
+	if code != 0 || decode(t, out)["method"] != "dpo" {
+		t.Fatalf("DPO start: exit %d %s %s", code, out, errOut)
+	}
+	body := fake.Created[len(fake.Created)-1]
+	m := body["method"].(map[string]any)
+	hp := m["dpo"].(map[string]any)["hyperparameters"].(map[string]any)
+	if m["type"] != "dpo" || hp["beta"] != 0.2 || hp["n_epochs"] != 2.0 {
+		t.Errorf("job request method %v", m)
+	}
+	if _, errOut, code := ft("tune", "start", train, "--method", "dpo"); code != exitUsage || !strings.Contains(errOut, "holds supervised examples") {
+		t.Errorf("--method dpo on chat data: exit %d %s", code, errOut)
 	}
 	if _, errOut, code := ft("tune", "status", "ftjob-unknown"); code != exitUsage || !strings.Contains(errOut, "no such fine-tuning job") {
 		t.Errorf("unknown job: exit %d %s", code, errOut)

@@ -30,20 +30,29 @@ func (a *app) tuneCommand() *cobra.Command {
 	prepare := &cobra.Command{
 		Use:   "prepare EXAMPLES.jsonl",
 		Short: "Validate examples, count tokens, estimate the cost, and write training files",
-		Long: `prepare reads chat examples ({"messages":[{"role","content"}…]}) or
-question/answer pairs ({"question","answer"}, with --system as the system
-prompt) and checks every line: JSON object, messages present, known keys
-and roles, non-empty content, an assistant turn, the model's per-example
-token limit, duplicates, at least 10 examples (50+ advised), no overlap
-between training and validation. All problems are reported with their line
-numbers and the command exits 1; --drop-invalid writes the clean subset
-instead.
+		Long: `prepare reads training examples, one JSON object per line, in any of:
+  chat         {"messages":[{"role","content","weight"?}…]}
+  pairs        {"question","answer"} (with --system as the system prompt)
+  QA test set  {"question","answers":[…],"answerable"?} — the eval format;
+               the first gold answer is the target, unanswerable questions
+               are taught to answer "I do not have information about that."
+  preference   {"input":{"messages":[…]},"preferred_output":[…],
+               "non_preferred_output":[…]} — DPO; the whole file then
+               trains with DPO ("method": "dpo" in the report)
+and checks every line: JSON object, messages present, known keys and
+roles, non-empty content, an assistant turn, the model's per-example
+token limit, duplicates, one format per file, at least 10 examples (50+
+advised), no overlap between training and validation. All problems are
+reported with their line numbers and the command exits 1; --drop-invalid
+writes the clean subset instead.
 
 Tokens are counted with the model's tokenizer and OpenAI's per-message
 overhead; epochs follow OpenAI's default rule unless --epochs is given;
 the cost is billed tokens times the dated training price (--price
-overrides). Files: train.jsonl and validation.jsonl (OpenAI chat format),
-alpaca.json, sharegpt.json and an Ollama Modelfile template.`,
+overrides). Files: train.jsonl and validation.jsonl (OpenAI's format),
+and for local training alpaca.json, sharegpt.json, mlx/train.jsonl and
+mlx/valid.jsonl (mlx_lm.lora --data finetune/mlx) and an Ollama Modelfile
+template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
 		Example: `  ragtune tune prepare examples.jsonl --model gpt-4o-mini
   ragtune tune prepare pairs.jsonl --system "Answer like our support team." --out ft/ --json`,
 		Args: exactArgs(1, "one examples file"),

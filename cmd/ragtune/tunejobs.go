@@ -59,6 +59,7 @@ func (a *app) jobAction(cmd *cobra.Command, fn func(p *finetune.Provider) (finet
 func (a *app) jobCommands(tune *cobra.Command) {
 	var validation, model, suffix string
 	var seed int64
+	var so finetune.StartOptions
 	start := &cobra.Command{
 		Use:   "start TRAIN.jsonl",
 		Short: "Upload training data and start a fine-tuning job at the provider",
@@ -69,11 +70,22 @@ prepare' first: it validates the data and estimates the cost.`,
 		Example: "  ragtune tune start finetune/train.jsonl --validation finetune/validation.jsonl --model gpt-4o-mini-2024-07-18 --suffix support",
 		Args:    exactArgs(1, "one training file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := trainingMethod(args[0], so.Method)
+			if err != nil {
+				return usageError{err}
+			}
+			o := so
+			o.Model, o.TrainPath, o.ValidationPath, o.Suffix, o.Seed, o.Method = model, args[0], validation, suffix, seed, m
 			return a.jobAction(cmd, func(p *finetune.Provider) (finetune.Job, error) {
-				return p.Start(cmd.Context(), finetune.StartOptions{Model: model, TrainPath: args[0], ValidationPath: validation, Suffix: suffix, Seed: seed})
+				return p.Start(cmd.Context(), o)
 			})
 		},
 	}
+	start.Flags().StringVar(&so.Method, "method", "", "supervised or dpo (default: what the file holds)")
+	start.Flags().Int64Var(&so.Epochs, "epochs", 0, "training epochs (default: the provider's choice)")
+	start.Flags().Int64Var(&so.BatchSize, "batch-size", 0, "examples per batch (default: the provider's choice)")
+	start.Flags().Float64Var(&so.LRMultiplier, "lr-multiplier", 0, "learning-rate multiplier (default: the provider's choice)")
+	start.Flags().Float64Var(&so.Beta, "beta", 0, "DPO: penalty weight against drifting from the base model (default: the provider's choice)")
 	start.Flags().StringVar(&validation, "validation", "", "validation file")
 	start.Flags().StringVar(&model, "model", "gpt-4o-mini-2024-07-18", "base model")
 	start.Flags().StringVar(&suffix, "suffix", "", "suffix in the fine-tuned model's name")
@@ -201,4 +213,26 @@ prepare' first: it validates the data and estimates the cost.`,
 		},
 	}
 	tune.AddCommand(start, status, events, cancel, list)
+}
+
+// trainingMethod checks a training file and names its method: DPO when
+// its examples are preference pairs, supervised otherwise. A --method
+// that contradicts the file is refused before anything is uploaded.
+func trainingMethod(path, asked string) (string, error) {
+	exs, problems, err := finetune.Read(path, "")
+	if err != nil {
+		return "", err
+	}
+	if len(problems) > 0 {
+		p := problems[0]
+		return "", fmt.Errorf("%s line %d: %s (%d problem(s); run `ragtune tune prepare` on it first)", path, p.Line, p.Message, len(problems))
+	}
+	found := "supervised"
+	if len(exs) > 0 && exs[0].IsPreference() {
+		found = "dpo"
+	}
+	if asked != "" && asked != found {
+		return "", fmt.Errorf("--method %s, but %s holds %s examples", asked, path, found)
+	}
+	return found, nil
 }

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/ragtune/ragtune/internal/answer"
 )
 
 // Message is one chat turn.
@@ -21,11 +23,18 @@ type Message struct {
 	Weight  *int   `json:"weight,omitempty"` // assistant turns: 0 excludes it from training
 }
 
-// Example is one training conversation, with the line it came from.
+// Example is one training conversation, with the line it came from. A
+// preference (DPO) example has its prompt in Messages and the two
+// answers in Preferred and NonPreferred.
 type Example struct {
-	Line     int       `json:"-"`
-	Messages []Message `json:"messages"`
+	Line         int       `json:"-"`
+	Messages     []Message `json:"messages"`
+	Preferred    []Message `json:"preferred_output,omitempty"`
+	NonPreferred []Message `json:"non_preferred_output,omitempty"`
 }
+
+// IsPreference reports whether ex is a DPO example.
+func (ex Example) IsPreference() bool { return len(ex.Preferred) > 0 }
 
 // Problem is a validation finding tied to an input line.
 type Problem struct {
@@ -75,15 +84,11 @@ func parseLine(n int, raw []byte, system string) (Example, []Problem) {
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return Example{}, p("not_an_object", "not a JSON object: "+err.Error())
 	}
+	if _, ok := obj["preferred_output"]; ok {
+		return parsePreference(n, raw)
+	}
 	if _, ok := obj["question"]; ok {
-		var pair struct{ Question, Answer string }
-		json.Unmarshal(raw, &pair)
-		ex := Example{Line: n}
-		if system != "" {
-			ex.Messages = append(ex.Messages, Message{Role: "system", Content: system})
-		}
-		ex.Messages = append(ex.Messages, Message{Role: "user", Content: pair.Question}, Message{Role: "assistant", Content: pair.Answer})
-		return ex, checkMessages(n, ex.Messages)
+		return parsePair(n, raw, system)
 	}
 	rawMsgs, ok := obj["messages"]
 	if !ok {
@@ -130,4 +135,72 @@ func checkMessages(n int, msgs []Message) []Problem {
 		problems = append(problems, Problem{n, "no_assistant", "no assistant message to learn from"})
 	}
 	return problems
+}
+
+// parsePair reads {"question","answer"} or a QA test-set line
+// {"question","answers":[...],"answerable":bool}: the first gold answer
+// is the target, and an unanswerable question is taught to decline.
+func parsePair(n int, raw []byte, system string) (Example, []Problem) {
+	var pair struct {
+		Question   string
+		Answer     string
+		Answers    []string
+		Answerable *bool
+	}
+	if err := json.Unmarshal(raw, &pair); err != nil {
+		return Example{}, []Problem{{n, "bad_pair", "question/answer fields: " + err.Error()}}
+	}
+	target := pair.Answer
+	switch {
+	case pair.Answerable != nil && !*pair.Answerable:
+		target = answer.Declined // the built-in answerer's refusal, taught for questions the documents do not cover
+	case target == "" && len(pair.Answers) > 0:
+		target = pair.Answers[0]
+	}
+	ex := Example{Line: n}
+	if system != "" {
+		ex.Messages = append(ex.Messages, Message{Role: "system", Content: system})
+	}
+	ex.Messages = append(ex.Messages, Message{Role: "user", Content: pair.Question}, Message{Role: "assistant", Content: target})
+	return ex, checkMessages(n, ex.Messages)
+}
+
+// parsePreference reads OpenAI's DPO format: {"input":{"messages":[…]},
+// "preferred_output":[assistant], "non_preferred_output":[assistant]}.
+func parsePreference(n int, raw []byte) (Example, []Problem) {
+	var pref struct {
+		Input struct {
+			Messages []Message `json:"messages"`
+		} `json:"input"`
+		Preferred    []Message `json:"preferred_output"`
+		NonPreferred []Message `json:"non_preferred_output"`
+	}
+	p := func(code, msg string) []Problem { return []Problem{{n, code, msg}} }
+	if err := json.Unmarshal(raw, &pref); err != nil {
+		return Example{}, p("bad_preference", "preference example: "+err.Error())
+	}
+	ex := Example{Line: n, Messages: pref.Input.Messages, Preferred: pref.Preferred, NonPreferred: pref.NonPreferred}
+	var problems []Problem
+	if len(ex.Messages) == 0 {
+		return ex, p("missing_messages", `no "input.messages" prompt`)
+	}
+	for i, m := range ex.Messages {
+		if !roles[m.Role] || m.Role == "assistant" && i == len(ex.Messages)-1 {
+			problems = append(problems, Problem{n, "unknown_role", fmt.Sprintf("input message %d has role %q (the prompt must end with a user turn)", i+1, m.Role)})
+		} else if strings.TrimSpace(m.Content) == "" {
+			problems = append(problems, Problem{n, "missing_content", fmt.Sprintf("input message %d (%s) has no content", i+1, m.Role)})
+		}
+	}
+	for _, out := range []struct {
+		name string
+		msgs []Message
+	}{{"preferred_output", ex.Preferred}, {"non_preferred_output", ex.NonPreferred}} {
+		if len(out.msgs) != 1 || out.msgs[0].Role != "assistant" || strings.TrimSpace(out.msgs[0].Content) == "" {
+			problems = append(problems, Problem{n, "bad_preference", out.name + " must be one assistant message with content"})
+		}
+	}
+	if len(problems) == 0 && ex.Preferred[0].Content == ex.NonPreferred[0].Content {
+		problems = append(problems, Problem{n, "bad_preference", "preferred and non-preferred outputs are the same"})
+	}
+	return ex, problems
 }

@@ -24,11 +24,14 @@ func Write(dir string, train, val []Example, model string) (map[string]string, e
 		files[kind] = p
 		return nil
 	}
-	if err := write("train", "train.jsonl", chatJSONL(train)); err != nil {
+	if len(train) > 0 && train[0].IsPreference() {
+		return files, writePreference(write, train, val)
+	}
+	if err := write("train", "train.jsonl", chatJSONL(train, false)); err != nil {
 		return nil, err
 	}
 	if len(val) > 0 {
-		if err := write("validation", "validation.jsonl", chatJSONL(val)); err != nil {
+		if err := write("validation", "validation.jsonl", chatJSONL(val, false)); err != nil {
 			return nil, err
 		}
 	}
@@ -40,20 +43,72 @@ func Write(dir string, train, val []Example, model string) (map[string]string, e
 	if err := write("sharegpt", "sharegpt.json", share); err != nil {
 		return nil, err
 	}
+	// mlx_lm.lora --data DIR reads train.jsonl and valid.jsonl of chat
+	// records; it has no per-turn weights, so they are left out.
+	if err := os.MkdirAll(filepath.Join(dir, "mlx"), 0o755); err != nil {
+		return nil, fmt.Errorf("writing training files: %w", err)
+	}
+	if err := write("mlx_train", filepath.Join("mlx", "train.jsonl"), chatJSONL(train, true)); err != nil {
+		return nil, err
+	}
+	if len(val) > 0 {
+		if err := write("mlx_valid", filepath.Join("mlx", "valid.jsonl"), chatJSONL(val, true)); err != nil {
+			return nil, err
+		}
+	}
 	if err := write("modelfile", "Modelfile", []byte(modelfile(train))); err != nil {
 		return nil, err
 	}
 	return files, nil
 }
 
-func chatJSONL(exs []Example) []byte {
+func chatJSONL(exs []Example, dropWeights bool) []byte {
 	var b strings.Builder
 	for _, ex := range exs {
-		line, _ := json.Marshal(map[string]any{"messages": ex.Messages})
+		msgs := ex.Messages
+		if dropWeights {
+			msgs = make([]Message, len(ex.Messages))
+			for i, m := range ex.Messages {
+				m.Weight = nil
+				msgs[i] = m
+			}
+		}
+		line, _ := json.Marshal(map[string]any{"messages": msgs})
 		b.Write(line)
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
+}
+
+// writePreference writes DPO examples in OpenAI's format, and in TRL's
+// conversational preference format (prompt / chosen / rejected) for
+// local DPO training.
+func writePreference(write func(kind, name string, data []byte) error, train, val []Example) error {
+	openai := func(exs []Example) []byte {
+		var b strings.Builder
+		for _, ex := range exs {
+			line, _ := json.Marshal(map[string]any{"input": map[string]any{"messages": ex.Messages},
+				"preferred_output": ex.Preferred, "non_preferred_output": ex.NonPreferred})
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+		return []byte(b.String())
+	}
+	if err := write("train", "train.jsonl", openai(train)); err != nil {
+		return err
+	}
+	if len(val) > 0 {
+		if err := write("validation", "validation.jsonl", openai(val)); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	for _, ex := range train {
+		line, _ := json.Marshal(map[string]any{"prompt": ex.Messages, "chosen": ex.Preferred, "rejected": ex.NonPreferred})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	return write("trl_dpo", "trl-dpo.jsonl", []byte(b.String()))
 }
 
 // toAlpaca keeps single-turn examples: the last user turn as the

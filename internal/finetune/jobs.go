@@ -16,6 +16,7 @@ type Job struct {
 	ID             string `json:"id"`
 	Model          string `json:"model"`
 	Status         string `json:"status"` // validating_files, queued, running, succeeded, failed, cancelled, or a new one
+	Method         string `json:"method,omitempty"`
 	FineTunedModel string `json:"fine_tuned_model,omitempty"`
 	Error          string `json:"error,omitempty"`
 	TrainedTokens  int64  `json:"trained_tokens"`
@@ -62,15 +63,63 @@ func NewProvider(baseURL, keyEnv string, getenv func(string) string) (*Provider,
 type StartOptions struct {
 	Model, TrainPath, ValidationPath, Suffix string
 	Seed                                     int64
+	// Method is "supervised" (the default) or "dpo"; the hyperparameters
+	// left at zero are chosen by the provider ("auto").
+	Method       string
+	Epochs       int64
+	BatchSize    int64
+	LRMultiplier float64
+	Beta         float64 // DPO only: weight of the penalty against drifting from the base model
+}
+
+// method builds the job's training method with the hyperparameters set.
+func (o StartOptions) method() (openai.FineTuningJobNewParamsMethod, error) {
+	switch o.Method {
+	case "", "supervised":
+		if o.Beta != 0 {
+			return openai.FineTuningJobNewParamsMethod{}, errors.New("--beta applies to DPO only (--method dpo)")
+		}
+		var h openai.SupervisedHyperparameters
+		if o.Epochs > 0 {
+			h.NEpochs.OfInt = openai.Int(o.Epochs)
+		}
+		if o.BatchSize > 0 {
+			h.BatchSize.OfInt = openai.Int(o.BatchSize)
+		}
+		if o.LRMultiplier > 0 {
+			h.LearningRateMultiplier.OfFloat = openai.Float(o.LRMultiplier)
+		}
+		return openai.FineTuningJobNewParamsMethod{Type: "supervised", Supervised: openai.SupervisedMethodParam{Hyperparameters: h}}, nil
+	case "dpo":
+		var h openai.DpoHyperparameters
+		if o.Epochs > 0 {
+			h.NEpochs.OfInt = openai.Int(o.Epochs)
+		}
+		if o.BatchSize > 0 {
+			h.BatchSize.OfInt = openai.Int(o.BatchSize)
+		}
+		if o.LRMultiplier > 0 {
+			h.LearningRateMultiplier.OfFloat = openai.Float(o.LRMultiplier)
+		}
+		if o.Beta > 0 {
+			h.Beta.OfFloat = openai.Float(o.Beta)
+		}
+		return openai.FineTuningJobNewParamsMethod{Type: "dpo", Dpo: openai.DpoMethodParam{Hyperparameters: h}}, nil
+	}
+	return openai.FineTuningJobNewParamsMethod{}, fmt.Errorf("unknown method %q (want supervised or dpo)", o.Method)
 }
 
 // Start uploads the files (purpose fine-tune) and creates the job.
 func (p *Provider) Start(ctx context.Context, o StartOptions) (Job, error) {
+	method, err := o.method()
+	if err != nil {
+		return Job{}, err
+	}
 	train, err := p.upload(ctx, o.TrainPath)
 	if err != nil {
 		return Job{}, err
 	}
-	params := openai.FineTuningJobNewParams{Model: openai.FineTuningJobNewParamsModel(o.Model), TrainingFile: train}
+	params := openai.FineTuningJobNewParams{Model: openai.FineTuningJobNewParamsModel(o.Model), TrainingFile: train, Method: method}
 	if o.ValidationPath != "" {
 		val, err := p.upload(ctx, o.ValidationPath)
 		if err != nil {
@@ -105,7 +154,7 @@ func (p *Provider) upload(ctx context.Context, path string) (string, error) {
 }
 
 func (p *Provider) job(j *openai.FineTuningJob) Job {
-	return Job{ID: j.ID, Model: j.Model, Status: string(j.Status), FineTunedModel: j.FineTunedModel, Error: j.Error.Message,
+	return Job{ID: j.ID, Model: j.Model, Status: string(j.Status), Method: string(j.Method.Type), FineTunedModel: j.FineTunedModel, Error: j.Error.Message,
 		TrainedTokens: j.TrainedTokens, TrainingFile: j.TrainingFile, BaseURL: p.baseURL, CreatedAt: j.CreatedAt, UpdatedAt: time.Now().Unix()}
 }
 

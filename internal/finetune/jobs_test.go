@@ -49,6 +49,20 @@ func TestJobLifecycle(t *testing.T) {
 	if c, err = p.Cancel(t.Context(), c.ID); err != nil || c.Status != "cancelled" || !c.Finished() {
 		t.Errorf("cancelled job %+v %v", c, err)
 	}
+	if j.Method != "supervised" {
+		t.Errorf("job method %q", j.Method)
+	}
+	// A DPO job over chat data is refused by the provider's validation.
+	d, err := p.Start(t.Context(), StartOptions{Model: "gpt-4o-mini-2024-07-18", TrainPath: train, Method: "dpo", Beta: 0.1})
+	if err != nil || d.Method != "dpo" {
+		t.Fatalf("DPO start: %+v %v", d, err)
+	}
+	if d, _ = p.Get(t.Context(), d.ID); d.Status != "failed" || !strings.Contains(d.Error, "preferred_output") {
+		t.Errorf("DPO job on chat data: %+v", d)
+	}
+	if _, err := p.Start(t.Context(), StartOptions{Model: "m", TrainPath: train, Beta: 0.1}); err == nil {
+		t.Error("--beta was accepted for supervised training")
+	}
 	if _, err := NewProvider(srv.URL+"/v1", "KEY", func(string) string { return "" }); err == nil {
 		t.Error("a provider without a key was created")
 	}

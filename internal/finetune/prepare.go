@@ -70,6 +70,7 @@ type Report struct {
 	Warnings         []string          `json:"warnings"`
 	Tokens           Dist              `json:"tokens"`
 	AssistantTokens  Dist              `json:"assistant_tokens"`
+	Method           string            `json:"method"` // supervised or dpo, from the examples
 	Encoding         string            `json:"encoding"`
 	Epochs           int               `json:"epochs"`
 	BilledTokens     int               `json:"billed_tokens"`
@@ -95,6 +96,12 @@ func CountTokens(ex Example, tok Counter) (int, int) {
 			assistant += tok.Count(m.Content)
 		}
 	}
+	// A preference example is trained on both answers to its prompt.
+	for _, m := range append(append([]Message{}, ex.Preferred...), ex.NonPreferred...) {
+		out := 3 + tok.Count(m.Role) + tok.Count(m.Content)
+		n += out
+		assistant += out - 3 - tok.Count(m.Role)
+	}
 	return n, assistant
 }
 
@@ -114,7 +121,7 @@ func DefaultEpochs(n int) int {
 }
 
 func fingerprint(ex Example) [32]byte {
-	b, _ := json.Marshal(ex.Messages)
+	b, _ := json.Marshal(ex)
 	return sha256.Sum256(b)
 }
 
@@ -142,6 +149,7 @@ func Prepare(examples []Example, parsed []Problem, tok Counter, opts Options) (*
 		lines[p.Line] = true
 	}
 	rep.Examples = len(examples) + len(lines)
+	rep.Method, examples = method(examples, rep)
 	seen := map[[32]byte]int{}
 	var valid []Example
 	var lengths, assistantLens []int
@@ -234,4 +242,39 @@ func dist(v []int) Dist {
 		total += x
 	}
 	return Dist{Total: total, Min: s[0], P50: s[len(s)/2], P95: s[min(len(s)-1, len(s)*95/100)], Max: s[len(s)-1]}
+}
+
+// method names the training method the examples are for and drops (as
+// errors) the examples of the other kind: a job trains one way.
+func method(exs []Example, rep *Report) (string, []Example) {
+	prefs := 0
+	for _, ex := range exs {
+		if ex.IsPreference() {
+			prefs++
+		}
+	}
+	want := prefs*2 > len(exs)
+	name := "supervised"
+	if want {
+		name = "dpo"
+	}
+	if prefs == 0 || prefs == len(exs) {
+		return name, exs
+	}
+	kind := func(pref bool) string {
+		if pref {
+			return "preference (DPO)"
+		}
+		return "chat"
+	}
+	var keep []Example
+	for _, ex := range exs {
+		if ex.IsPreference() == want {
+			keep = append(keep, ex)
+			continue
+		}
+		rep.Errors = append(rep.Errors, Problem{ex.Line, "mixed_formats",
+			fmt.Sprintf("a %s example in a file of %s examples; one job trains one way", kind(ex.IsPreference()), kind(want))})
+	}
+	return name, keep
 }

@@ -22,23 +22,29 @@ type Fake struct {
 	scripts map[string][]string
 	step    map[string]int
 	model   map[string]string
+	method  map[string]map[string]any
+	// Created holds the body of every job-creation request, in order.
+	Created []map[string]any
 }
 
 // New returns an empty fake.
 func New() *Fake {
-	return &Fake{Files: map[string]string{}, scripts: map[string][]string{}, step: map[string]int{}, model: map[string]string{}}
+	return &Fake{Files: map[string]string{}, scripts: map[string][]string{}, step: map[string]int{}, model: map[string]string{}, method: map[string]map[string]any{}}
 }
 
 func (f *Fake) jobJSON(id string) map[string]any {
 	st := f.scripts[id][f.step[id]]
 	j := map[string]any{"id": id, "object": "fine_tuning.job", "created_at": 1700000000, "model": f.model[id], "organization_id": "org",
 		"status": st, "fine_tuned_model": nil, "finished_at": nil, "result_files": []string{}, "seed": 7, "trained_tokens": nil,
-		"training_file": "file-1", "validation_file": nil, "hyperparameters": map[string]any{"n_epochs": "auto"}, "error": nil}
+		"training_file": "file-1", "validation_file": nil, "hyperparameters": map[string]any{"n_epochs": "auto"}, "error": nil, "method": f.method[id]}
 	switch st {
 	case "succeeded":
 		j["fine_tuned_model"], j["trained_tokens"] = "ft:"+f.model[id]+":ragtune:abc", 1234
 	case "failed":
 		j["error"] = map[string]any{"code": "invalid_training_file", "message": "line 3 has no assistant message", "param": "training_file"}
+	case "failed_dpo":
+		j["status"] = "failed"
+		j["error"] = map[string]any{"code": "invalid_training_file", "message": "DPO training needs preferred_output and non_preferred_output on every line", "param": "training_file"}
 	}
 	return j
 }
@@ -65,8 +71,16 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewDecoder(r.Body).Decode(&body)
 		id := fmt.Sprintf("ftjob-%d", len(f.scripts)+1)
 		f.model[id] = body["model"].(string)
-		switch body["suffix"] {
-		case "broken":
+		f.Created = append(f.Created, body)
+		f.method[id] = map[string]any{"type": "supervised", "supervised": map[string]any{"hyperparameters": map[string]any{"n_epochs": "auto"}}}
+		if m, ok := body["method"].(map[string]any); ok {
+			f.method[id] = m
+		}
+		trainFile, _ := body["training_file"].(string)
+		switch {
+		case f.method[id]["type"] == "dpo" && !strings.Contains(f.Files[trainFile], "preferred_output"):
+			f.scripts[id] = []string{"validating_files", "failed_dpo"}
+		case body["suffix"] == "broken":
 			f.scripts[id] = []string{"validating_files", "failed"}
 		default:
 			f.scripts[id] = []string{"validating_files", "queued", "running", "some_new_status", "succeeded"}
