@@ -31,6 +31,14 @@ type qaRun struct {
 // runQA answers items with cfg's settings against the store (or corpus)
 // and stores the record.
 func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAItem, path, corpus, split string, mode retrieve.Mode, limit int) (*qaRun, error) {
+	return a.runQAArm(cmd, cfg, items, path, corpus, split, mode, limit, "")
+}
+
+// runQAArm is runQA for one arm of `eval arms`: a closed-book arm
+// ("base", "fine-tuned") asks the model without the retrieved passages,
+// which are still retrieved so that retrieval figures stay comparable.
+func (a *app) runQAArm(cmd *cobra.Command, cfg config.Config, items []evaluate.QAItem, path, corpus, split string, mode retrieve.Mode, limit int, arm string) (*qaRun, error) {
+	closedBook := arm == armBase || arm == armTuned
 	began := time.Now()
 	st, dataset, corpusHash, err := a.qaStore(cmd, cfg, corpus, split, mode)
 	if err != nil {
@@ -46,7 +54,7 @@ func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAIt
 		return nil, err
 	}
 	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
-		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
+		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits, ClosedBook: closedBook})
 	}
 	bar := a.bar("answering")
 	res, err := evaluate.EvaluateQA(cmd.Context(), items, retriever, generate,
@@ -57,13 +65,17 @@ func (a *app) runQA(cmd *cobra.Command, cfg config.Config, items []evaluate.QAIt
 	}
 	flat := flattenQA(res)
 	id := evaluate.NewRecordID(began)
+	extra := map[string]any{"qa_file": path, "limit": limit, "generator": gen.ID()}
+	if arm != "" {
+		extra["arm"] = arm
+	}
 	perQuery := filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-qa-%s.jsonl", dataset, id))
 	if err := writeFile(perQuery, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
 		return nil, err
 	}
 	runID, err := a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "qa", RunFile: perQuery,
 		Dataset: dataset, CorpusHash: corpusHash, Metrics: flat, PerQuery: res.PerQueryScores(),
-		Config: runConfig(cfg, mode, map[string]any{"qa_file": path, "limit": limit, "generator": gen.ID()})})
+		Config: runConfig(cfg, mode, extra)})
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ const (
 type Request struct {
 	Question string
 	Hits     []retrieve.Hit
+	// ClosedBook asks the model alone, without passages: the no-RAG arms
+	// of a comparison. Generators that only quote passages decline.
+	ClosedBook bool
 }
 
 // EventType names what an Event carries.

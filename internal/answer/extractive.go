@@ -48,6 +48,9 @@ func (e *Extractive) ID() string { return "builtin-extractive" }
 
 // Generate streams the answer for req.
 func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, error) {
+	if req.ClosedBook {
+		req.Hits = nil // it can only quote passages, so without them it declines
+	}
 	plan, err := e.plan(ctx, req)
 	if err != nil {
 		return nil, err

@@ -90,6 +90,13 @@ func (g *LLM) ID() string { return "openai:" + g.cfg.Model }
 
 // Generate streams an answer for req.
 func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
+	if req.ClosedBook {
+		system := g.cfg.SystemPrompt
+		if system == "" {
+			system = DefaultClosedBookPrompt
+		}
+		return g.stream(ctx, g.messages(system, req.Question), nil), nil
+	}
 	out := make(chan Event, 64)
 	if len(req.Hits) == 0 {
 		go func() {
@@ -102,11 +109,27 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 		return out, nil
 	}
 	p := BuildPrompt(g.cfg.SystemPrompt, req.Question, req.Hits, g.cfg.ContextTokens, g.tok)
-	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(p.System)}
+	return g.stream(ctx, g.messages(p.System, p.User), req.Hits[:p.Used]), nil
+}
+
+// DefaultClosedBookPrompt is the system prompt when the model answers
+// without passages.
+const DefaultClosedBookPrompt = "Answer the question briefly. If you do not know the answer, say \"" + Declined + "\""
+
+// messages is the conversation: system prompt, few-shot turns, question.
+func (g *LLM) messages(system, user string) []openai.ChatCompletionMessageParamUnion {
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system)}
 	for _, ex := range g.cfg.Examples {
 		msgs = append(msgs, openai.UserMessage(ex.Question), openai.AssistantMessage(ex.Answer))
 	}
-	msgs = append(msgs, openai.UserMessage(p.User))
+	return append(msgs, openai.UserMessage(user))
+}
+
+// stream sends the conversation and relays the answer as events, each
+// citation checked against hits (none for a closed-book question, so any
+// citation it writes is dropped).
+func (g *LLM) stream(ctx context.Context, msgs []openai.ChatCompletionMessageParamUnion, hits []retrieve.Hit) <-chan Event {
+	out := make(chan Event, 64)
 	params := openai.ChatCompletionNewParams{
 		Model:         openai.ChatModel(g.cfg.Model),
 		Messages:      msgs,
@@ -120,7 +143,7 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 	go func() {
 		defer close(out)
 		defer stream.Close()
-		v := newVerifier(req.Hits[:p.Used], g.cfg.MinCitationSupport, out)
+		v := newVerifier(hits, g.cfg.MinCitationSupport, out)
 		finished := false
 		var usage *Usage
 		for stream.Next() {
@@ -155,7 +178,7 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 		out <- Event{Type: EventUsage, Usage: usage}
 		out <- Event{Type: EventDone}
 	}()
-	return out, nil
+	return out
 }
 
 var refusals = []string{"do not have information", "don't have information", "not contain the answer",
@@ -188,6 +211,11 @@ type verifier struct {
 	cited     int
 	dropped   int
 	pending   strings.Builder // text to emit at the end of this delta
+	// space is whitespace held back until the next character shows
+	// whether it stays: after a dropped citation, "days [1]." must read
+	// "days.", not "days .".
+	space     strings.Builder
+	afterDrop bool
 }
 
 func newVerifier(hits []retrieve.Hit, minSup float64, out chan<- Event) *verifier {
@@ -223,8 +251,17 @@ func (v *verifier) feed(delta string) {
 }
 
 func (v *verifier) write(s string) {
-	v.pending.WriteString(s)
 	v.sentence.WriteString(s)
+	if strings.TrimSpace(s) == "" {
+		v.space.WriteString(s)
+		return
+	}
+	if !(v.afterDrop && strings.ContainsAny(s[:1], ".,;:!?")) {
+		v.pending.WriteString(v.space.String())
+	}
+	v.space.Reset()
+	v.afterDrop = false
+	v.pending.WriteString(s)
 }
 
 func (v *verifier) closeMarker() {
@@ -237,8 +274,12 @@ func (v *verifier) closeMarker() {
 	}
 	if n < 1 || n > len(v.hits) || lexical.Support(v.hits[n-1].Title+" "+v.hits[n-1].Text, claim) < v.minSup {
 		v.dropped++
+		v.afterDrop = true
 		return
 	}
+	v.pending.WriteString(v.space.String())
+	v.space.Reset()
+	v.afterDrop = false
 	v.pending.WriteString("[" + strconv.Itoa(n) + "]")
 	v.cited++
 	if !v.announced[n] {
@@ -262,7 +303,7 @@ func (v *verifier) emit() {
 // flush releases a marker left open at the end of the stream as text.
 func (v *verifier) flush() {
 	if v.inMarker {
-		v.pending.WriteString(v.marker.String())
+		v.write(v.marker.String())
 		v.inMarker = false
 	}
 	v.emit()

@@ -171,3 +171,26 @@ func TestBuildPromptBudget(t *testing.T) {
 		t.Errorf("at least one passage, custom system prompt kept: %+v", p)
 	}
 }
+
+// A closed-book question goes to the model without passages; a citation
+// it invents cannot be checked and is dropped.
+func TestLLMClosedBook(t *testing.T) {
+	srv := &chatServer{pieces: []string{"Every ninety", " days [1]."}}
+	g := llmFor(t, srv)
+	res, err := Answer(t.Context(), g, Request{Question: "How often do keys rotate?", Hits: llmHits, ClosedBook: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Answer != "Every ninety days." || len(res.Citations) != 0 || res.Usage.CitationsDropped != 1 {
+		t.Errorf("closed-book answer %q, citations %v, usage %+v", res.Answer, res.Citations, res.Usage)
+	}
+	msgs := srv.requests[0]["messages"].([]any)
+	user := msgs[len(msgs)-1].(map[string]any)["content"].(string)
+	if user != "How often do keys rotate?" || strings.Contains(msgs[0].(map[string]any)["content"].(string), "Context passages") {
+		t.Errorf("closed-book request carried passages: %v", msgs)
+	}
+	ex, err := Answer(t.Context(), &Extractive{Stats: nil}, Request{Question: "How often do keys rotate?", Hits: llmHits, ClosedBook: true})
+	if err != nil || ex.Answer != Declined {
+		t.Errorf("the extractive answerer must decline without passages: %q %v", ex.Answer, err)
+	}
+}
