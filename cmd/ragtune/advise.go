@@ -12,6 +12,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/advise"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 type yesNo struct {
@@ -46,6 +47,7 @@ func (y *yesNo) Type() string { return "yes|no" }
 func (a *app) adviseCommand() *cobra.Command {
 	var knowledge, behaviour, attribution yesNo
 	var fromEval, report string
+	useHistory := true
 	w, p := advise.DefaultWorkload(), advise.DefaultPrices()
 	cmd := &cobra.Command{
 		Use:   "advise",
@@ -65,6 +67,27 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
   ragtune advise --knowledge-changes no --behavior-change yes --attribution no --from-eval 20261124-141633 --json`,
 		Args: exactArgs(0, "no arguments (the questions are flags)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var churn *advise.Churn
+			if useHistory {
+				churn = a.measureChurn(cmd)
+			}
+			var notes []string
+			if churn != nil {
+				measured := churn.Frequent()
+				switch {
+				case !knowledge.set:
+					knowledge.val, knowledge.set = measured, true
+					verdict := "it changes rarely"
+					if measured {
+						verdict = "it changes often"
+					}
+					notes = append(notes, churn.Reason()+": "+verdict)
+				case knowledge.val != measured:
+					notes = append(notes, churn.Reason()+fmt.Sprintf(", which does not match your answer --knowledge-changes %s; the cost model uses the measured rate", knowledge.String()))
+				default:
+					notes = append(notes, churn.Reason())
+				}
+			}
 			for _, q := range []struct {
 				y    *yesNo
 				flag string
@@ -104,10 +127,14 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 					w.OutputTokens = out
 				}
 			}
-			if ans.KnowledgeChanges {
-				w.RetrainsPerYear = 12 // knowledge in the weights must follow the documents
+			switch {
+			case churn != nil:
+				w.RetrainsPerYear = churn.RetrainsPerYear() // knowledge in the weights must follow the documents
+			case ans.KnowledgeChanges:
+				w.RetrainsPerYear = 12
 			}
 			d := advise.Decide(ans, measured)
+			d.Reasons = append(notes, d.Reasons...)
 			costs := advise.Monthly(w, p)
 			be, why := advise.BreakEven(w, p)
 			if report != "" {
@@ -121,7 +148,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 			if a.jsonOut {
 				return a.printJSON(map[string]any{"recommendation": d.Recommendation, "reasons": d.Reasons, "next_step": d.NextStep,
 					"monthly_cost_usd": costs, "break_even_requests_per_month": be, "break_even_reason": why,
-					"answers": ans, "measured": measured, "workload": w, "prices": p, "prices_as_of": advise.PricesAsOf})
+					"answers": ans, "measured": measured, "churn": churn, "workload": w, "prices": p, "prices_as_of": advise.PricesAsOf})
 			}
 			fmt.Fprintf(a.stdout, "Recommendation: %s\n\n", strings.ToUpper(d.Recommendation))
 			for _, r := range d.Reasons {
@@ -139,6 +166,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 	f.Var(&behaviour, "behavior-change", "must the model's tone, format or terminology change? yes|no")
 	f.Var(&attribution, "attribution", "do answers need source attribution? yes|no")
 	f.StringVar(&report, "chart", "", "also write the cost-by-volume chart as an SVG file")
+	f.BoolVar(&useHistory, "ingest-history", true, "read how often documents change from the project's ingest history (needs a week of it); it answers --knowledge-changes when that is not given")
 	f.StringVar(&fromEval, "from-eval", "", "a stored QA eval run (ragtune eval history) to read accuracy, behaviour and tokens from")
 	f.Float64Var(&w.MonthlyRequests, "monthly-requests", w.MonthlyRequests, "requests per month")
 	f.Float64Var(&w.PromptTokens, "prompt-tokens", w.PromptTokens, "system prompt and question tokens per request")
@@ -173,4 +201,30 @@ func (a *app) askYesNo(y *yesNo, question, flag string) error {
 			return nil
 		}
 	}
+}
+
+// measureChurn reads the project's ingest history; nil when there is no
+// project store or too little history.
+func (a *app) measureChurn(cmd *cobra.Command) *advise.Churn {
+	cfg, err := a.config()
+	if err != nil {
+		return nil
+	}
+	// The history is local even when the corpus is remote: open the
+	// store without attaching a backend.
+	st, err := store.Open(cmd.Context(), cfg.StoreDir())
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	runs, err := st.IngestRuns(cmd.Context())
+	if err != nil {
+		a.log.Warn("reading the ingest history", "err", err)
+		return nil
+	}
+	hist := make([]advise.Ingest, len(runs))
+	for i, r := range runs {
+		hist[i] = advise.Ingest{Root: r.Root, At: r.FinishedAt, Changed: r.Added + r.Updated + r.Deleted, Documents: r.Documents}
+	}
+	return advise.MeasureChurn(hist)
 }

@@ -650,6 +650,49 @@ func TestAdvise(t *testing.T) {
 	}
 }
 
+// TestAdviseFromIngestHistory: every ingest is recorded, and a history of
+// frequent changes answers the knowledge question and sets the retraining
+// rate of the fine-tuning cost.
+func TestAdviseFromIngestHistory(t *testing.T) {
+	dir := initProject(t)
+	copyDocs(t, dir)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	st, err := store.Open(t.Context(), filepath.Join(dir, ".ragtune"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := st.IngestRuns(t.Context())
+	if err != nil || len(runs) != 1 || runs[0].Added == 0 || runs[0].Documents != runs[0].Added {
+		t.Fatalf("ingest history %+v %v", runs, err)
+	}
+	// Two more months of weekly ingests, every other one changing a file.
+	root := runs[0].Root
+	for week := 1; week <= 8; week++ {
+		st.RecordIngest(t.Context(), store.IngestRun{FinishedAt: runs[0].FinishedAt.AddDate(0, 0, 7*week), Root: root, Updated: week % 2, Documents: runs[0].Documents})
+	}
+	st.Close()
+	advise := func(args ...string) map[string]any {
+		out, errOut, code := cli(t, dir, append([]string{"advise", "--behavior-change", "no", "--attribution", "no", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("advise: exit %d %s", code, errOut)
+		}
+		return decode(t, out)
+	}
+	res := advise()
+	churn := res["churn"].(map[string]any)
+	if churn["changing_ingests"].(float64) != 4 || res["answers"].(map[string]any)["knowledge_changes"] != true || res["recommendation"] != "rag" {
+		t.Errorf("history of 4 changes in 8 weeks: %v", res)
+	}
+	if !strings.Contains(fmt.Sprint(res["reasons"]), "ingest history") || res["workload"].(map[string]any)["retrains_per_year"].(float64) != 12 {
+		t.Errorf("reasons/workload: %v %v", res["reasons"], res["workload"])
+	}
+	if res := advise("--ingest-history=false", "--knowledge-changes", "no"); res["churn"] != nil || res["workload"].(map[string]any)["retrains_per_year"].(float64) != 0 {
+		t.Errorf("--ingest-history=false still read it: %v", res)
+	}
+}
+
 func TestTunePrepare(t *testing.T) {
 	dir := initProject(t)
 	in, _ := filepath.Abs("../../internal/finetune/testdata/examples.jsonl")

@@ -3,6 +3,7 @@ package advise
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func f(x float64) *float64 { return &x }
@@ -77,5 +78,29 @@ func TestSVG(t *testing.T) {
 	}
 	if strings.Contains(SVG(DefaultWorkload(), DefaultPrices()), "break-even") {
 		t.Error("a break-even line drawn where there is none")
+	}
+}
+
+func TestMeasureChurn(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
+	if MeasureChurn([]Ingest{{At: day(0), Changed: 100, Documents: 100}}) != nil {
+		t.Error("one ingest gives no rate")
+	}
+	if MeasureChurn([]Ingest{{At: day(0), Changed: 100}, {At: day(2), Changed: 5}}) != nil {
+		t.Error("two days of history give no rate")
+	}
+	// Initial load, then changes on days 10, 20 and 40 and a no-op on 50;
+	// 60 days is two months: 1.5 changing ingests a month.
+	c := MeasureChurn([]Ingest{{"docs", day(0), 100, 100}, {"docs", day(10), 4, 100}, {"wiki", day(15), 30, 130},
+		{"docs", day(20), 2, 131}, {"docs", day(40), 6, 130}, {"docs", day(60), 0, 130}})
+	if c == nil || c.ChangingIngests != 3 || c.ChangedDocs != 12 || c.ChangesPerMonth != 1.5 || !c.Frequent() || c.RetrainsPerYear() != 12 {
+		t.Fatalf("churn %+v", c)
+	}
+	if c.ChangedShare != 12.0/130/2 {
+		t.Errorf("changed share %v, want 12/130 over two months", c.ChangedShare)
+	}
+	slow := MeasureChurn([]Ingest{{"d", day(0), 50, 50}, {"d", day(90), 3, 50}, {"d", day(180), 0, 50}})
+	if slow.Frequent() || slow.RetrainsPerYear() != 2 {
+		t.Errorf("one change in six months: %+v, retrains %v", slow, slow.RetrainsPerYear())
 	}
 }

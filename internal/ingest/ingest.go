@@ -138,7 +138,17 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
 	rep.Seconds = time.Since(began).Seconds()
-	return rep, nil
+	return rep, in.record(ctx, opts.Root, rep)
+}
+
+// record appends the run to the store's ingest history.
+func (in *Ingester) record(ctx context.Context, root string, rep *Report) error {
+	stats, err := in.Store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	return in.Store.RecordIngest(ctx, store.IngestRun{FinishedAt: time.Now(), Root: root, Added: rep.Added, Updated: rep.Updated,
+		Deleted: rep.Deleted, Unchanged: rep.Unchanged, Failed: rep.Failed, Documents: stats.Documents})
 }
 
 // Merge adds another run's figures to r.
