@@ -155,7 +155,7 @@ func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.D
 	}
 	_, err = a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
 		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: runFile,
-		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split})})
+		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split, "query_embedder": embedderID(e)})})
 	if err != nil {
 		return nil, err
 	}

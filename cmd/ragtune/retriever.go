@@ -85,3 +85,12 @@ func (a *app) configWithMode(cmd *cobra.Command, mode string) (config.Config, er
 	}
 	return cfg, err
 }
+
+// embedderID names the query embedder a run used ("" for none), so a run
+// made through a trained query adapter says so in its stored settings.
+func embedderID(e embed.Embedder) string {
+	if e == nil {
+		return ""
+	}
+	return e.ID()
+}

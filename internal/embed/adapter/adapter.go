@@ -140,6 +140,7 @@ type Report struct {
 	ValidPairs     int                `json:"validation_pairs"`
 	HeldOutQueries int                `json:"held_out_queries"`
 	Epochs         []EpochStat        `json:"epochs"`
-	Before         map[string]float64 `json:"before"` // held-out metrics with the base embedder
-	After          map[string]float64 `json:"after"`  // and with the adapter
+	Before         map[string]float64 `json:"before"`     // held-out metrics with the base embedder
+	After          map[string]float64 `json:"after"`      // and with the adapter
+	DecidedBy      string             `json:"decided_by"` // the held-out figure that decided Enabled
 }
