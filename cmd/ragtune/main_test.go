@@ -134,7 +134,7 @@ func TestJSONContracts(t *testing.T) {
 		t.Errorf("citation lines = %v", lines)
 	}
 
-	out, _, _ = cli(t, dir, "ask", "Which GPU does ragtune need for training?", "--json")
+	out, _, _ = cli(t, dir, "ask", "Who designed the ragtune logo?", "--json")
 	dec := decode(t, out)
 	if dec["answer"] != "I do not have information about that." || dec["abstained"] != true || dec["abstain_reason"] == nil {
 		t.Errorf("unanswerable question = %v", dec)
