@@ -27,6 +27,7 @@ import (
 	"github.com/weaviate/weaviate/entities/models"
 
 	"github.com/ragtune/ragtune/internal/lexical"
+	"github.com/ragtune/ragtune/internal/store"
 )
 
 // Config says where the cluster is and how collections are laid out.
@@ -113,27 +114,41 @@ func (c *Corpus) Describe() map[string]string {
 	}
 }
 
-// OnNode reports whether node's own replica holds the document at path
-// with all its chunks, the way a repair or a lagging node is checked.
-func (c *Corpus) OnNode(ctx context.Context, path, node string, chunks int) (bool, error) {
-	ids := []string{objectID("doc", path)}
+// Replica reads the document at path and its first chunks from node's
+// own replica, object by object, the way a repair or a lagging node is
+// checked; store.ErrNoDocument when that replica lacks any of them.
+func (c *Corpus) Replica(ctx context.Context, path, node string, chunks int) (store.Document, error) {
+	doc := store.Document{Path: path}
+	var row docRow
+	if err := c.replicaObject(ctx, c.docClass, objectID("doc", path), node, &row); err != nil {
+		return doc, err
+	}
+	doc.Title, doc.Format, doc.Hash, doc.Size, doc.Signature = row.Title, row.Format, row.Hash, row.Size, row.Signature
 	for ord := range chunks {
-		ids = append(ids, objectID("chunk", path+"\x00"+strconv.Itoa(ord)))
+		var ch chunkRow
+		if err := c.replicaObject(ctx, c.chunkClass, objectID("chunk", path+"\x00"+strconv.Itoa(ord)), node, &ch); err != nil {
+			return doc, err
+		}
+		doc.Chunks = append(doc.Chunks, store.Chunk{ID: ch.ChunkID, Ord: ch.Ord, Text: ch.Text})
 	}
-	for i, id := range ids {
-		class := c.chunkClass
-		if i == 0 {
-			class = c.docClass
-		}
-		objs, err := c.client.Data().ObjectsGetter().WithClassName(class).WithID(id).WithNodeName(node).Do(ctx)
-		if isNotFound(err) || (err == nil && len(objs) == 0) {
-			return false, nil
-		}
-		if err != nil {
-			return false, c.wrap("reading from node "+node, err)
-		}
+	return doc, nil
+}
+
+// replicaObject decodes one object's properties as node's replica holds
+// them into v.
+func (c *Corpus) replicaObject(ctx context.Context, class, id, node string, v any) error {
+	objs, err := c.client.Data().ObjectsGetter().WithClassName(class).WithID(id).WithNodeName(node).Do(ctx)
+	if isNotFound(err) || (err == nil && len(objs) == 0) {
+		return fmt.Errorf("%w: %s on %s", store.ErrNoDocument, id, node)
 	}
-	return true, nil
+	if err != nil {
+		return c.wrap("reading from node "+node, err)
+	}
+	b, err := json.Marshal(objs[0].Properties)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 // Reset empties the corpus: the collections are dropped and made anew.
