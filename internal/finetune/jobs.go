@@ -9,6 +9,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/param"
 )
 
 // Job is a fine-tuning job as ragtune tracks it.
@@ -80,33 +81,31 @@ func (o StartOptions) method() (openai.FineTuningJobNewParamsMethod, error) {
 			return openai.FineTuningJobNewParamsMethod{}, errors.New("--beta applies to DPO only (--method dpo)")
 		}
 		var h openai.SupervisedHyperparameters
-		if o.Epochs > 0 {
-			h.NEpochs.OfInt = openai.Int(o.Epochs)
-		}
-		if o.BatchSize > 0 {
-			h.BatchSize.OfInt = openai.Int(o.BatchSize)
-		}
-		if o.LRMultiplier > 0 {
-			h.LearningRateMultiplier.OfFloat = openai.Float(o.LRMultiplier)
-		}
+		h.NEpochs.OfInt, h.BatchSize.OfInt, h.LearningRateMultiplier.OfFloat = optInt(o.Epochs), optInt(o.BatchSize), optFloat(o.LRMultiplier)
 		return openai.FineTuningJobNewParamsMethod{Type: "supervised", Supervised: openai.SupervisedMethodParam{Hyperparameters: h}}, nil
 	case "dpo":
 		var h openai.DpoHyperparameters
-		if o.Epochs > 0 {
-			h.NEpochs.OfInt = openai.Int(o.Epochs)
-		}
-		if o.BatchSize > 0 {
-			h.BatchSize.OfInt = openai.Int(o.BatchSize)
-		}
-		if o.LRMultiplier > 0 {
-			h.LearningRateMultiplier.OfFloat = openai.Float(o.LRMultiplier)
-		}
-		if o.Beta > 0 {
-			h.Beta.OfFloat = openai.Float(o.Beta)
-		}
+		h.NEpochs.OfInt, h.BatchSize.OfInt, h.LearningRateMultiplier.OfFloat = optInt(o.Epochs), optInt(o.BatchSize), optFloat(o.LRMultiplier)
+		h.Beta.OfFloat = optFloat(o.Beta)
 		return openai.FineTuningJobNewParamsMethod{Type: "dpo", Dpo: openai.DpoMethodParam{Hyperparameters: h}}, nil
 	}
 	return openai.FineTuningJobNewParamsMethod{}, fmt.Errorf("unknown method %q (want supervised or dpo)", o.Method)
+}
+
+// optInt and optFloat leave a hyperparameter unset (the provider's
+// "auto") when it is zero.
+func optInt(v int64) param.Opt[int64] {
+	if v <= 0 {
+		return param.Opt[int64]{}
+	}
+	return openai.Int(v)
+}
+
+func optFloat(v float64) param.Opt[float64] {
+	if v <= 0 {
+		return param.Opt[float64]{}
+	}
+	return openai.Float(v)
 }
 
 // Start uploads the files (purpose fine-tune) and creates the job.

@@ -181,51 +181,51 @@ func TestMigrateBothWays(t *testing.T) {
 // healthy.
 func waitNodeDown(t *testing.T, url, node string, limit time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		var out struct {
-			Nodes []struct{ Name, Status string }
-		}
-		resp, err := http.Get(url + "/v1/nodes")
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&out)
-			resp.Body.Close()
-		}
-		healthy := false
-		for _, n := range out.Nodes {
-			healthy = healthy || n.Name == node && n.Status == "HEALTHY"
-		}
-		if err == nil && !healthy {
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
+	var out struct {
+		Nodes []struct{ Name, Status string }
 	}
-	t.Fatalf("%s still reported healthy %s after it was killed", node, limit)
+	poll(t, url+"/v1/nodes", &out, limit, func() bool {
+		for _, n := range out.Nodes {
+			if n.Name == node && n.Status == "HEALTHY" {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // waitLeader polls /v1/cluster/statistics on url until the node there
 // follows a Raft leader other than gone.
 func waitLeader(t *testing.T, url, gone string, limit time.Duration) {
 	t.Helper()
+	var out struct {
+		Statistics []struct {
+			LeaderID any `json:"leaderId"`
+		}
+	}
+	poll(t, url+"/v1/cluster/statistics", &out, limit, func() bool {
+		if len(out.Statistics) == 0 {
+			return false
+		}
+		leader, _ := out.Statistics[0].LeaderID.(string)
+		return leader != "" && leader != gone
+	})
+}
+
+// poll GETs url into out until done says so, failing after limit.
+func poll(t *testing.T, url string, out any, limit time.Duration, done func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		var out struct {
-			Statistics []struct {
-				Name     string
-				LeaderID any `json:"leaderId"`
-			}
-		}
-		resp, err := http.Get(url + "/v1/cluster/statistics")
+		resp, err := http.Get(url)
 		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&out)
+			err = json.NewDecoder(resp.Body).Decode(out)
 			resp.Body.Close()
 		}
-		if err == nil && len(out.Statistics) > 0 {
-			if leader, _ := out.Statistics[0].LeaderID.(string); leader != "" && leader != gone {
-				return
-			}
+		if err == nil && done() {
+			return
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("no Raft leader other than %s after %s", gone, limit)
+	t.Fatalf("%s: condition not met after %s", url, limit)
 }
