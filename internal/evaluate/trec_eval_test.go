@@ -15,8 +15,8 @@ import (
 // testdata/trec_eval/README.md for where the files come from).
 func TestAgreesWithTrecEval(t *testing.T) {
 	dir := filepath.Join("testdata", "trec_eval")
-	run := readTRECRun(t, filepath.Join(dir, "results-302.test"))
-	qrels, err := readQrels(filepath.Join(dir, "qrels-302.relevant.test"))
+	run := readTRECRun(t, filepath.Join(dir, "results-302.trec"))
+	qrels, err := readQrels(filepath.Join(dir, "qrels-302.relevant.qrels"))
 	if err != nil {
 		t.Fatal(err)
 	}
