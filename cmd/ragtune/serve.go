@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"strings"
 	"time"
 
@@ -128,10 +129,24 @@ func (a *app) backend(ctx context.Context, cfg config.Config, st *store.Store, i
 	if err != nil {
 		return server.Backend{}, err
 	}
+	// Building a retriever loads the embedding model (and the query
+	// adapter), so each mode's is built once and shared by all requests;
+	// a newly trained or toggled adapter is picked up on restart.
+	var mu sync.Mutex
+	retrievers := map[retrieve.Mode]*retrieve.Retriever{}
 	return server.Backend{
 		Store: st, Mode: mode, K: cfg.Retrieve.K, Embedder: e,
 		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-			return a.retriever(ctx, cfg, st, m)
+			mu.Lock()
+			defer mu.Unlock()
+			if r, ok := retrievers[m]; ok {
+				return r, nil
+			}
+			r, err := a.retriever(ctx, cfg, st, m)
+			if err == nil {
+				retrievers[m] = r
+			}
+			return r, err
 		},
 		Generator: func(model string) (answer.Generator, error) {
 			c := cfg
