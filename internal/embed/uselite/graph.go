@@ -240,6 +240,7 @@ func (g *graph) plan() error {
 func (g *graph) run(feeds map[string]*tensor) (*tensor, error) {
 	vals := make([][]*tensor, len(g.nodes))
 	left := append([]int(nil), g.uses...)
+	var live buffers
 	for _, k := range g.order {
 		n := &g.nodes[k]
 		in := make([]*tensor, len(n.in))
@@ -255,11 +256,68 @@ func (g *graph) run(feeds map[string]*tensor) (*tensor, error) {
 			return nil, fmt.Errorf("running %s (%s): %w", n.Name, n.Op, err)
 		}
 		vals[k] = outs
+		for _, t := range outs {
+			live.hold(t, in, n.Op == "Const" || n.Op == "Placeholder")
+		}
 		for _, r := range n.in {
 			if left[r.node]--; left[r.node] == 0 && g.nodes[r.node].Op != "Const" {
+				for _, t := range vals[r.node] {
+					live.release(t)
+				}
 				vals[r.node] = nil
 			}
 		}
 	}
 	return vals[g.output.node][g.output.out], nil
+}
+
+// buffers tracks, for one run, which float32 buffer each live value sees.
+type buffers struct {
+	of map[*tensor]*buffer
+}
+
+// hold records a new value: a view of one of its inputs' buffers shares
+// that buffer; anything else owns a buffer of its own, recyclable unless
+// it is a weight or a fed input.
+func (b *buffers) hold(t *tensor, in []*tensor, pinned bool) {
+	if t == nil || t.dt != f32 || cap(t.f) == 0 {
+		return
+	}
+	if b.of == nil {
+		b.of = map[*tensor]*buffer{}
+	}
+	for _, x := range in {
+		if x == nil || x.dt != f32 || cap(x.f) == 0 {
+			continue
+		}
+		buf := b.of[x]
+		if buf == nil {
+			// An input this run did not make (a weight, a fed tensor)
+			// gets a pinned record, so views of it stay pinned.
+			buf = &buffer{reg: regionOf(x.f), pinned: true, refs: 1}
+			b.of[x] = buf
+		}
+		if buf.reg.contains(t.f) {
+			buf.refs++
+			b.of[t] = buf
+			return
+		}
+	}
+	if old, ok := b.of[t]; ok { // the same tensor value again (Identity)
+		old.refs++
+		return
+	}
+	b.of[t] = &buffer{reg: regionOf(t.f), f: t.f, refs: 1, pinned: pinned}
+}
+
+// release drops a dead value; a buffer no live value sees goes back to
+// the pool.
+func (b *buffers) release(t *tensor) {
+	buf := b.of[t]
+	if buf == nil {
+		return
+	}
+	if buf.refs--; buf.refs == 0 && !buf.pinned {
+		putF32(buf.f)
+	}
 }

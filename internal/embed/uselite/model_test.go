@@ -3,6 +3,7 @@ package uselite
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -138,3 +139,50 @@ func TestMissingModel(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// TestPooledBuffersAreNotShared embeds the golden texts again and again,
+// in batches of different makeup, from several goroutines at once: with
+// buffers recycled between ops and runs, a buffer handed back while a
+// view of it was still live would change some vector. Every vector must
+// equal the one a lone, serial run gives, bit for bit.
+func TestPooledBuffersAreNotShared(t *testing.T) {
+	m := testModel(t)
+	var texts []string
+	for _, g := range loadGolden(t) {
+		texts = append(texts, g.Text)
+	}
+	want, err := m.Embed(t.Context(), texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 5 {
+				size := 1 + (w+round)%7
+				for start := (w * 3) % len(texts); start < len(texts); start += size {
+					end := min(len(texts), start+size)
+					got, err := m.Embed(t.Context(), texts[start:end])
+					if err != nil {
+						errs <- err.Error()
+						return
+					}
+					for i, v := range got {
+						if !slices.Equal(v, want[start+i]) {
+							errs <- fmt.Sprintf("text %d (batch %d-%d, worker %d, round %d) changed", start+i, start, end, w, round)
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

@@ -38,7 +38,7 @@ func newTensor(dt dtype, shape []int) *tensor {
 	n := numel(shape)
 	switch dt {
 	case f32:
-		t.f = make([]float32, n)
+		t.f = getF32(n)
 	case i32:
 		t.i = make([]int32, n)
 	case boolean:
