@@ -7,8 +7,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
