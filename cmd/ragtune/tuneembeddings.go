@@ -22,14 +22,14 @@ import (
 
 // embeddingsFlags are the settings of one `tune embeddings` run.
 type embeddingsFlags struct {
-	corpus, split      string
-	heldOut            float64
-	synthetic, negs    int
-	augment            int
-	seed               uint64
-	opts               adapter.Options
-	enable, disable    bool
-	status, keepStatus bool
+	corpus, split   string
+	heldOut         float64
+	synthetic, negs int
+	augment         int
+	seed            uint64
+	opts            adapter.Options
+	enable, disable bool
+	status          bool
 }
 
 func (a *app) tuneEmbeddingsCommand() *cobra.Command {
