@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -269,6 +270,7 @@ func (a *app) heldOutFigures(ctx context.Context, cfg config.Config, st *store.S
 		ds.Qrels[q.ID] = q.Relevant
 	}
 	metrics := []evaluate.Metric{{Name: "ndcg", K: 10}, {Name: "recall", K: 100}, {Name: "mrr", K: 10}}
+	e = &memoEmbedder{Embedder: e, seen: map[string][]float32{}} // four passes, one embedding per question
 	for _, mode := range []retrieve.Mode{retrieve.Dense, retrieve.Hybrid} {
 		for _, side := range []struct {
 			out map[string]float64
@@ -337,4 +339,40 @@ func sortedMetricKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys) // "dense …" before "hybrid …"
 	return keys
+}
+
+// memoEmbedder remembers the vectors it made, so the same questions
+// scored in several passes are embedded once.
+type memoEmbedder struct {
+	embed.Embedder
+	mu   sync.Mutex
+	seen map[string][]float32
+}
+
+func (m *memoEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([][]float32, len(texts))
+	var missing []string
+	for i, t := range texts {
+		if v, ok := m.seen[t]; ok {
+			out[i] = v
+		} else {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	vecs, err := m.Embedder.Embed(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range missing {
+		m.seen[t] = vecs[i]
+	}
+	for i, t := range texts {
+		out[i] = m.seen[t]
+	}
+	return out, nil
 }
