@@ -11,8 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ragtune/ragtune/internal/advise"
-	"github.com/ragtune/ragtune/internal/evaluate"
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 type yesNo struct {
@@ -44,6 +43,14 @@ func (y *yesNo) Set(s string) error {
 
 func (y *yesNo) Type() string { return "yes|no" }
 
+// ptr is the answer, nil when none was given.
+func (y *yesNo) ptr() *bool {
+	if !y.set {
+		return nil
+	}
+	return &y.val
+}
+
 func (a *app) adviseCommand() *cobra.Command {
 	var knowledge, behaviour, attribution yesNo
 	var fromEval, report string
@@ -72,20 +79,10 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 				churn = a.measureChurn(cmd)
 			}
 			var notes []string
-			if churn != nil {
-				measured := churn.Frequent()
-				switch {
-				case !knowledge.set:
-					knowledge.val, knowledge.set = measured, true
-					verdict := "it changes rarely"
-					if measured {
-						verdict = "it changes often"
-					}
-					notes = append(notes, churn.Reason()+": "+verdict)
-				case knowledge.val != measured:
-					notes = append(notes, churn.Reason()+fmt.Sprintf(", which does not match your answer --knowledge-changes %s; the cost model uses the measured rate", knowledge.String()))
-				default:
-					notes = append(notes, churn.Reason())
+			if val, ok, note := advise.KnowledgeFromChurn(churn, knowledge.ptr()); ok {
+				knowledge.val, knowledge.set = val, true
+				if note != "" {
+					notes = append(notes, note)
 				}
 			}
 			for _, q := range []struct {
@@ -101,63 +98,28 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 					}
 				}
 			}
-			ans := advise.Answers{KnowledgeChanges: knowledge.val, BehaviourChange: behaviour.val, Attribution: attribution.val}
-			var measured *advise.Measured
+			req := advise.Request{Answers: advise.Answers{KnowledgeChanges: knowledge.val, BehaviourChange: behaviour.val, Attribution: attribution.val},
+				Churn: churn, Notes: notes, Workload: w, Prices: p}
 			if fromEval != "" {
-				st, err := a.openHistory(cmd)
+				rec, err := a.loadRecord(cmd, fromEval)
 				if err != nil {
 					return err
 				}
-				rec, err := evaluate.LoadRecord(cmd.Context(), st, fromEval)
-				st.Close()
-				if err != nil {
-					return usageError{err}
-				}
-				measured = &advise.Measured{Run: rec.ID}
-				if v, ok := rec.Metrics["contains"]; ok {
-					measured.Accuracy = &v
-				}
-				if v, ok := rec.Metrics["behaviour_pass"]; ok {
-					measured.BehaviourPass = &v
-				}
-				if in := rec.Metrics["tokens_in"]; in > 0 {
-					w.ContextTokens = max(0, in-w.PromptTokens) // measured prompt size of a real model
-				}
-				if out := rec.Metrics["tokens_out"]; out > 0 {
-					w.OutputTokens = out
-				}
+				req.Measured = advise.FromEval(rec.ID, rec.Metrics, &req.Workload)
 			}
-			switch {
-			case churn != nil:
-				w.RetrainsPerYear = churn.RetrainsPerYear() // knowledge in the weights must follow the documents
-			case ans.KnowledgeChanges:
-				w.RetrainsPerYear = 12
-			}
-			d := advise.Decide(ans, measured)
-			d.Reasons = append(notes, d.Reasons...)
-			costs := advise.Monthly(w, p)
-			be, why := advise.BreakEven(w, p)
+			rep := advise.Advise(req)
 			if report != "" {
-				if err := writeFile(report, func(out io.Writer) error {
-					_, err := io.WriteString(out, advise.SVG(w, p))
+				if err := project.WriteFile(report, func(out io.Writer) error {
+					_, err := io.WriteString(out, advise.SVG(rep.Workload, p))
 					return err
 				}); err != nil {
 					return err
 				}
 			}
 			if a.jsonOut {
-				return a.printJSON(map[string]any{"recommendation": d.Recommendation, "reasons": d.Reasons, "next_step": d.NextStep,
-					"monthly_cost_usd": costs, "break_even_requests_per_month": be, "break_even_reason": why,
-					"answers": ans, "measured": measured, "churn": churn, "workload": w, "prices": p, "prices_as_of": advise.PricesAsOf})
+				return a.printJSON(rep)
 			}
-			fmt.Fprintf(a.stdout, "Recommendation: %s\n\n", strings.ToUpper(d.Recommendation))
-			for _, r := range d.Reasons {
-				fmt.Fprintf(a.stdout, "  - %s\n", r)
-			}
-			fmt.Fprintf(a.stdout, "\nNext step: %s\n\n", d.NextStep)
-			fmt.Fprintf(a.stdout, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", w.MonthlyRequests, costs.RAG, costs.FineTune, costs.Hybrid)
-			fmt.Fprintf(a.stdout, "Break-even: %s\n\n", why)
-			fmt.Fprint(a.stdout, advise.Chart(w, p, 48))
+			a.printAdvice(rep)
 			return nil
 		},
 	}
@@ -204,20 +166,19 @@ func (a *app) askYesNo(y *yesNo, question, flag string) error {
 }
 
 // measureChurn reads the project's ingest history; nil when there is no
-// project store or too little history.
+// project store or too little history. The history is local even when
+// the corpus is on a cluster.
 func (a *app) measureChurn(cmd *cobra.Command) *advise.Churn {
 	cfg, err := a.config()
 	if err != nil {
 		return nil
 	}
-	// The history is local even when the corpus is remote: open the
-	// store without attaching a backend.
-	st, err := store.Open(cmd.Context(), cfg.StoreDir())
+	p, err := project.Open(cmd.Context(), cfg, a.env())
 	if err != nil {
 		return nil
 	}
-	defer st.Close()
-	runs, err := st.IngestRuns(cmd.Context())
+	defer p.Close()
+	runs, err := p.Store().IngestRuns(cmd.Context())
 	if err != nil {
 		a.log.Warn("reading the ingest history", "err", err)
 		return nil
@@ -227,4 +188,16 @@ func (a *app) measureChurn(cmd *cobra.Command) *advise.Churn {
 		hist[i] = advise.Ingest{Root: r.Root, At: r.FinishedAt, Changed: r.Added + r.Updated + r.Deleted, Documents: r.Documents}
 	}
 	return advise.MeasureChurn(hist)
+}
+
+func (a *app) printAdvice(rep advise.Report) {
+	w := rep.Workload
+	fmt.Fprintf(a.stdout, "Recommendation: %s\n\n", strings.ToUpper(rep.Recommendation))
+	for _, r := range rep.Reasons {
+		fmt.Fprintf(a.stdout, "  - %s\n", r)
+	}
+	fmt.Fprintf(a.stdout, "\nNext step: %s\n\n", rep.NextStep)
+	fmt.Fprintf(a.stdout, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", w.MonthlyRequests, rep.Monthly.RAG, rep.Monthly.FineTune, rep.Monthly.Hybrid)
+	fmt.Fprintf(a.stdout, "Break-even: %s\n\n", rep.BreakEvenWhy)
+	fmt.Fprint(a.stdout, advise.Chart(w, rep.Prices, 48))
 }

@@ -48,12 +48,12 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 			if cmd.Flags().Changed("model") {
 				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model
 			}
-			st, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
+			p, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			gen, err := a.generator(cfg, st)
+			defer p.Close()
+			gen, err := p.Generator(cmd.Context(), "")
 			if err != nil {
 				return err
 			}

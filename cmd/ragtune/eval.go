@@ -3,20 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/ragtune/ragtune/internal/chunk"
-	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
-	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 func (a *app) evalCommand() *cobra.Command {
@@ -69,21 +64,27 @@ is below its threshold.`,
 			if model != "" {
 				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model
 			}
-			if err := cfg.Validate(); err != nil {
-				return usageError{err}
-			}
-			gates, err := parseGates(failUnder)
+			gates, err := evaluate.ParseGates(failUnder)
 			if err != nil {
 				return usageError{err}
 			}
-			m, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+			p, err := a.openForEval(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			out := evalOutput{gates: gates, reportDir: reportDir}
 			if strings.HasSuffix(args[0], ".jsonl") {
-				return a.evalQA(cmd, cfg, args[0], corpus, split, m, limit, gates, reportDir)
+				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit}, out)
 			}
 			if !evaluate.IsBEIR(args[0]) {
 				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
 			}
-			return a.evalBEIR(cmd, cfg, args[0], split, m, depth, runFile, gates, reportDir)
+			ds, err := evaluate.LoadBEIR(args[0], split)
+			if err != nil {
+				return err
+			}
+			return a.evalBEIR(cmd, p, project.RetrievalEval{Dataset: ds, Split: split, Depth: depth, RunFile: runFile}, out)
 		},
 	}
 	f := cmd.Flags()
@@ -99,99 +100,42 @@ is below its threshold.`,
 	return cmd
 }
 
-// retrievalRun is one evaluated retrieval configuration.
-type retrievalRun struct {
-	res      *evaluate.RetrievalResult
-	runID    string
-	runFile  string
-	perQuery string
-	reused   bool
-	indexed  time.Duration
-	elapsed  time.Duration
-	chunking chunk.Options
+// evalOutput is what eval run does with a result besides printing it.
+type evalOutput struct {
+	gates     evaluate.Gates
+	reportDir string
 }
 
-// runRetrieval indexes ds (or reuses its index), runs its queries with
-// cfg's settings, writes the TREC run and stores the record.
-func (a *app) runRetrieval(cmd *cobra.Command, cfg config.Config, ds *evaluate.Dataset, mode retrieve.Mode, depth int, split, runFile string) (*retrievalRun, error) {
-	began := time.Now()
-	tok, err := chunk.NewTiktokenCounter("cl100k_base")
+func (a *app) evalBEIR(cmd *cobra.Command, p *project.Project, req project.RetrievalEval, out evalOutput) error {
+	progress, done := a.progress()
+	req.Progress = progress
+	run, err := p.EvalRetrieval(cmd.Context(), req)
+	done()
 	if err != nil {
-		return nil, err
+		return a.noStoreHint(err, p.Config())
 	}
-	e, err := a.vectorEmbedder(cmd.Context(), cfg, mode)
-	if err != nil {
-		return nil, err
-	}
-	bar := a.bar("indexing " + ds.Name)
-	st, reused, err := evaluate.ScratchStore(cmd.Context(), a.cacheDir("eval"), ds, cfg.Chunk, tok, e, bar.update, a.scratchAttach(cfg))
-	bar.done()
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	indexed := time.Since(began)
-	st.QuantizeVectors(cfg.Retrieve.Quantize == "int8")
-	if e, err = a.queryEmbedder(cmd.Context(), cfg, st, e); err != nil {
-		return nil, err
-	}
-	bar = a.bar("querying " + ds.Name)
-	res, err := evaluate.EvaluateRetrieval(cmd.Context(), ds, &retrieve.Retriever{Store: st, Embedder: e, Fusion: cfg.Retrieve.FusionSettings(), MMRLambda: cfg.Retrieve.MMRLambda},
-		evaluate.RetrievalOptions{Mode: mode, Depth: depth, Progress: bar.update})
-	bar.done()
-	if err != nil {
-		return nil, err
-	}
-	id := evaluate.NewRecordID(began)
-	if runFile == "" {
-		runFile = filepath.Join(a.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, id))
-	}
-	if err := writeRunFile(runFile, res.Run, "ragtune-"+string(mode)); err != nil {
-		return nil, err
-	}
-	perQuery := strings.TrimSuffix(runFile, ".trec") + ".queries.jsonl"
-	if err := writeFile(perQuery, func(w io.Writer) error { return evaluate.WritePerQuery(w, ds, res) }); err != nil {
-		return nil, err
-	}
-	_, err = a.saveRecord(cmd, cfg, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
-		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: runFile,
-		Config: runConfig(cfg, mode, map[string]any{"depth": depth, "split": split, "query_embedder": embedderID(e)})})
-	if err != nil {
-		return nil, err
-	}
-	return &retrievalRun{res: res, runID: id, runFile: runFile, perQuery: perQuery, reused: reused, indexed: indexed, elapsed: time.Since(began), chunking: cfg.Chunk}, nil
-}
-
-func (a *app) evalBEIR(cmd *cobra.Command, cfg config.Config, dir, split string, mode retrieve.Mode, depth int,
-	runFile string, gates map[string]float64, reportDir string) error {
-	began := time.Now()
-	ds, err := evaluate.LoadBEIR(dir, split)
-	if err != nil {
-		return err
-	}
-	run, err := a.runRetrieval(cmd, cfg, ds, mode, depth, split, runFile)
-	if err != nil {
-		return err
-	}
-	res := run.res
-	if reportDir != "" {
-		title := fmt.Sprintf("ragtune eval run: %s, %s, run %s", ds.Name, mode, run.runID)
-		if err := writeRunReport(reportDir, evaluate.RetrievalReport(title, ds, res)); err != nil {
+	res := run.Result
+	if out.reportDir != "" {
+		title := fmt.Sprintf("ragtune eval run: %s, %s, run %s", req.Dataset.Name, res.Mode, run.RunID)
+		if err := writeRunReport(out.reportDir, evaluate.RetrievalReport(title, req.Dataset, res)); err != nil {
 			return err
 		}
 	}
-	failed := checkGates(res.Metrics, gates)
+	failed := out.gates.Check(res.Metrics)
 	if a.jsonOut {
-		out := map[string]any{"run_id": run.runID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
-			"run_file": run.runFile, "per_query_file": run.perQuery, "latency_ms": res.LatencyMS, "index_reused": run.reused,
-			"index_seconds": run.indexed.Seconds(), "seconds": time.Since(began).Seconds(), "chunking": run.chunking, "gates_failed": failed, "report_dir": reportDir}
-		if err := a.printJSON(out); err != nil {
+		if err := a.printJSON(map[string]any{"run_id": run.RunID, "dataset": res.Dataset, "queries": res.Queries, "mode": res.Mode, "metrics": res.Metrics,
+			"run_file": run.RunFile, "per_query_file": run.PerQueryFile, "latency_ms": res.LatencyMS, "index_reused": run.Reused,
+			"index_seconds": run.Indexed.Seconds(), "seconds": run.Elapsed.Seconds(), "chunking": run.Chunking, "gates_failed": failed,
+			"report_dir": out.reportDir}); err != nil {
 			return err
 		}
 	} else {
-		a.printRetrieval(res, run.runFile, run.reused, run.indexed, time.Since(began), failed)
-		fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.runID)
+		a.printRetrieval(run, failed)
 	}
+	return gateResult(failed)
+}
+
+func gateResult(failed []string) error {
 	if len(failed) > 0 {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}
 	}
@@ -208,97 +152,28 @@ func writeRunReport(dir string, r evaluate.RunReport) error {
 // writeReportFiles creates dir and writes each named file with its writer.
 func writeReportFiles(dir string, files map[string]func(io.Writer) error) error {
 	for name, write := range files {
-		if err := writeFile(filepath.Join(dir, name), write); err != nil {
+		if err := project.WriteFile(filepath.Join(dir, name), write); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeRunFile(path string, run evaluate.Run, tag string) error {
-	return writeFile(path, func(w io.Writer) error { return evaluate.WriteTREC(w, run, tag) })
-}
-
-// writeFile creates path (and its directory) and fills it with write.
-func writeFile(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func (a *app) printRetrieval(res *evaluate.RetrievalResult, runFile string, reused bool, indexed, total time.Duration, failed []string) {
+func (a *app) printRetrieval(run *project.RetrievalRun, failed []string) {
+	res := run.Result
 	how := "indexed"
-	if reused {
+	if run.Reused {
 		how = "reused index"
 	}
-	fmt.Fprintf(a.stdout, "%s: %d queries, mode %s (%s in %.1fs, total %.1fs)\n\n", res.Dataset, res.Queries, res.Mode, how, indexed.Seconds(), total.Seconds())
-	names := make([]string, 0, len(res.Metrics))
-	for k := range res.Metrics {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	fmt.Fprintf(a.stdout, "%s: %d queries, mode %s (%s in %.1fs, total %.1fs)\n\n", res.Dataset, res.Queries, res.Mode, how, run.Indexed.Seconds(), run.Elapsed.Seconds())
+	for _, k := range evaluate.MetricNames(res.Metrics) {
 		fmt.Fprintf(a.stdout, "  %-12s %.4f\n", k, res.Metrics[k])
 	}
-	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n  run file %s\n", res.LatencyMS.P50, res.LatencyMS.P95, runFile)
+	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n  run file %s\n", res.LatencyMS.P50, res.LatencyMS.P95, run.RunFile)
 	for _, f := range failed {
 		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
 	}
-}
-
-// runConfig records the settings a run depends on, flat, so diff can
-// name what changed.
-func runConfig(cfg config.Config, mode retrieve.Mode, extra map[string]any) map[string]any {
-	c := map[string]any{"mode": string(mode), "k": cfg.Retrieve.K, "chunk_strategy": string(cfg.Chunk.Strategy),
-		"chunk_size": cfg.Chunk.Size, "chunk_overlap": cfg.Chunk.Overlap, "min_coverage": cfg.Answer.MinCoverage,
-		"min_support": cfg.Answer.MinSupport, "max_sentences": cfg.Answer.MaxSentences}
-	for k, v := range extra {
-		c[k] = v
-	}
-	return c
-}
-
-// parseGates reads "ndcg@10=0.6,abstention_f1=0.8".
-func parseGates(s string) (map[string]float64, error) {
-	gates := map[string]float64{}
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part == "" {
-			continue
-		}
-		name, val, ok := strings.Cut(part, "=")
-		x, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("--fail-under %q: want METRIC=VALUE, e.g. ndcg@10=0.6", part)
-		}
-		gates[strings.ToLower(strings.TrimSpace(name))] = x
-	}
-	return gates, nil
-}
-
-// checkGates lists the gates a result fails; a gate on a metric the run
-// did not measure fails too, so a typo cannot pass silently.
-func checkGates(metrics map[string]float64, gates map[string]float64) []string {
-	var failed []string
-	for name, min := range gates {
-		v, ok := metrics[name]
-		switch {
-		case !ok:
-			failed = append(failed, fmt.Sprintf("%s was not measured", name))
-		case v < min:
-			failed = append(failed, fmt.Sprintf("%s = %.4f < %.4f", name, v, min))
-		}
-	}
-	sort.Strings(failed)
-	return failed
+	fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.RunID)
 }
 
 // progress wraps a progress bar that exists only on a terminal.
@@ -323,4 +198,20 @@ func (p *progress) done() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// progress gives library work one bar per stage, each finished when the
+// next begins; the returned function finishes the last.
+func (a *app) progress() (project.Progress, func()) {
+	var current *progress
+	finish := func() {
+		if current != nil {
+			current.done()
+		}
+	}
+	return func(stage string) func(done, total int) {
+		finish()
+		current = a.bar(stage)
+		return current.update
+	}, finish
 }

@@ -1,16 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/evaluate"
-	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 func (a *app) evalCompareCommand() *cobra.Command {
@@ -42,7 +42,7 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 			if gridPath == "" {
 				return usagef("eval compare needs --grid FILE")
 			}
-			gates, err := parseGates(failUnder)
+			gates, err := evaluate.ParseGates(failUnder)
 			if err != nil {
 				return usageError{err}
 			}
@@ -51,6 +51,9 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 				return usageError{err}
 			}
 			cmp, err := a.compare(cmd, grid)
+			if errors.Is(err, project.ErrBadGrid) {
+				return usageError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -59,7 +62,7 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 					return err
 				}
 			}
-			failed := checkGates(cmp.Cells[0].Metrics, gates)
+			failed := gates.Check(cmp.Cells[0].Metrics)
 			if a.jsonOut {
 				if err := a.printJSON(map[string]any{"kind": grid.Kind(), "comparison": cmp, "report_dir": reportDir, "gates_failed": failed}); err != nil {
 					return err
@@ -80,62 +83,19 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 }
 
 func (a *app) compare(cmd *cobra.Command, grid *evaluate.Grid) (evaluate.Comparison, error) {
-	base, err := a.config()
+	cfg, err := a.config()
 	if err != nil {
 		return evaluate.Comparison{}, err
 	}
-	var ds *evaluate.Dataset
-	var items []evaluate.QAItem
-	if grid.Kind() == "retrieval" {
-		ds, err = evaluate.LoadBEIR(grid.Dataset, grid.Split)
-	} else {
-		items, err = evaluate.LoadQA(grid.QA)
-		items = spread(items, grid.Limit)
-	}
+	p, err := a.openForEval(cmd, cfg)
 	if err != nil {
 		return evaluate.Comparison{}, err
 	}
-	var results []evaluate.CellResult
-	for _, cell := range grid.Cells() {
-		cfg := base
-		for k, v := range cell {
-			if err := cfg.Set(k, v); err != nil {
-				return evaluate.Comparison{}, usageError{err}
-			}
-		}
-		if err := cfg.Validate(); err != nil {
-			return evaluate.Comparison{}, usageError{fmt.Errorf("grid cell %s: %w", cell.Label(), err)}
-		}
-		mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
-		r := evaluate.CellResult{Cell: cell, Label: cell.Label()}
-		if ds != nil {
-			run, err := a.runRetrieval(cmd, cfg, ds, mode, 100, grid.Split, "")
-			if err != nil {
-				return evaluate.Comparison{}, fmt.Errorf("grid cell %s: %w", r.Label, err)
-			}
-			r.RunID, r.Metrics, r.Latency, r.PerQuery = run.runID, run.res.Metrics, run.res.LatencyMS, run.res.PerQuery
-		} else {
-			run, err := a.runQA(cmd, cfg, items, grid.QA, grid.Corpus, grid.Split, mode, grid.Limit)
-			if err != nil {
-				return evaluate.Comparison{}, fmt.Errorf("grid cell %s: %w", r.Label, err)
-			}
-			r.RunID, r.Metrics, r.Latency, r.PerQuery = run.runID, run.metrics, run.res.LatencyMS, run.res.PerQueryScores()
-		}
-		if _, ok := r.Metrics[grid.Primary]; !ok {
-			return evaluate.Comparison{}, usagef("primary metric %q is not measured by this eval (have: %s)", grid.Primary, strings.Join(metricNames(r.Metrics), ", "))
-		}
-		results = append(results, r)
-	}
-	return evaluate.Rank(results, grid.Primary, grid.TieBreak), nil
-}
-
-func metricNames(m map[string]float64) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
+	defer p.Close()
+	progress, done := a.progress()
+	defer done()
+	cmp, err := p.Compare(cmd.Context(), grid, progress)
+	return cmp, a.noStoreHint(err, cfg)
 }
 
 func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {

@@ -3,47 +3,24 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
-// historyStore opens where eval runs are kept: the project's store when
+// openHistory opens where eval runs are kept: the project's store when
 // there is one, else a history store in the cache directory, so evals on
 // public datasets work before any `ragtune init`.
-func (a *app) historyStore(cmd *cobra.Command, cfg config.Config) (*store.Store, error) {
-	if _, err := os.Stat(filepath.Join(cfg.StoreDir(), store.DBFile)); err == nil {
-		return store.Open(cmd.Context(), cfg.StoreDir())
-	}
-	return store.Create(cmd.Context(), a.cacheDir(filepath.Join("eval", "history")))
-}
-
-// openHistory loads the configuration and opens its history store.
-func (a *app) openHistory(cmd *cobra.Command) (*store.Store, error) {
+func (a *app) openHistory(cmd *cobra.Command) (*project.Project, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err
 	}
-	return a.historyStore(cmd, cfg)
-}
-
-// saveRecord stores an eval run in the history and returns its ID.
-func (a *app) saveRecord(cmd *cobra.Command, cfg config.Config, r evaluate.Record) (string, error) {
-	st, err := a.historyStore(cmd, cfg)
-	if err != nil {
-		return "", err
-	}
-	defer st.Close()
-	if err := evaluate.SaveRecord(cmd.Context(), st, r); err != nil {
-		return "", err
-	}
-	return r.ID, nil
+	return a.openForEval(cmd, cfg)
 }
 
 func (a *app) evalHistoryCommand() *cobra.Command {
@@ -54,11 +31,12 @@ func (a *app) evalHistoryCommand() *cobra.Command {
 		Example: "  ragtune eval history\n  ragtune eval history --limit 5 --json",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openHistory(cmd)
+			p, err := a.openHistory(cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer p.Close()
+			st := p.Store()
 			runs, err := evaluate.ListRecords(cmd.Context(), st, limit)
 			if err != nil {
 				return err
@@ -95,17 +73,10 @@ and the queries whose score moved, largest moves first.`,
 		Example: "  ragtune eval diff 20261124-140501 20261124-141210\n  ragtune eval diff A B --metric recall@100 --json",
 		Args:    exactArgs(2, "two run IDs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := a.openHistory(cmd)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
 			var recs [2]evaluate.Record
 			for i, id := range args {
-				if recs[i], err = evaluate.LoadRecord(cmd.Context(), st, id); err != nil {
-					if errors.Is(err, store.ErrNoRun) {
-						return usageError{err}
-					}
+				var err error
+				if recs[i], err = a.loadRecord(cmd, id); err != nil {
 					return err
 				}
 			}
@@ -143,4 +114,19 @@ func (a *app) printDiff(d evaluate.Diff, recs [2]evaluate.Record, top int) {
 			fmt.Fprintf(a.stdout, "  %-6s %-28s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Query), f.A, f.B)
 		}
 	}
+}
+
+// loadRecord reads one stored eval run (a unique prefix of its ID is
+// enough).
+func (a *app) loadRecord(cmd *cobra.Command, id string) (evaluate.Record, error) {
+	p, err := a.openHistory(cmd)
+	if err != nil {
+		return evaluate.Record{}, err
+	}
+	defer p.Close()
+	rec, err := evaluate.LoadRecord(cmd.Context(), p.Store(), id)
+	if errors.Is(err, store.ErrNoRun) {
+		return rec, usageError{err}
+	}
+	return rec, err
 }

@@ -1,19 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/document"
-	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 func (a *app) ingestCommand() *cobra.Command {
@@ -80,7 +77,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			rep, err := a.ingest(cmd, cfg, args, prune, document.NormalizeTags(tags))
+			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, Tags: document.NormalizeTags(tags)})
 			if err != nil {
 				return err
 			}
@@ -107,52 +104,23 @@ and keep their previous version. Exit code 1 means some file failed.`,
 	return cmd
 }
 
-func (a *app) ingest(cmd *cobra.Command, cfg config.Config, roots []string, prune bool, tags []string) (*ingest.Report, error) {
-	st, err := a.openStore(cmd, cfg)
+func (a *app) ingest(cmd *cobra.Command, cfg config.Config, req project.IngestRequest) (*ingest.Report, error) {
+	p, err := a.openProject(cmd, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	return a.ingestInto(cmd.Context(), cfg, st, roots, prune, tags, a.interactive())
-}
-
-// ingestInto ingests roots into an open store; progress shows bars.
-func (a *app) ingestInto(ctx context.Context, cfg config.Config, st *store.Store, roots []string, prune bool, tags []string, progress bool) (*ingest.Report, error) {
-	tok, err := chunk.NewTiktokenCounter("cl100k_base")
-	if err != nil {
-		return nil, err
+	defer p.Close()
+	var bar *progress
+	if a.interactive() {
+		req.Progress = func(root string) func(done, total int) {
+			bar.done()
+			bar = a.bar("ingesting " + root)
+			return bar.update
+		}
+		bar = &progress{}
+		defer func() { bar.done() }()
 	}
-	loader := document.NewLoader(document.Options{
-		MaxFileBytes: cfg.Ingest.MaxFileBytes, MaxExtractedBytes: cfg.Ingest.MaxExtractedBytes, CacheDir: a.cacheDir("wazero"),
-	})
-	defer loader.Close()
-	e, err := a.embedder(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	in := &ingest.Ingester{Store: st, Loader: loader, Tokens: tok, Embedder: embed.Cached(e, st), Log: a.log}
-	total := &ingest.Report{Files: []ingest.Result{}}
-	for _, root := range roots {
-		opts := ingest.Options{
-			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
-			Prune: prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: tags,
-		}
-		var bar *progressbar.ProgressBar
-		if progress {
-			bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("ingesting "+root),
-				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))
-			opts.Progress = func(done, n int) { bar.ChangeMax(n); bar.Set(done) }
-		}
-		rep, err := in.Run(ctx, opts)
-		if bar != nil {
-			bar.Finish()
-		}
-		if err != nil {
-			return nil, err
-		}
-		total.Merge(rep)
-	}
-	return total, nil
+	return p.Ingest(cmd.Context(), req)
 }
 
 func (a *app) printIngest(rep *ingest.Report) error {

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/spf13/cobra"
-
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) keysCommand() *cobra.Command {
@@ -20,7 +19,8 @@ func (a *app) keysCommand() *cobra.Command {
 		Example: "  ragtune keys add ci --scope read\n  ragtune keys add admin --scope read,write",
 		Args:    exactArgs(1, "a key name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st *store.Store) error {
+			return a.withProject(cmd, func(p *project.Project) error {
+				st := p.Store()
 				key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
 				if err != nil {
 					return usageError{err}
@@ -40,7 +40,8 @@ func (a *app) keysCommand() *cobra.Command {
 		Short: "List API keys (names and scopes; keys themselves are not stored)",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st *store.Store) error {
+			return a.withProject(cmd, func(p *project.Project) error {
+				st := p.Store()
 				keys, err := st.APIKeys(cmd.Context())
 				if err != nil {
 					return err

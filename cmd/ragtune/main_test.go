@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/finetune/finetunetest"
 	"github.com/ragtune/ragtune/internal/store"
@@ -178,9 +179,9 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// corpus writes n text files of pseudo-random prose: enough work that an
+// writeCorpus writes n text files of pseudo-random prose: enough work that an
 // ingest takes a while and can be interrupted part-way.
-func corpus(t *testing.T, dir string, n int) {
+func writeCorpus(t *testing.T, dir string, n int) {
 	t.Helper()
 	words := strings.Fields("key rotation backup restore cluster node shard replica index query latency token chunk " +
 		"vector lexical answer citation source document heading section policy schedule storage engine")
@@ -224,12 +225,12 @@ func storedDocs(t *testing.T, dir string) []docState {
 
 func verify(t *testing.T, dir string) {
 	t.Helper()
-	st, err := store.Open(t.Context(), filepath.Join(dir, ".ragtune"))
+	c, err := sqlite.Open(t.Context(), filepath.Join(dir, ".ragtune"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	problems, err := st.Verify(t.Context())
+	defer c.Close()
+	problems, err := c.Verify(t.Context())
 	if err != nil || len(problems) > 0 {
 		t.Fatalf("store inconsistent: %v %q", err, problems)
 	}
@@ -244,14 +245,14 @@ func TestKillDuringIngest(t *testing.T) {
 	}
 	const files = 1500
 	ref := initProject(t)
-	corpus(t, ref, files)
+	writeCorpus(t, ref, files)
 	if _, errOut, code := cli(t, ref, "ingest", filepath.Join(ref, "docs")); code != 0 {
 		t.Fatalf("reference ingest: %s", errOut)
 	}
 	want := storedDocs(t, ref)
 
 	dir := initProject(t)
-	corpus(t, dir, files)
+	writeCorpus(t, dir, files)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	partial := 0
 	for round := range 4 {
@@ -295,7 +296,7 @@ func TestSearchDuringIngest(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	dir := initProject(t)
-	corpus(t, dir, 1500)
+	writeCorpus(t, dir, 1500)
 	cmd := process(t, dir, "ingest", "docs", "--quiet")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb

@@ -8,8 +8,8 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // retrievalFlags are shared by search and ask.
@@ -27,7 +27,8 @@ func (r *retrievalFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&r.tags, "tag", nil, "only search documents with this tag (repeat for several: all must match)")
 }
 
-func (r *retrievalFlags) query(cmd *cobra.Command, cfg config.Config, text string) (retrieve.Query, error) {
+// query applies the flags to cfg and builds the query for text.
+func (r *retrievalFlags) query(cmd *cobra.Command, cfg *config.Config, text string) (retrieve.Query, error) {
 	if cmd.Flags().Changed("k") {
 		cfg.Retrieve.K = r.k
 	}
@@ -37,7 +38,10 @@ func (r *retrievalFlags) query(cmd *cobra.Command, cfg config.Config, text strin
 	if err := cfg.Validate(); err != nil {
 		return retrieve.Query{}, usageError{err}
 	}
-	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
+	mode, err := cfg.Retrieve.ModeValue()
+	if err != nil {
+		return retrieve.Query{}, usageError{err}
+	}
 	if strings.TrimSpace(text) == "" {
 		return retrieve.Query{}, usagef("the query is empty")
 	}
@@ -66,11 +70,11 @@ see why an answer came out as it did.`,
 			if err != nil {
 				return err
 			}
-			st, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
+			p, q, hits, err := a.retrieve(cmd, cfg, &rf, args)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer p.Close()
 			if hits == nil {
 				hits = []retrieve.Hit{}
 			}
@@ -94,28 +98,23 @@ see why an answer came out as it did.`,
 	return cmd
 }
 
-// retrieve opens the store and runs the query given by args and flags;
-// the caller closes the store.
-func (a *app) retrieve(cmd *cobra.Command, cfg config.Config, rf *retrievalFlags, args []string) (*store.Store, retrieve.Query, []retrieve.Hit, error) {
-	q, err := rf.query(cmd, cfg, strings.Join(args, " "))
+// retrieve opens the project and runs the query given by args and
+// flags; the caller closes the project.
+func (a *app) retrieve(cmd *cobra.Command, cfg config.Config, rf *retrievalFlags, args []string) (*project.Project, retrieve.Query, []retrieve.Hit, error) {
+	q, err := rf.query(cmd, &cfg, strings.Join(args, " "))
 	if err != nil {
 		return nil, q, nil, err
 	}
-	st, err := a.openStore(cmd, cfg)
+	p, err := a.openProject(cmd, cfg)
 	if err != nil {
 		return nil, q, nil, err
 	}
-	r, err := a.retriever(cmd.Context(), cfg, st, q.Mode)
+	hits, err := p.Search(cmd.Context(), q)
 	if err != nil {
-		st.Close()
-		return nil, q, nil, err
+		p.Close()
+		return nil, q, nil, a.noStoreHint(err, cfg)
 	}
-	hits, err := r.Search(cmd.Context(), q)
-	if err != nil {
-		st.Close()
-		return nil, q, nil, err
-	}
-	return st, q, hits, nil
+	return p, q, hits, nil
 }
 
 // snippet flattens whitespace and cuts text to about n bytes on a word.

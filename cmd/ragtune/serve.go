@@ -8,16 +8,13 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/config"
-	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/server"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) serveCommand() *cobra.Command {
@@ -87,17 +84,17 @@ out to get the only collection a key opens.`,
 				if err := c.Validate(); err != nil {
 					return usageError{fmt.Errorf("collection %s: %w", n, err)}
 				}
-				st, err := a.openStore(cmd, c)
+				p, err := a.openProject(cmd, c)
 				if err != nil {
 					return fmt.Errorf("collection %s: %w", n, err)
 				}
-				defer st.Close()
-				ks, err := st.APIKeys(cmd.Context())
+				defer p.Close()
+				ks, err := p.Store().APIKeys(cmd.Context())
 				if err != nil {
 					return err
 				}
 				keys += len(ks)
-				if backends[n], err = a.backend(cmd.Context(), c, st, root); err != nil {
+				if backends[n], err = backend(p, root); err != nil {
 					return fmt.Errorf("collection %s: %w", n, err)
 				}
 			}
@@ -122,45 +119,18 @@ out to get the only collection a key opens.`,
 	return cmd
 }
 
-// backend wires one collection's store and settings into the server.
-func (a *app) backend(ctx context.Context, cfg config.Config, st *store.Store, ingestRoot string) (server.Backend, error) {
-	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
-	e, err := a.embedder(ctx, cfg)
+// backend serves one collection's project. Each mode's retriever (which
+// loads the embedding model and the query adapter) is built once by the
+// project and shared by all requests; a newly trained or toggled adapter
+// is picked up on restart.
+func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
+	cfg := p.Config()
+	mode, err := cfg.Retrieve.ModeValue()
 	if err != nil {
 		return server.Backend{}, err
 	}
-	// Building a retriever loads the embedding model (and the query
-	// adapter), so each mode's is built once and shared by all requests;
-	// a newly trained or toggled adapter is picked up on restart.
-	var mu sync.Mutex
-	retrievers := map[retrieve.Mode]*retrieve.Retriever{}
-	return server.Backend{
-		Store: st, Mode: mode, K: cfg.Retrieve.K, Embedder: e,
-		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if r, ok := retrievers[m]; ok {
-				return r, nil
-			}
-			r, err := a.retriever(ctx, cfg, st, m)
-			if err == nil {
-				retrievers[m] = r
-			}
-			return r, err
-		},
-		Generator: func(model string) (answer.Generator, error) {
-			c := cfg
-			if model != "" {
-				c.Generate.Provider, c.Generate.OpenAI.Model = "openai", model
-			}
-			return a.generator(c, st)
-		},
-		Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
-			return a.ingestInto(ctx, cfg, st, []string{path}, false, tags, false)
-		},
-		IngestRoot: ingestRoot,
-		UploadDir:  filepath.Join(cfg.StoreDir(), "uploads"),
-	}, nil
+	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
+		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads")}, nil
 }
 
 // listen serves until ctx ends, then shuts down gracefully: no new

@@ -4,9 +4,8 @@ import (
 	"fmt"
 
 	"github.com/dustin/go-humanize"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/spf13/cobra"
-
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 func (a *app) statusCommand() *cobra.Command {
@@ -18,37 +17,24 @@ func (a *app) statusCommand() *cobra.Command {
   ragtune status --documents --json`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, st, err := a.configAndStore(cmd)
+			cfg, err := a.config()
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			stats, err := st.Stats(cmd.Context())
+			p, err := a.openProject(cmd, cfg)
 			if err != nil {
 				return err
 			}
-			var problems []string
-			if check {
-				if problems, err = st.Verify(cmd.Context()); err != nil {
-					return err
-				}
-				if problems == nil {
-					problems = []string{}
-				}
+			defer p.Close()
+			stats, err := p.Status(cmd.Context(), project.StatusRequest{Verify: check, Documents: listDocs})
+			if err != nil {
+				return err
 			}
-			var docs []store.DocumentInfo
-			if listDocs {
-				if docs, err = st.Documents(cmd.Context(), ""); err != nil {
-					return err
-				}
-			}
+			problems, docs := stats.Problems, stats.DocumentList
 			if a.jsonOut {
 				out := map[string]any{"config": cfg.File, "store": cfg.StoreDir(), "documents": stats.Documents, "chunks": stats.Chunks,
 					"tokens": stats.Tokens, "store_bytes": stats.Bytes, "index_identity": stats.Identity}
 				if listDocs {
-					if docs == nil {
-						docs = []store.DocumentInfo{}
-					}
 					out["document_list"] = docs
 				}
 				if check {

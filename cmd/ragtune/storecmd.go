@@ -6,8 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
-	"github.com/ragtune/ragtune/internal/store"
-	"github.com/ragtune/ragtune/internal/store/weaviate"
+	"github.com/ragtune/ragtune/internal/corpus"
 )
 
 func (a *app) storeCommand() *cobra.Command {
@@ -41,29 +40,11 @@ in ragtune.toml (or RAGTUNE_STORE) to the target.`,
 			if url != "" {
 				cfg.Store.Weaviate.URL = url
 			}
-			ctx := cmd.Context()
-			local, err := store.Open(ctx, cfg.StoreDir())
-			if err != nil {
-				return err
-			}
-			defer local.Close()
-			remote, err := store.Open(ctx, cfg.StoreDir())
-			if err != nil {
-				return err
-			}
-			defer remote.Close()
-			c, err := weaviate.Open(ctx, a.weaviateConfig(cfg, ""))
-			if err != nil {
-				return err
-			}
-			remote.SetCorpus(c)
-			src, dst := local, remote
+			from := config.BackendEmbedded
 			if to == config.BackendEmbedded {
-				src, dst = remote, local
+				from = config.BackendWeaviate
 			}
-			bar := a.bar("copying documents")
-			rep, err := store.Copy(ctx, src, dst, bar.update)
-			bar.done()
+			rep, err := a.migrate(cmd, cfg, from, to)
 			if err != nil {
 				return err
 			}
@@ -80,4 +61,27 @@ in ragtune.toml (or RAGTUNE_STORE) to the target.`,
 	migrate.Flags().StringVar(&url, "weaviate-url", "", "Weaviate URL (default: store.weaviate.url / RAGTUNE_WEAVIATE_URL)")
 	cmd.AddCommand(migrate)
 	return cmd
+}
+
+// migrate copies the corpus from one backend to the other and verifies it.
+func (a *app) migrate(cmd *cobra.Command, cfg config.Config, from, to string) (corpus.CopyReport, error) {
+	var rep corpus.CopyReport
+	p, err := a.openProject(cmd, cfg)
+	if err != nil {
+		return rep, err
+	}
+	defer p.Close()
+	src, err := p.OpenCorpusOn(cmd.Context(), from)
+	if err != nil {
+		return rep, err
+	}
+	defer src.Close()
+	dst, err := p.OpenCorpusOn(cmd.Context(), to)
+	if err != nil {
+		return rep, err
+	}
+	defer dst.Close()
+	bar := a.bar("copying documents")
+	defer bar.done()
+	return corpus.Copy(cmd.Context(), src, dst, bar.update)
 }

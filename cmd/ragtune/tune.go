@@ -123,13 +123,20 @@ template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
 
 // raft rewrites examples with context retrieved from the project's store.
 func (a *app) raft(cmd *cobra.Command, exs []finetune.Example, k int, leaveOut float64, seed uint64) ([]finetune.Example, string, error) {
-	cfg, st, err := a.configAndStore(cmd)
+	cfg, err := a.config()
 	if err != nil {
 		return nil, "", err
 	}
-	defer st.Close()
-	mode, _ := retrieve.ParseMode(cfg.Retrieve.Mode)
-	r, err := a.retriever(cmd.Context(), cfg, st, mode)
+	mode, err := cfg.Retrieve.ModeValue()
+	if err != nil {
+		return nil, "", usageError{err}
+	}
+	p, err := a.openProject(cmd, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	defer p.Close()
+	r, err := p.Retriever(cmd.Context(), mode)
 	if err != nil {
 		return nil, "", err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/embed/adapter"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -69,8 +70,13 @@ func TestQueryAdapterIsUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, dim, _ := st.Embedder(t.Context())
-	flip := adapter.Identity(id, dim)
+	c, err := sqlite.Open(t.Context(), filepath.Join(dir, ".ragtune"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := c.Identity(t.Context())
+	c.Close()
+	flip := adapter.Identity(id.Embedder, id.Dim)
 	for i := range flip.W {
 		flip.W[i] = -flip.W[i]
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/finetune"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -36,11 +37,12 @@ func (a *app) printJob(j finetune.Job) error {
 // jobAction opens the store and the provider, runs fn, then saves and
 // prints the job fn returns.
 func (a *app) jobAction(cmd *cobra.Command, fn func(p *finetune.Provider) (finetune.Job, error)) error {
-	cfg, st, err := a.configAndStore(cmd)
+	cfg, proj, err := a.configAndProject(cmd)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer proj.Close()
+	st := proj.Store()
 	p, err := a.provider(cfg)
 	if err != nil {
 		return usageError{err}
@@ -98,11 +100,12 @@ prepare' first: it validates the data and estimates the cost.`,
 		Short: "Refresh a job from the provider (--follow waits until it finishes)",
 		Args:  exactArgs(1, "a job ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, st, err := a.configAndStore(cmd)
+			cfg, proj, err := a.configAndProject(cmd)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer proj.Close()
+			st := proj.Store()
 			var known finetune.Job
 			if err := st.Job(cmd.Context(), args[0], &known); err != nil {
 				if errors.Is(err, store.ErrNoJob) {
@@ -189,7 +192,8 @@ prepare' first: it validates the data and estimates the cost.`,
 		Short: "List the jobs this store knows and the fine-tuned models they registered",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd, func(st *store.Store) error {
+			return a.withProject(cmd, func(proj *project.Project) error {
+				st := proj.Store()
 				recs, err := st.Jobs(cmd.Context())
 				if err != nil {
 					return err

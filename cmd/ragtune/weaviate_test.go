@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/corpus/weaviate/weaviatetest"
 	"github.com/ragtune/ragtune/internal/embed"
-	"github.com/ragtune/ragtune/internal/store/weaviate/weaviatetest"
 )
 
 // TestWeaviateBackendCLI runs the everyday commands with the corpus on a

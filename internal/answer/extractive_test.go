@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // corpusStats computes document frequencies over a fixed set of texts the
@@ -27,18 +27,18 @@ func (c corpusStats) TermStats(_ context.Context, terms []string) (int, map[stri
 }
 
 func hit(path, heading, text string, lines ...int) retrieve.Hit {
-	return retrieve.Hit{Hit: store.Hit{DocPath: path, Chunk: store.Chunk{ID: "id-" + path, Heading: heading, Text: text, LineStart: lines[0], LineEnd: lines[1]}}}
+	return retrieve.Hit{Hit: corpus.Hit{DocPath: path, Chunk: corpus.Chunk{ID: "id-" + path, Heading: heading, Text: text, LineStart: lines[0], LineEnd: lines[1]}}}
 }
 
 var (
 	rotation = hit("ops.md", "Ops > Keys", "## Key rotation\n\nSigning keys rotate every ninety days. To rotate a key by hand, run the rotate command and revoke the old key.", 10, 14)
 	backups  = hit("ops.md", "Ops > Backups", "Backups run every night at 02:00 UTC.\nEach backup is kept for thirty days.", 3, 4)
 	restores = hit("restore.md", "Restores", "- A restore takes about twenty minutes for a typical database.", 1, 1)
-	corpus   = corpusStats{rotation.Text, backups.Text, restores.Text, "unrelated text about the weather", "more unrelated text about lunch"}
+	stats    = corpusStats{rotation.Text, backups.Text, restores.Text, "unrelated text about the weather", "more unrelated text about lunch"}
 )
 
 func TestExtractive(t *testing.T) {
-	gen := &Extractive{Stats: corpus, Thresholds: DefaultThresholds()}
+	gen := &Extractive{Stats: stats, Thresholds: DefaultThresholds()}
 	tests := []struct {
 		question string
 		hits     []retrieve.Hit
@@ -53,7 +53,7 @@ func TestExtractive(t *testing.T) {
 		{"What is the capital of France?", []retrieve.Hit{backups}, ReasonLowRetrievalScore, "", nil},
 		// Every word is covered by the chunk, but no single sentence
 		// supports an answer.
-		{"rotate backups restore nightly twenty?", []retrieve.Hit{{Hit: store.Hit{DocPath: "mix.md", Chunk: store.Chunk{Text: "We rotate things. Backups happen sometimes. Restore is a word. Nightly runs occur. Twenty is a number."}}}}, ReasonUnsupportedAnswer, "", nil},
+		{"rotate backups restore nightly twenty?", []retrieve.Hit{{Hit: corpus.Hit{DocPath: "mix.md", Chunk: corpus.Chunk{Text: "We rotate things. Backups happen sometimes. Restore is a word. Nightly runs occur. Twenty is a number."}}}}, ReasonUnsupportedAnswer, "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.question, func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestExtractive(t *testing.T) {
 }
 
 func TestStreamOrder(t *testing.T) {
-	gen := &Extractive{Stats: corpus, Thresholds: DefaultThresholds()}
+	gen := &Extractive{Stats: stats, Thresholds: DefaultThresholds()}
 	events, err := gen.Generate(t.Context(), Request{Question: "How do I rotate a key by hand?", Hits: []retrieve.Hit{rotation}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/corpus"
+
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // chatServer speaks the OpenAI chat-completions streaming wire format:
@@ -81,8 +82,8 @@ func llmFor(t *testing.T, srv *chatServer) *LLM {
 }
 
 var llmHits = []retrieve.Hit{
-	{Rank: 1, Hit: store.Hit{DocPath: "ops.md", Chunk: store.Chunk{ID: "c1", Heading: "Keys", Text: "Signing keys rotate every ninety days. Rotation is automatic.", LineStart: 3, LineEnd: 4}}},
-	{Rank: 2, Hit: store.Hit{DocPath: "backup.md", Chunk: store.Chunk{ID: "c2", Text: "Backups run nightly at two in the morning.", LineStart: 1, LineEnd: 1}}},
+	{Rank: 1, Hit: corpus.Hit{DocPath: "ops.md", Chunk: corpus.Chunk{ID: "c1", Heading: "Keys", Text: "Signing keys rotate every ninety days. Rotation is automatic.", LineStart: 3, LineEnd: 4}}},
+	{Rank: 2, Hit: corpus.Hit{DocPath: "backup.md", Chunk: corpus.Chunk{ID: "c2", Text: "Backups run nightly at two in the morning.", LineStart: 1, LineEnd: 1}}},
 }
 
 func TestLLMStreamsVerifiedCitations(t *testing.T) {

@@ -95,6 +95,11 @@ type Retrieve struct {
 	Quantize    string  `toml:"quantize"`
 }
 
+// ModeValue is the retrieval mode as a typed value. Validate rejects a
+// mode that does not parse, so after it this never fails; before it, an
+// unknown mode is an error here too, never a silent default.
+func (r Retrieve) ModeValue() (retrieve.Mode, error) { return retrieve.ParseMode(r.Mode) }
+
 // FusionSettings returns the hybrid fusion part of the settings.
 func (r Retrieve) FusionSettings() retrieve.Fusion {
 	return retrieve.Fusion{Method: r.Fusion, Alpha: r.Alpha, RRFK: r.RRFK, Depth: r.FusionDepth}

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/ragtune/ragtune/internal/document"
 )
 
 // Dataset is a BEIR-layout collection.
@@ -152,4 +154,19 @@ func readQrels(path string) (Qrels, error) {
 		q[f[0]][f[1]] = score
 	}
 	return q, nil
+}
+
+// Documents is the corpus as documents for the ingest pipeline, keyed by
+// their IDs. Title and text form one body, as BM25 baselines on BEIR
+// index them.
+func (ds *Dataset) Documents() []*document.Document {
+	out := make([]*document.Document, len(ds.Corpus))
+	for i, c := range ds.Corpus {
+		text := c.Text
+		if c.Title != "" {
+			text = c.Title + "\n\n" + c.Text
+		}
+		out[i] = &document.Document{Path: c.ID, Format: document.Text, Text: text}
+	}
+	return out
 }

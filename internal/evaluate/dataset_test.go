@@ -1,15 +1,14 @@
 package evaluate
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/chunk"
-	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
+	"github.com/ragtune/ragtune/internal/ingest"
 )
 
 func TestLoadBEIR(t *testing.T) {
@@ -41,59 +40,22 @@ func TestLoadBEIRBadInput(t *testing.T) {
 	}
 }
 
-// TestRetrievalEvalEndToEnd indexes the mini collection into a real
-// scratch store, evaluates lexical retrieval, checks the index is reused,
-// and that the TREC run file re-scores to the same numbers.
-func TestRetrievalEvalEndToEnd(t *testing.T) {
-	ds, err := LoadBEIR("testdata/scifact-mini", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+// indexed indexes ds's corpus into a fresh embedded corpus through the
+// ingest pipeline.
+func indexed(t *testing.T, ds *Dataset) *sqlite.Corpus {
+	t.Helper()
 	tok, err := chunk.NewTiktokenCounter("cl100k_base")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir()
-	st, reused, err := ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil, nil)
-	if err != nil || reused {
-		t.Fatalf("first ScratchStore: reused=%v err=%v", reused, err)
-	}
-	res, err := EvaluateRetrieval(t.Context(), ds, &retrieve.Retriever{Store: st}, RetrievalOptions{Mode: retrieve.Lexical})
-	st.Close()
+	c, err := sqlite.Create(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// With 71 documents BM25 finds most relevant abstracts; a broken
-	// pipeline (IDs, ranking, metric) lands far below this.
-	if res.Queries != 12 || res.Metrics["ndcg@10"] < 0.5 || res.Metrics["recall@100"] < 0.9 {
-		t.Fatalf("metrics %v over %d queries", res.Metrics, res.Queries)
-	}
-	st, reused, err = ScratchStore(t.Context(), cache, ds, chunk.DefaultOptions(), tok, nil, nil, nil)
-	if err != nil || !reused {
-		t.Fatalf("second ScratchStore: reused=%v err=%v", reused, err)
-	}
-	st.Close()
-
-	var buf bytes.Buffer
-	if err := WriteTREC(&buf, res.Run, "test"); err != nil {
+	t.Cleanup(func() { c.Close() })
+	in := &ingest.Ingester{Corpus: c, Tokens: tok}
+	if err := in.Index(t.Context(), ds.Documents(), chunk.DefaultOptions(), nil); err != nil {
 		t.Fatal(err)
 	}
-	reread := Run{}
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 6 || f[1] != "Q0" {
-			t.Fatalf("bad TREC line %q", line)
-		}
-		var score float64
-		if _, err := fmt.Sscan(f[4], &score); err != nil {
-			t.Fatal(err)
-		}
-		reread[f[0]] = append(reread[f[0]], Scored{f[2], score})
-	}
-	means, _ := Evaluate(reread, ds.Qrels, DefaultMetrics)
-	for k, v := range res.Metrics {
-		if !near(means[k], v) {
-			t.Errorf("%s from run file %.6f, in memory %.6f", k, means[k], v)
-		}
-	}
+	return c
 }

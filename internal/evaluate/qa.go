@@ -177,3 +177,16 @@ func CheckBehaviour(answer string, e *Expect) []string {
 	}
 	return broken
 }
+
+// Spread keeps about n items evenly spaced through the list, so a quick
+// run still samples every part of the file; n <= 0 keeps all.
+func Spread(items []QAItem, n int) []QAItem {
+	if n <= 0 || n >= len(items) {
+		return items
+	}
+	out := make([]QAItem, 0, n)
+	for i := range n {
+		out = append(out, items[i*len(items)/n])
+	}
+	return out
+}

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/answer"
-	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -73,14 +72,9 @@ func TestQAEvalOnSQuADMini(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := chunk.NewTiktokenCounter("cl100k_base")
-	st, _, err := ScratchStore(t.Context(), t.TempDir(), ds, chunk.DefaultOptions(), tok, nil, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := indexed(t, ds)
 	gen := &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}
-	res, err := EvaluateQA(t.Context(), items, &retrieve.Retriever{Store: st},
+	res, err := EvaluateQA(t.Context(), items, &retrieve.Retriever{Corpus: st},
 		func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
 			return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})
 		}, QAOptions{Mode: retrieve.Lexical})

@@ -327,3 +327,40 @@ func WritePerItem(w io.Writer, res *QAResult) error {
 	}
 	return nil
 }
+
+// Flat gives every figure of the result a gate-able name.
+func (r *QAResult) Flat() map[string]float64 {
+	m := map[string]float64{}
+	for k, v := range r.Retrieval {
+		m[k] = v
+	}
+	a := r.Answer
+	for k, v := range map[string]float64{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
+		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate,
+		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD} {
+		m[k] = v
+	}
+	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
+		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass} {
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	return m
+}
+
+// Map is the metrics by their JSON names; a figure the set cannot
+// measure is nil.
+func (a AnswerMetrics) Map() map[string]any {
+	m := map[string]any{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
+		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate,
+		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD}
+	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
+		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass} {
+		m[k] = nil
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	return m
+}

@@ -52,11 +52,11 @@ func BenchmarkAbstentionSQuAD(b *testing.B) {
 	th := answer.DefaultThresholds()
 	answered, contains, declined := 0, 0, 0
 	ask := func(in *Ingester, question string) answer.Result {
-		hits, err := (&retrieve.Retriever{Store: in.Store}).Search(b.Context(), retrieve.Query{Text: question, K: retrieve.DefaultK})
+		hits, err := (&retrieve.Retriever{Corpus: in.Corpus}).Search(b.Context(), retrieve.Query{Text: question, K: retrieve.DefaultK})
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := answer.Answer(b.Context(), &answer.Extractive{Stats: in.Store, Thresholds: th}, answer.Request{Question: question, Hits: hits})
+		res, err := answer.Answer(b.Context(), &answer.Extractive{Stats: in.Corpus, Thresholds: th}, answer.Request{Question: question, Hits: hits})
 		if err != nil {
 			b.Fatal(err)
 		}

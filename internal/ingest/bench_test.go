@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // datasetDir finds ../shared/datasets/NAME (or $RAGTUNE_DATASETS/NAME).
@@ -65,7 +65,7 @@ func writeBEIRCorpus(b *testing.B, dir, out string) (int, int64) {
 }
 
 func benchIngester(b *testing.B, storeDir string) *Ingester {
-	st, err := store.Create(b.Context(), storeDir)
+	st, err := sqlite.Create(b.Context(), storeDir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func benchIngester(b *testing.B, storeDir string) *Ingester {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &Ingester{Store: st, Loader: document.NewLoader(document.Options{}), Tokens: tok}
+	return &Ingester{Corpus: st, Loader: document.NewLoader(document.Options{}), Tokens: tok}
 }
 
 // BenchmarkIngestSciFact ingests all 5,183 SciFact abstracts from files,
@@ -119,7 +119,7 @@ func BenchmarkSearchSciFact(b *testing.B) {
 		b.Fatal(err)
 	}
 	queries, qrels := readQueries(b, src)
-	r := &retrieve.Retriever{Store: in.Store}
+	r := &retrieve.Retriever{Corpus: in.Corpus}
 	var lat []time.Duration
 	var ndcg float64
 	for b.Loop() {

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ragtune/ragtune/internal/corpus"
+
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
@@ -84,14 +86,22 @@ type Report struct {
 	Files     []Result `json:"files"`
 }
 
-// Ingester writes documents into a store.
+// Ingester writes documents into a corpus.
 type Ingester struct {
-	Store  *store.Store
-	Loader *document.Loader
-	Tokens chunk.Counter
+	Corpus corpus.Corpus
+	// History, when set, records every run (the project's ingest history,
+	// which advise reads to measure how often documents change).
+	History History
+	Loader  *document.Loader
+	Tokens  chunk.Counter
 	// Embedder, if set, embeds every chunk; the store is bound to it.
 	Embedder embed.Embedder
 	Log      *slog.Logger
+}
+
+// History keeps a record of ingest runs.
+type History interface {
+	RecordIngest(ctx context.Context, r store.IngestRun) error
 }
 
 // Run ingests everything under opts.Root. Per-file problems are reported
@@ -103,7 +113,7 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	if in.Embedder != nil {
-		if err := in.Store.BindEmbedder(ctx, in.Embedder.ID(), in.Embedder.Dim()); err != nil {
+		if err := in.Corpus.Bind(ctx, corpus.Identity{Embedder: in.Embedder.ID(), Dim: in.Embedder.Dim()}); err != nil {
 			return nil, err
 		}
 	}
@@ -111,11 +121,11 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	existing, err := in.Store.Documents(ctx, prefix)
+	existing, err := in.Corpus.Documents(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	known := make(map[string]store.DocumentInfo, len(existing))
+	known := make(map[string]corpus.DocumentInfo, len(existing))
 	for _, d := range existing {
 		known[d.Path] = d
 	}
@@ -132,7 +142,7 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	if in.Embedder != nil {
-		if _, err := in.Store.RefreshVectorIndex(ctx, store.HNSWThreshold); err != nil {
+		if err := corpus.Refresh(ctx, in.Corpus); err != nil {
 			return rep, fmt.Errorf("updating the vector index: %w", err)
 		}
 	}
@@ -143,11 +153,14 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 
 // record appends the run to the store's ingest history.
 func (in *Ingester) record(ctx context.Context, root string, rep *Report) error {
-	stats, err := in.Store.Stats(ctx)
+	if in.History == nil {
+		return nil
+	}
+	stats, err := in.Corpus.Stats(ctx)
 	if err != nil {
 		return err
 	}
-	return in.Store.RecordIngest(ctx, store.IngestRun{FinishedAt: time.Now(), Root: root, Added: rep.Added, Updated: rep.Updated,
+	return in.History.RecordIngest(ctx, store.IngestRun{FinishedAt: time.Now(), Root: root, Added: rep.Added, Updated: rep.Updated,
 		Deleted: rep.Deleted, Unchanged: rep.Unchanged, Failed: rep.Failed, Documents: stats.Documents})
 }
 
@@ -261,7 +274,7 @@ func Signature(opts chunk.Options, e embed.Embedder) string {
 // model calls as the embedder's batching allows. The text embedded is the
 // chunk's title and heading path followed by its text, so a chunk is found
 // by what its section is about as well as by its words.
-func EmbedChunks(ctx context.Context, e embed.Embedder, docs ...*store.Document) error {
+func EmbedChunks(ctx context.Context, e embed.Embedder, docs ...*corpus.Document) error {
 	if e == nil {
 		return nil
 	}
@@ -290,12 +303,12 @@ func EmbedChunks(ctx context.Context, e embed.Embedder, docs ...*store.Document)
 
 type outcome struct {
 	res Result
-	doc *store.Document
+	doc *corpus.Document
 }
 
 // process loads and chunks files in parallel and writes them in batches
 // from a single goroutine.
-func (in *Ingester) process(ctx context.Context, opts Options, files []file, known map[string]store.DocumentInfo, rep *Report) error {
+func (in *Ingester) process(ctx context.Context, opts Options, files []file, known map[string]corpus.DocumentInfo, rep *Report) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := opts.Workers
@@ -340,11 +353,11 @@ const (
 )
 
 func (in *Ingester) write(ctx context.Context, opts Options, total int, results <-chan outcome, rep *Report) error {
-	var batch []store.Document
+	var batch []corpus.Document
 	var pending []Result
 	flushed := time.Now()
 	flush := func() error {
-		if err := in.Store.Upsert(ctx, batch); err != nil {
+		if err := in.Corpus.Upsert(ctx, batch); err != nil {
 			return fmt.Errorf("writing to the store: %w", err)
 		}
 		for _, r := range pending {
@@ -380,7 +393,7 @@ func (in *Ingester) write(ctx context.Context, opts Options, total int, results 
 
 // one decides what to do with a single file. It never returns an error:
 // problems become a skipped or failed Result.
-func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[string]store.DocumentInfo) outcome {
+func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[string]corpus.DocumentInfo) outcome {
 	data, err := in.Loader.ReadFile(f.path)
 	if err != nil {
 		return outcome{res: failure(f.key, err)}
@@ -434,16 +447,16 @@ func failure(key string, err error) Result {
 }
 
 // ToStore turns a loaded, chunked document into the store's form.
-func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Document {
-	sd := store.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig, Tags: doc.Tags}
+func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) corpus.Document {
+	sd := corpus.Document{Path: doc.Path, Title: doc.Title, Format: string(doc.Format), Hash: doc.Hash, Size: doc.Size, Signature: sig, Tags: doc.Tags}
 	for _, c := range chunks {
 		heading := chunk.HeadingString(c.Heading)
 		title := doc.Title
 		if heading != "" && heading != doc.Title {
 			title += " > " + heading
 		}
-		sd.Chunks = append(sd.Chunks, store.Chunk{
-			ID: store.ChunkID(doc.Path, c.Index, c.Text), Ord: c.Index, Title: title, Heading: heading, Text: c.Text,
+		sd.Chunks = append(sd.Chunks, corpus.Chunk{
+			ID: corpus.ChunkID(doc.Path, c.Index, c.Text), Ord: c.Index, Title: title, Heading: heading, Text: c.Text,
 			Start: c.Start, End: c.End, LineStart: c.LineStart, LineEnd: c.LineEnd, Tokens: c.Tokens,
 		})
 	}
@@ -453,7 +466,7 @@ func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) store.Doc
 // prune deletes stored documents under the root whose files are gone.
 // Files that exist but failed or were skipped this time keep their last
 // good version.
-func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, existing []store.DocumentInfo, rep *Report) error {
+func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, existing []corpus.DocumentInfo, rep *Report) error {
 	present := map[string]bool{}
 	for _, f := range files {
 		present[f.key] = true
@@ -467,7 +480,7 @@ func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, e
 			gone = append(gone, d.Path)
 		}
 	}
-	if err := in.Store.Delete(ctx, gone); err != nil {
+	if err := in.Corpus.Delete(ctx, gone); err != nil {
 		return err
 	}
 	for _, p := range gone {

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/document"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 type fixture struct {
@@ -23,7 +23,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Create(t.Context(), filepath.Join(dir, ".ragtune"))
+	st, err := sqlite.Create(t.Context(), filepath.Join(dir, ".ragtune"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	loader := document.NewLoader(document.Options{MaxFileBytes: 1 << 20, MaxExtractedBytes: 8 << 20,
 		CacheDir: filepath.Join(os.TempDir(), "ragtune-test-wazero")})
 	t.Cleanup(func() { loader.Close() })
-	f := &fixture{t: t, dir: dir, in: &Ingester{Store: st, Loader: loader, Tokens: tok}}
+	f := &fixture{t: t, dir: dir, in: &Ingester{Corpus: st, Loader: loader, Tokens: tok}}
 	f.opts = Options{Root: filepath.Join(dir, "docs"), KeyBase: dir, Chunk: chunk.DefaultOptions()}
 	os.MkdirAll(f.opts.Root, 0o755)
 	return f
@@ -101,7 +101,7 @@ func TestIncremental(t *testing.T) {
 	if got := counts(f.run()); got != [6]int{0, 2, 0, 0, 0, 0} {
 		t.Fatalf("after changing chunk size = %v, want 2 updated", got)
 	}
-	docs, _ := f.in.Store.Documents(t.Context(), "")
+	docs, _ := f.in.Corpus.Documents(t.Context(), "")
 	if len(docs) != 2 || docs[0].Path != "docs/a.md" || docs[1].Path != "docs/sub/b.txt" {
 		t.Fatalf("stored documents = %+v", docs)
 	}
@@ -159,7 +159,7 @@ func TestHostileInputs(t *testing.T) {
 		"loop":       "skipped: symlink loop",
 		"good.md":    "unchanged",
 	})
-	if s, _ := f.in.Store.Stats(t.Context()); s.Documents != 3 {
+	if s, _ := f.in.Corpus.Stats(t.Context()); s.Documents != 3 {
 		t.Errorf("stored %d documents, want the 3 good ones", s.Documents)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/corpus"
 )
 
 // Fusion says how hybrid retrieval combines the lexical and dense lists.
@@ -39,7 +39,7 @@ func (f Fusion) Validate() error {
 	return nil
 }
 
-func (r *Retriever) hybrid(ctx context.Context, q Query, qv []float32, k int) ([]store.Hit, error) {
+func (r *Retriever) hybrid(ctx context.Context, q Query, qv []float32, k int) ([]corpus.Hit, error) {
 	f := r.Fusion
 	if f.Method == "" {
 		f = DefaultFusion()
@@ -59,13 +59,13 @@ func (r *Retriever) hybrid(ctx context.Context, q Query, qv []float32, k int) ([
 	} else {
 		fused = weighted(f.Alpha, lex, dense)
 	}
-	byID := map[string]store.Hit{}
+	byID := map[string]corpus.Hit{}
 	for _, h := range append(lex, dense...) {
 		if _, ok := byID[h.ID]; !ok {
 			byID[h.ID] = h
 		}
 	}
-	out := make([]store.Hit, 0, len(fused))
+	out := make([]corpus.Hit, 0, len(fused))
 	for id, s := range fused {
 		h := byID[id]
 		h.Score = s
@@ -81,7 +81,7 @@ func (r *Retriever) hybrid(ctx context.Context, q Query, qv []float32, k int) ([
 }
 
 // rrf scores each chunk by Σ 1/(k + rank) over the lists it appears in.
-func rrf(k float64, lists ...[]store.Hit) map[string]float64 {
+func rrf(k float64, lists ...[]corpus.Hit) map[string]float64 {
 	out := map[string]float64{}
 	for _, l := range lists {
 		for i, h := range l {
@@ -94,10 +94,10 @@ func rrf(k float64, lists ...[]store.Hit) map[string]float64 {
 // weighted min-max normalises each list's scores to [0,1] for this query
 // and combines them, alpha on dense; a chunk missing from a list scores 0
 // there.
-func weighted(alpha float64, lex, dense []store.Hit) map[string]float64 {
+func weighted(alpha float64, lex, dense []corpus.Hit) map[string]float64 {
 	out := map[string]float64{}
 	for _, part := range []struct {
-		hits []store.Hit
+		hits []corpus.Hit
 		w    float64
 	}{{lex, 1 - alpha}, {dense, alpha}} {
 		if len(part.hits) == 0 {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"math"
 
-	"github.com/viterin/vek/vek32"
+	"github.com/ragtune/ragtune/internal/corpus"
 
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/viterin/vek/vek32"
 )
 
 // mmr picks k of the candidates (best first) by maximal marginal
@@ -15,7 +15,7 @@ import (
 // relevance being the candidate's score relative to the best one. Near-duplicate
 // chunks (overlapping windows, repeated boilerplate) then stop crowding
 // the few places an answer has.
-func (r *Retriever) mmr(ctx context.Context, cands []store.Hit, k int) ([]store.Hit, error) {
+func (r *Retriever) mmr(ctx context.Context, cands []corpus.Hit, k int) ([]corpus.Hit, error) {
 	if len(cands) <= 1 {
 		return cands[:min(k, len(cands))], nil
 	}
@@ -23,7 +23,7 @@ func (r *Retriever) mmr(ctx context.Context, cands []store.Hit, k int) ([]store.
 	for i, c := range cands {
 		ids[i] = c.Rowid
 	}
-	vecs, err := r.Store.VectorsOf(ctx, ids)
+	vecs, err := r.Corpus.VectorsOf(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (r *Retriever) mmr(ctx context.Context, cands []store.Hit, k int) ([]store.
 	for _, c := range cands {
 		top = math.Max(top, c.Score)
 	}
-	rel := func(c store.Hit) float64 {
+	rel := func(c corpus.Hit) float64 {
 		if top <= 0 {
 			return 0
 		}
@@ -39,7 +39,7 @@ func (r *Retriever) mmr(ctx context.Context, cands []store.Hit, k int) ([]store.
 	}
 	lambda := r.MMRLambda
 	taken := make([]bool, len(cands))
-	var out []store.Hit
+	var out []corpus.Hit
 	for len(out) < min(k, len(cands)) {
 		best, bestScore := -1, math.Inf(-1)
 		for i, c := range cands {

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ragtune/ragtune/internal/corpus"
+
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/lexical"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // Mode selects the retrieval method.
@@ -49,19 +50,19 @@ type Query struct {
 // Hit is a ranked chunk.
 type Hit struct {
 	Rank int `json:"rank"`
-	store.Hit
+	corpus.Hit
 }
 
 // Searcher is what retrieval needs from a store.
 type Searcher interface {
-	SearchLexical(ctx context.Context, q store.LexicalQuery) ([]store.Hit, error)
-	SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error)
+	SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, error)
+	SearchDense(ctx context.Context, q corpus.DenseQuery) ([]corpus.Hit, error)
 	VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error)
 }
 
 // Retriever runs queries against a store.
 type Retriever struct {
-	Store Searcher
+	Corpus Searcher
 	// Embedder embeds queries for dense and hybrid modes; it must be the
 	// store's embedder.
 	Embedder embed.Embedder
@@ -81,7 +82,7 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if q.K <= 0 {
 		q.K = DefaultK
 	}
-	var hits []store.Hit
+	var hits []corpus.Hit
 	var qv []float32
 	var err error
 	if q.Mode == Dense || q.Mode == Hybrid {
@@ -118,8 +119,8 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	return out, nil
 }
 
-func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]store.Hit, error) {
-	return r.Store.SearchLexical(ctx, store.LexicalQuery{Match: lexical.MatchQuery(q.Text), Text: q.Text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]corpus.Hit, error) {
+	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchQuery(q.Text), Text: q.Text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 }
 
 func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, error) {
@@ -133,8 +134,8 @@ func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, err
 	return vecs[0], nil
 }
 
-func (r *Retriever) dense(ctx context.Context, q Query, qv []float32, k int) ([]store.Hit, error) {
-	hits, err := r.Store.SearchDense(ctx, store.DenseQuery{Vector: qv, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+func (r *Retriever) dense(ctx context.Context, q Query, qv []float32, k int) ([]corpus.Hit, error) {
+	hits, err := r.Corpus.SearchDense(ctx, corpus.DenseQuery{Vector: qv, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/corpus"
+
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 )
 
 func TestParseMode(t *testing.T) {
@@ -22,20 +24,20 @@ func TestParseMode(t *testing.T) {
 }
 
 func TestSearchRanksFromOne(t *testing.T) {
-	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var docs []store.Document
+	var docs []corpus.Document
 	for i, text := range []string{"key rotation happens every ninety days", "backups are kept thirty days", "rotation of keys by hand"} {
 		p := string(rune('a'+i)) + ".md"
-		docs = append(docs, store.Document{Path: p, Chunks: []store.Chunk{{ID: store.ChunkID(p, 0, text), Text: text}}})
+		docs = append(docs, corpus.Document{Path: p, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(p, 0, text), Text: text}}})
 	}
 	if err := st.Upsert(t.Context(), docs); err != nil {
 		t.Fatal(err)
 	}
-	r := &Retriever{Store: st}
+	r := &Retriever{Corpus: st}
 	hits, err := r.Search(t.Context(), Query{Text: "How are keys rotated?", Mode: Lexical})
 	if err != nil {
 		t.Fatal(err)
@@ -48,10 +50,10 @@ func TestSearchRanksFromOne(t *testing.T) {
 	}
 }
 
-func hits(ids ...string) []store.Hit {
-	var out []store.Hit
+func hits(ids ...string) []corpus.Hit {
+	var out []corpus.Hit
 	for i, id := range ids {
-		out = append(out, store.Hit{Chunk: store.Chunk{ID: id}, Score: float64(len(ids) - i)})
+		out = append(out, corpus.Hit{Chunk: corpus.Chunk{ID: id}, Score: float64(len(ids) - i)})
 	}
 	return out
 }
@@ -89,28 +91,28 @@ func (f fixedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, er
 }
 
 func TestMMRDiversifies(t *testing.T) {
-	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	st.BindEmbedder(t.Context(), "fixed@1", 2)
+	st.Bind(t.Context(), corpus.Identity{Embedder: "fixed@1", Dim: 2})
 	vecs := map[string][]float32{"dup one": {0.9998, 0.02}, "dup two": {1, 0}, "other": {0.7071, 0.7071}}
-	var docs []store.Document
+	var docs []corpus.Document
 	for text, v := range vecs {
-		d := store.Document{Path: text + ".md", Chunks: []store.Chunk{{ID: store.ChunkID(text, 0, text), Text: text, Vector: v}}}
+		d := corpus.Document{Path: text + ".md", Chunks: []corpus.Chunk{{ID: corpus.ChunkID(text, 0, text), Text: text, Vector: v}}}
 		docs = append(docs, d)
 	}
 	if err := st.Upsert(t.Context(), docs); err != nil {
 		t.Fatal(err)
 	}
 	emb := fixedEmbedder{"q": {0.9487, 0.3162}}
-	plain := &Retriever{Store: st, Embedder: emb}
+	plain := &Retriever{Corpus: st, Embedder: emb}
 	hits, err := plain.Search(t.Context(), Query{Text: "q", K: 2, Mode: Dense})
 	if err != nil || hits[0].Text != "dup one" || hits[1].Text != "dup two" {
 		t.Fatalf("without MMR: %v %v", hits, err)
 	}
-	diverse := &Retriever{Store: st, Embedder: emb, MMRLambda: 0.5}
+	diverse := &Retriever{Corpus: st, Embedder: emb, MMRLambda: 0.5}
 	hits, err = diverse.Search(t.Context(), Query{Text: "q", K: 2, Mode: Dense})
 	if err != nil || hits[0].Text != "dup one" || hits[1].Text != "other" || hits[1].Rank != 2 {
 		t.Fatalf("with MMR the near-duplicate should give way: %v %v", hits, err)

@@ -40,7 +40,7 @@ func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text 
 	if k > 100 {
 		return nil, http.StatusBadRequest, errors.New("k must be at most 100")
 	}
-	r, err := b.Retriever(ctx, mode)
+	r, err := b.Collection.Retriever(ctx, mode)
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
@@ -86,7 +86,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code, err.Error())
 		return
 	}
-	gen, err := b.Generator(q.Model)
+	gen, err := b.Collection.Generator(r.Context(), q.Model)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -119,7 +119,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
-	docs, err := backendOf(r.Context()).Store.Documents(r.Context(), r.URL.Query().Get("prefix"))
+	docs, err := backendOf(r.Context()).Collection.Documents(r.Context(), r.URL.Query().Get("prefix"))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -132,7 +132,7 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
-	found, err := backendOf(r.Context()).Store.DeleteDocumentByID(r.Context(), r.PathValue("id"))
+	found, err := backendOf(r.Context()).Collection.DeleteDocument(r.Context(), r.PathValue("id"))
 	switch {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())

@@ -18,7 +18,7 @@ import (
 // saved in the upload directory and ingested from there.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	b := backendOf(r.Context())
-	if b.Ingest == nil {
+	if !b.Ingest {
 		writeError(w, http.StatusNotFound, "ingest over HTTP is off on this server")
 		return
 	}
@@ -39,7 +39,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rep, err := b.Ingest(r.Context(), path, req.Tags)
+	rep, err := b.Collection.IngestPath(r.Context(), path, req.Tags)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -125,7 +125,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend
 	}
 	var reports []any
 	for _, p := range saved {
-		rep, err := b.Ingest(r.Context(), p, tags)
+		rep, err := b.Collection.IngestPath(r.Context(), p, tags)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return

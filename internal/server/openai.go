@@ -91,7 +91,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code, err.Error())
 		return
 	}
-	gen, err := b.Generator("")
+	gen, err := b.Collection.Generator(r.Context(), "")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -176,8 +176,12 @@ func usageOf(u *answer.Usage) map[string]int {
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
-	b := backendOf(r.Context())
-	if b.Embedder == nil {
+	e, err := backendOf(r.Context()).Collection.Embedder(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if e == nil {
 		writeError(w, http.StatusNotFound, "embeddings are off on this server (set [embed] provider)")
 		return
 	}
@@ -201,7 +205,7 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "input must hold 1 to 2048 texts")
 		return
 	}
-	vecs, err := b.Embedder.Embed(r.Context(), texts)
+	vecs, err := e.Embed(r.Context(), texts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -210,6 +214,6 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	for i, v := range vecs {
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": b.Embedder.ID(),
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": e.ID(),
 		"usage": map[string]int{"prompt_tokens": 0, "total_tokens": 0}})
 }

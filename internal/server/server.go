@@ -16,24 +16,43 @@ import (
 	"time"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
-// Backend is what the handlers need from the rest of ragtune.
-type Backend struct {
-	Store *store.Store
+// Collection is what the handlers need of one collection's data and
+// machinery; a *project.Project is one.
+type Collection interface {
 	// Retriever returns the retriever for a mode (it loads an embedder
 	// only when the mode needs one).
-	Retriever func(ctx context.Context, mode retrieve.Mode) (*retrieve.Retriever, error)
+	Retriever(ctx context.Context, mode retrieve.Mode) (*retrieve.Retriever, error)
 	// Generator returns the answer writer; model, when not empty, asks
 	// for a specific chat model.
-	Generator func(model string) (answer.Generator, error)
-	Embedder  embed.Embedder // for /v1/embeddings; nil when embeddings are off
-	// Ingest ingests a file or directory on the server; nil turns
-	// POST /v1/ingest off.
-	Ingest     func(ctx context.Context, path string, tags []string) (any, error)
+	Generator(ctx context.Context, model string) (answer.Generator, error)
+	// Embedder is the document embedder, for /v1/embeddings; nil when
+	// embeddings are off.
+	Embedder(ctx context.Context) (embed.Embedder, error)
+	Documents(ctx context.Context, prefix string) ([]corpus.DocumentInfo, error)
+	DeleteDocument(ctx context.Context, id string) (bool, error)
+	// IngestPath ingests a file or directory on the server.
+	IngestPath(ctx context.Context, path string, tags []string) (*ingest.Report, error)
+}
+
+// Keys checks a collection's API keys; a *store.Store is one.
+type Keys interface {
+	CheckAPIKey(ctx context.Context, key string) ([]string, error)
+	// Ping reports whether the key database answers (for /healthz).
+	Ping(ctx context.Context) error
+}
+
+// Backend is one served collection.
+type Backend struct {
+	Collection Collection
+	Keys       Keys
+	// Ingest turns POST /v1/ingest on.
+	Ingest     bool
 	IngestRoot string        // JSON ingest requests name paths inside this directory
 	UploadDir  string        // uploaded files are saved here, then ingested
 	Mode       retrieve.Mode // default retrieval mode
@@ -170,7 +189,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 	}
 	granted := map[string][]string{}
 	for n, b := range s.collections {
-		if scopes, err := b.Store.CheckAPIKey(r.Context(), key); err == nil {
+		if scopes, err := b.Keys.CheckAPIKey(r.Context(), key); err == nil {
 			granted[n] = scopes
 		}
 	}
@@ -247,7 +266,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	for name, b := range s.collections {
-		if _, err := b.Store.Meta(r.Context(), "schema_version"); err != nil {
+		if err := b.Keys.Ping(r.Context()); err != nil {
 			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("collection %s unavailable: %v", name, err))
 			return
 		}

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -14,62 +13,76 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/project"
+
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"github.com/ragtune/ragtune/internal/answer"
-	"github.com/ragtune/ragtune/internal/chunk"
-	"github.com/ragtune/ragtune/internal/document"
-	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 type fixture struct {
 	url   string
-	st    *store.Store
+	dir   string // the project directory, also the ingest root
+	p     *project.Project
 	read  string // key with read scope
 	write string // key with read and write scopes
 }
 
-func newFixture(t testing.TB, opts Options) *fixture {
+// openProject creates a real project (config defaults, embedded store)
+// in dir.
+func openProject(t testing.TB, dir string) *project.Project {
 	t.Helper()
-	st, err := store.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	cfg := config.Default()
+	cfg.Dir, cfg.Store.Path = dir, filepath.Join(dir, ".ragtune")
+	p, err := project.Init(t.Context(), cfg, project.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	var docs []store.Document
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+func upsert(t testing.TB, p *project.Project, docs ...corpus.Document) {
+	t.Helper()
+	c, err := p.Corpus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newFixture(t testing.TB, opts Options) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	p := openProject(t, dir)
+	var docs []corpus.Document
 	for path, text := range map[string]string{
 		"ops/keys.md":    "Signing keys rotate every ninety days. To rotate a key by hand, run the rotate command.",
 		"ops/backups.md": "Backups run every night at two in the morning and are kept for thirty days.",
 	} {
-		docs = append(docs, store.Document{Path: path, Title: path, Chunks: []store.Chunk{{ID: store.ChunkID(path, 0, text), Text: text, LineStart: 1, LineEnd: 1}}})
+		docs = append(docs, corpus.Document{Path: path, Title: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text, LineStart: 1, LineEnd: 1}}})
 	}
-	if err := st.Upsert(t.Context(), docs); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st}
-	f.read, _ = st.CreateAPIKey(t.Context(), "reader", []string{"read"})
-	f.write, _ = st.CreateAPIKey(t.Context(), "admin", []string{"read", "write"})
-	srv := New(Backend{
-		Store: st, Mode: retrieve.Lexical, K: 4,
-		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-			if m != retrieve.Lexical {
-				return nil, retrieve.ErrNoVectors
-			}
-			return &retrieve.Retriever{Store: st}, nil
-		},
-		Generator: func(string) (answer.Generator, error) {
-			return &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}, nil
-		},
-	}, opts)
-	ts := httptest.NewServer(srv.Handler()) // a real server on 127.0.0.1
+	upsert(t, p, docs...)
+	f := &fixture{dir: dir, p: p}
+	f.read, _ = p.Store().CreateAPIKey(t.Context(), "reader", []string{"read"})
+	f.write, _ = p.Store().CreateAPIKey(t.Context(), "admin", []string{"read", "write"})
+	ts := httptest.NewServer(New(f.backend(), opts).Handler()) // a real server on 127.0.0.1
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
 	return f
+}
+
+// backend serves the fixture's project as the cmd package does.
+func (f *fixture) backend() Backend {
+	return Backend{Collection: f.p, Keys: f.p.Store(), Mode: retrieve.Lexical, K: 4,
+		Ingest: true, IngestRoot: f.dir, UploadDir: filepath.Join(f.dir, "uploads")}
 }
 
 func (f *fixture) do(t *testing.T, method, path, key, body string) (*http.Response, string) {
@@ -106,9 +119,9 @@ func TestRESTAndErrors(t *testing.T) {
 		{"ask", "POST", "/v1/ask", f.read, `{"question":"How often do signing keys rotate?"}`, 200, `"abstained":false`},
 		{"ask declines", "POST", "/v1/ask", f.read, `{"question":"What is the capital of France?"}`, 200, "I do not have information about that."},
 		{"documents", "GET", "/v1/documents", f.read, "", 200, "ops/backups.md"},
-		{"delete needs write", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.read, "", 403, `lacks the`},
-		{"delete", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.write, "", 204, ""},
-		{"delete again", "DELETE", "/v1/documents/" + store.DocID("ops/backups.md"), f.write, "", 404, "no document"},
+		{"delete needs write", "DELETE", "/v1/documents/" + corpus.DocID("ops/backups.md"), f.read, "", 403, `lacks the`},
+		{"delete", "DELETE", "/v1/documents/" + corpus.DocID("ops/backups.md"), f.write, "", 204, ""},
+		{"delete again", "DELETE", "/v1/documents/" + corpus.DocID("ops/backups.md"), f.write, "", 404, "no document"},
 		{"unknown model", "POST", "/v1/chat/completions", f.read, `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, 404, "not found"},
 		{"embeddings off", "POST", "/v1/embeddings", f.read, `{"input":"x","model":"m"}`, 404, "embeddings are off"},
 		{"metrics", "GET", "/metrics", "", "", 200, `ragtune_http_requests_total{route="POST /v1/search",status="401"} 2`},
@@ -249,25 +262,13 @@ func TestAskOverWebSocket(t *testing.T) {
 
 func TestIngestEndpoint(t *testing.T) {
 	f := newFixture(t, Options{MaxBody: 1 << 16})
-	root := t.TempDir()
+	root := f.dir
 	os.MkdirAll(filepath.Join(root, "docs"), 0o755)
 	os.WriteFile(filepath.Join(root, "docs", "a.md"), []byte("# A\n\nAlpha document about rotation."), 0o644)
 	outside := t.TempDir()
 	os.WriteFile(filepath.Join(outside, "secret.md"), []byte("secret"), 0o644)
 	os.Symlink(outside, filepath.Join(root, "escape"))
-	tok, _ := chunk.NewTiktokenCounter("cl100k_base")
-	loader := document.NewLoader(document.Options{})
-	defer loader.Close()
-	in := &ingest.Ingester{Store: f.st, Loader: loader, Tokens: tok}
-	srv := New(Backend{Store: f.st,
-		Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-			return &retrieve.Retriever{Store: f.st}, nil
-		},
-		Generator: func(string) (answer.Generator, error) { return nil, nil },
-		Ingest: func(ctx context.Context, path string, tags []string) (any, error) {
-			return in.Run(ctx, ingest.Options{Root: path, KeyBase: root, Chunk: chunk.DefaultOptions(), Tags: tags})
-		},
-		IngestRoot: root, UploadDir: filepath.Join(root, "uploads")}, Options{MaxBody: 1 << 16})
+	srv := New(f.backend(), Options{MaxBody: 1 << 16})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	f.url = ts.URL
@@ -336,17 +337,8 @@ func TestIngestEndpoint(t *testing.T) {
 func TestCollections(t *testing.T) {
 	a, b := newFixture(t, Options{}), newFixture(t, Options{})
 	// Give collection b different content so answers show which was used.
-	b.st.Upsert(t.Context(), []store.Document{{Path: "hr/leave.md", Chunks: []store.Chunk{{ID: "hr1", Text: "Annual leave is thirty days for every employee."}}}})
-	backend := func(st *store.Store) Backend {
-		return Backend{Store: st, Mode: retrieve.Lexical,
-			Retriever: func(ctx context.Context, m retrieve.Mode) (*retrieve.Retriever, error) {
-				return &retrieve.Retriever{Store: st}, nil
-			},
-			Generator: func(string) (answer.Generator, error) {
-				return &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}, nil
-			}}
-	}
-	srv := NewMulti(map[string]Backend{"eng": backend(a.st), "hr": backend(b.st)}, "eng", Options{})
+	upsert(t, b.p, corpus.Document{Path: "hr/leave.md", Chunks: []corpus.Chunk{{ID: "hr1", Text: "Annual leave is thirty days for every employee."}}})
+	srv := NewMulti(map[string]Backend{"eng": a.backend(), "hr": b.backend()}, "eng", Options{})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	f := &fixture{url: ts.URL}

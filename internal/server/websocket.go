@@ -55,7 +55,7 @@ func (s *Server) answerWS(ctx context.Context, b *Backend, c *websocket.Conn, q 
 	if err != nil {
 		return fail(err.Error())
 	}
-	gen, err := b.Generator(q.Model)
+	gen, err := b.Collection.Generator(ctx, q.Model)
 	if err != nil {
 		return fail(err.Error())
 	}

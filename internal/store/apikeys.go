@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // API keys are kept as SHA-256 hashes: the store can check a key but
@@ -70,7 +72,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) 
 
 // CheckAPIKey returns the scopes of key.
 func (s *Store) CheckAPIKey(ctx context.Context, key string) ([]string, error) {
-	if ok, err := s.hasTable(ctx, "api_keys"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "api_keys"); err != nil || !ok {
 		return nil, ErrBadKey
 	}
 	h := hashKey(key)
@@ -88,7 +90,7 @@ func (s *Store) CheckAPIKey(ctx context.Context, key string) ([]string, error) {
 // APIKeys lists the keys.
 func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 	out := []APIKey{}
-	if ok, err := s.hasTable(ctx, "api_keys"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "api_keys"); err != nil || !ok {
 		return out, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT name, scopes, created_at FROM api_keys ORDER BY name`)
@@ -106,29 +108,4 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 		out = append(out, k)
 	}
 	return out, rows.Err()
-}
-
-// DeleteDocumentByID removes one document by its ID; false if none.
-func (s *Store) DeleteDocumentByID(ctx context.Context, id string) (bool, error) {
-	if s.remote != nil {
-		docs, err := s.remote.Documents(ctx, "")
-		if err != nil {
-			return false, err
-		}
-		for _, d := range docs {
-			if d.ID == id {
-				return true, s.remote.Delete(ctx, []string{d.Path})
-			}
-		}
-		return false, nil
-	}
-	var path string
-	err := s.db.QueryRowContext(ctx, `SELECT path FROM documents WHERE id = ?`, id).Scan(&path)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, s.Delete(ctx, []string{path})
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // EvalRun is a stored evaluation run. Config, Metrics and PerQuery are
@@ -82,7 +84,7 @@ func (s *Store) EvalRun(ctx context.Context, id string) (EvalRun, error) {
 		return r, fmt.Errorf("%w %q (no runs stored yet)", ErrNoRun, id)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, kind, dataset, corpus_hash, config, metrics, per_query, run_file
-		FROM eval_runs WHERE id LIKE ? ESCAPE '\' LIMIT 2`, likePrefix(id))
+		FROM eval_runs WHERE id LIKE ? ESCAPE '\' LIMIT 2`, sqlitedb.LikePrefix(id))
 	if err != nil {
 		return r, fmt.Errorf("loading eval run: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // Each finished ingest leaves a row, so that how often the documents
@@ -44,7 +46,7 @@ func (s *Store) RecordIngest(ctx context.Context, r IngestRun) error {
 
 // IngestRuns returns the history, oldest first.
 func (s *Store) IngestRuns(ctx context.Context) ([]IngestRun, error) {
-	if ok, err := s.hasTable(ctx, "ingest_runs"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "ingest_runs"); err != nil || !ok {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT finished_at, root, added, updated, deleted, unchanged, failed, documents FROM ingest_runs ORDER BY finished_at, id`)

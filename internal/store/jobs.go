@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // Fine-tuning jobs are kept in the store so their status survives a
@@ -38,7 +40,7 @@ func (s *Store) SaveJob(ctx context.Context, id string, createdAt int64, record 
 
 // Job loads a job record into v.
 func (s *Store) Job(ctx context.Context, id string, v any) error {
-	if ok, err := s.hasTable(ctx, "finetune_jobs"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "finetune_jobs"); err != nil || !ok {
 		return fmt.Errorf("%w %q", ErrNoJob, id)
 	}
 	var rec string
@@ -54,7 +56,7 @@ func (s *Store) Job(ctx context.Context, id string, v any) error {
 
 // Jobs returns the raw records, newest first.
 func (s *Store) Jobs(ctx context.Context) ([]json.RawMessage, error) {
-	if ok, err := s.hasTable(ctx, "finetune_jobs"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "finetune_jobs"); err != nil || !ok {
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT record FROM finetune_jobs ORDER BY created_at DESC, id DESC`)

@@ -10,10 +10,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/corpus"
+
 	"github.com/viterin/vek/vek32"
 
 	"github.com/ragtune/ragtune/internal/embed"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // Labelled is a query with the documents (store paths) that answer it.
@@ -41,8 +42,8 @@ func Split(qs []Labelled, heldOut float64, seed uint64) (train, held []Labelled)
 
 // Corpus is what building pairs needs from a store.
 type Corpus interface {
-	Document(ctx context.Context, path string) (store.Document, error)
-	SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error)
+	Document(ctx context.Context, path string) (corpus.Document, error)
+	SearchDense(ctx context.Context, q corpus.DenseQuery) ([]corpus.Hit, error)
 	VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error)
 }
 
@@ -60,7 +61,7 @@ func BuildPairs(ctx context.Context, c Corpus, e embed.Embedder, qs []Labelled, 
 	if err != nil {
 		return nil, fmt.Errorf("embedding training queries: %w", err)
 	}
-	docs := map[string]store.Document{}
+	docs := map[string]corpus.Document{}
 	var pairs []Pair
 	for i, q := range qs {
 		negs, err := hardNegatives(ctx, c, vecs[i], q.Relevant, negatives)
@@ -73,7 +74,7 @@ func BuildPairs(ctx context.Context, c Corpus, e embed.Embedder, qs []Labelled, 
 			}
 			d, ok := docs[path]
 			if !ok {
-				if d, err = c.Document(ctx, path); errors.Is(err, store.ErrNoDocument) {
+				if d, err = c.Document(ctx, path); errors.Is(err, corpus.ErrNoDocument) {
 					continue
 				} else if err != nil {
 					return nil, err
@@ -91,7 +92,7 @@ func BuildPairs(ctx context.Context, c Corpus, e embed.Embedder, qs []Labelled, 
 	return pairs, nil
 }
 
-func closestChunk(d store.Document, q []float32) []float32 {
+func closestChunk(d corpus.Document, q []float32) []float32 {
 	var best []float32
 	var bestScore float32
 	for _, ch := range d.Chunks {
@@ -109,7 +110,7 @@ func hardNegatives(ctx context.Context, c Corpus, q []float32, relevant map[stri
 	if n <= 0 {
 		return nil, nil
 	}
-	hits, err := c.SearchDense(ctx, store.DenseQuery{Vector: q, K: n + 2*len(relevant) + 5})
+	hits, err := c.SearchDense(ctx, corpus.DenseQuery{Vector: q, K: n + 2*len(relevant) + 5})
 	if err != nil {
 		return nil, fmt.Errorf("finding hard negatives: %w", err)
 	}

@@ -9,46 +9,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragtune/ragtune/internal/store"
-	"github.com/ragtune/ragtune/internal/store/storetest"
-	"github.com/ragtune/ragtune/internal/store/weaviate"
-	"github.com/ragtune/ragtune/internal/store/weaviate/weaviatetest"
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/corpus/corpustest"
+	"github.com/ragtune/ragtune/internal/corpus/weaviate"
+	"github.com/ragtune/ragtune/internal/corpus/weaviate/weaviatetest"
 )
 
 var collections atomic.Int64
 
-// openOn returns stores whose corpora live on node, each in collections
-// of its own.
-func openOn(node *weaviatetest.Node) func(t *testing.T) *store.Store {
-	return func(t *testing.T) *store.Store {
-		st, err := store.Create(t.Context(), t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+// openOn returns corpora on node, each in collections of its own.
+func openOn(node *weaviatetest.Node) func(t *testing.T) corpus.Corpus {
+	return func(t *testing.T) corpus.Corpus {
 		c, err := weaviate.Open(t.Context(), weaviate.Config{URL: node.URL, Prefix: fmt.Sprintf("Test%d", collections.Add(1))})
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.SetCorpus(c)
-		t.Cleanup(func() { st.Close() })
-		return st
+		t.Cleanup(func() { c.Close() })
+		return c
 	}
 }
 
 func TestContract(t *testing.T) {
 	node := weaviatetest.Start(t)
-	storetest.Run(t, openOn(node))
+	corpustest.Run(t, openOn(node))
 }
 
-func clusterDocs(from, to int) []store.Document {
-	var docs []store.Document
+func clusterDocs(from, to int) []corpus.Document {
+	var docs []corpus.Document
 	for i := from; i < to; i++ {
 		path := fmt.Sprintf("doc-%03d.txt", i)
-		d := store.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
+		d := corpus.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
 		for j := range 2 {
 			text := fmt.Sprintf("Report %d part %d about topic%d and shared words.", i, j, i)
 			v := []float32{float32(i%7) + 1, float32(j) + 1, 1, float32(i%3) + 1}
-			d.Chunks = append(d.Chunks, store.Chunk{ID: store.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
+			d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
 		}
 		docs = append(docs, d)
 	}
@@ -72,7 +66,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		return c
 	}
 	c := open(nodes[0], "QUORUM")
-	if err := c.BindEmbedder(ctx, "test", 4); err != nil {
+	if err := c.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Upsert(ctx, clusterDocs(0, 60)); err != nil {
@@ -87,11 +81,11 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	waitNodeDown(t, nodes[0].URL, "node3", time.Minute)
 	// If node3 led the Raft group, the other two elect a new leader first.
 	waitLeader(t, nodes[0].URL, "node3", 2*time.Minute)
-	hits, err := c.SearchLexical(ctx, store.LexicalQuery{Text: "topic42 report", K: 5})
+	hits, err := c.SearchLexical(ctx, corpus.LexicalQuery{Text: "topic42 report", K: 5})
 	if err != nil || len(hits) == 0 || hits[0].DocPath != "doc-042.txt" {
 		t.Fatalf("lexical search with a node down: %v, %v", hits, err)
 	}
-	dense, err := c.SearchDense(ctx, store.DenseQuery{Vector: []float32{1, 1, 1, 1}, K: 5})
+	dense, err := c.SearchDense(ctx, corpus.DenseQuery{Vector: []float32{1, 1, 1, 1}, K: 5})
 	if err != nil || len(dense) != 5 {
 		t.Fatalf("dense search with a node down: %d hits, %v", len(dense), err)
 	}
@@ -126,54 +120,9 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		}
 	}
 	// Searches still answer, including what was written while node3 was down.
-	hits, err = c.SearchLexical(ctx, store.LexicalQuery{Text: "topic77", K: 2})
+	hits, err = c.SearchLexical(ctx, corpus.LexicalQuery{Text: "topic77", K: 2})
 	if err != nil || len(hits) != 2 || hits[0].DocPath != "doc-077.txt" {
 		t.Fatalf("searching after the restart: %v, %v", hits, err)
-	}
-}
-
-// TestMigrateBothWays copies an embedded corpus to Weaviate and back into
-// a new embedded store; a second run copies nothing and verifies all.
-func TestMigrateBothWays(t *testing.T) {
-	node := weaviatetest.Start(t)
-	ctx := t.Context()
-	src, err := store.Create(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if err := src.BindEmbedder(ctx, "test", 4); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Upsert(ctx, clusterDocs(0, 30)); err != nil {
-		t.Fatal(err)
-	}
-	mid := openOn(node)(t)
-	first, err := store.Copy(ctx, src, mid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := store.Copy(ctx, src, mid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Copied != 30 || again.Copied != 0 || again.Skipped != 30 || first.Checksum != again.Checksum {
-		t.Fatalf("copies: %+v then %+v", first, again)
-	}
-	back, err := store.Create(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer back.Close()
-	home, err := store.Copy(ctx, mid, back, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if home.Checksum != first.Checksum || home.Chunks != 60 {
-		t.Fatalf("back home: %+v; want checksum %s", home, first.Checksum)
-	}
-	if id, dim, _ := back.Embedder(ctx); id != "test" || dim != 4 {
-		t.Fatalf("embedder after the round trip: %s/%d", id, dim)
 	}
 }
 

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -7,62 +7,18 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
-
-// Document is a document with its chunks, as written by Upsert.
-type Document struct {
-	Path      string
-	Title     string
-	Format    string
-	Hash      string
-	Size      int64
-	Signature string // pipeline settings the chunks were made with
-	Tags      []string
-	Chunks    []Chunk
-}
-
-// Chunk is a stored chunk.
-type Chunk struct {
-	ID        string `json:"chunk_id"`
-	Ord       int    `json:"ord"`
-	Title     string `json:"title"`
-	Heading   string `json:"heading"`
-	Text      string `json:"text"`
-	Start     int    `json:"byte_start"`
-	End       int    `json:"byte_end"`
-	LineStart int    `json:"line_start"`
-	LineEnd   int    `json:"line_end"`
-	Tokens    int    `json:"tokens"`
-	// Vector is the chunk's embedding, nil in a store without an embedder.
-	Vector []float32 `json:"-"`
-	// Rowid is the chunk's key in this store, set on search results.
-	Rowid int64 `json:"-"`
-}
-
-// DocumentInfo describes a stored document without its chunks.
-type DocumentInfo struct {
-	ID         string    `json:"id"`
-	Path       string    `json:"path"`
-	Title      string    `json:"title"`
-	Format     string    `json:"format"`
-	Hash       string    `json:"hash"`
-	Size       int64     `json:"size"`
-	Signature  string    `json:"signature"`
-	Chunks     int       `json:"chunks"`
-	Tags       []string  `json:"tags"`
-	IngestedAt time.Time `json:"ingested_at"`
-}
 
 // Upsert writes documents in one transaction, each replacing any earlier
 // version at the same path (its old chunks go in the same transaction).
-func (s *Store) Upsert(ctx context.Context, docs []Document) error {
-	if s.remote != nil {
-		return s.remote.Upsert(ctx, docs)
-	}
+func (s *Corpus) Upsert(ctx context.Context, docs []corpus.Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		insDoc, err := tx.PrepareContext(ctx, `INSERT INTO documents(id, path, title, format, hash, size, signature, chunks, ingested_at, tags)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
@@ -87,7 +43,7 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 			return err
 		}
 		for _, d := range docs {
-			id := DocID(d.Path)
+			id := corpus.DocID(d.Path)
 			if err := deleteDoc(ctx, tx, id); err != nil {
 				return err
 			}
@@ -102,7 +58,7 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 				}
 				if c.Vector != nil {
 					rowid, _ := res.LastInsertId()
-					if _, err := insVec.ExecContext(ctx, rowid, encodeVector(c.Vector)); err != nil {
+					if _, err := insVec.ExecContext(ctx, rowid, sqlitedb.EncodeVector(c.Vector)); err != nil {
 						return fmt.Errorf("writing the vector of chunk %d of %s: %w", c.Ord, d.Path, err)
 					}
 				}
@@ -116,7 +72,7 @@ func (s *Store) Upsert(ctx context.Context, docs []Document) error {
 // binding: a bound store takes only chunks with vectors of its dimension,
 // an unbound one only chunks without. It prepares the vector insert when
 // there are vectors to write.
-func (s *Store) vectorInserter(ctx context.Context, tx *sql.Tx, docs []Document) (*sql.Stmt, error) {
+func (s *Corpus) vectorInserter(ctx context.Context, tx *sql.Tx, docs []corpus.Document) (*sql.Stmt, error) {
 	var id, dimText string
 	tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'embedder'`).Scan(&id)
 	tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'dimension'`).Scan(&dimText)
@@ -125,7 +81,7 @@ func (s *Store) vectorInserter(ctx context.Context, tx *sql.Tx, docs []Document)
 		for _, c := range d.Chunks {
 			switch {
 			case bound && (c.Vector == nil || fmt.Sprint(len(c.Vector)) != dimText):
-				return nil, fmt.Errorf("%w: chunk %d of %s has no %s vector of dimension %s", ErrEmbedderMismatch, c.Ord, d.Path, id, dimText)
+				return nil, fmt.Errorf("%w: chunk %d of %s has no %s vector of dimension %s", corpus.ErrEmbedderMismatch, c.Ord, d.Path, id, dimText)
 			case !bound && c.Vector != nil:
 				return nil, fmt.Errorf("chunk %d of %s has a vector, but the store is bound to no embedder", c.Ord, d.Path)
 			}
@@ -160,19 +116,16 @@ func isNoTable(err error) bool { return err != nil && strings.Contains(err.Error
 
 // Delete removes the documents at paths, with their chunks, in one
 // transaction.
-func (s *Store) Delete(ctx context.Context, paths []string) error {
-	if s.remote != nil {
-		return s.remote.Delete(ctx, paths)
-	}
+func (s *Corpus) Delete(ctx context.Context, paths []string) error {
 	if len(paths) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
 		if err := bumpVectorGeneration(ctx, tx); err != nil {
 			return err
 		}
 		for _, p := range paths {
-			if err := deleteDoc(ctx, tx, DocID(p)); err != nil {
+			if err := deleteDoc(ctx, tx, corpus.DocID(p)); err != nil {
 				return fmt.Errorf("deleting %s: %w", p, err)
 			}
 		}
@@ -181,19 +134,16 @@ func (s *Store) Delete(ctx context.Context, paths []string) error {
 }
 
 // Documents lists stored documents whose path starts with prefix.
-func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, error) {
-	if s.remote != nil {
-		return s.remote.Documents(ctx, prefix)
-	}
+func (s *Corpus) Documents(ctx context.Context, prefix string) ([]corpus.DocumentInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, path, title, format, hash, size, signature, chunks, ingested_at, tags
-		FROM documents WHERE path LIKE ? ESCAPE '\' ORDER BY path`, likePrefix(prefix))
+		FROM documents WHERE path LIKE ? ESCAPE '\' ORDER BY path`, sqlitedb.LikePrefix(prefix))
 	if err != nil {
 		return nil, fmt.Errorf("listing documents: %w", err)
 	}
 	defer rows.Close()
-	var out []DocumentInfo
+	var out []corpus.DocumentInfo
 	for rows.Next() {
-		var d DocumentInfo
+		var d corpus.DocumentInfo
 		var at, tags string
 		if err := rows.Scan(&d.ID, &d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &d.Chunks, &at, &tags); err != nil {
 			return nil, fmt.Errorf("listing documents: %w", err)
@@ -208,67 +158,10 @@ func (s *Store) Documents(ctx context.Context, prefix string) ([]DocumentInfo, e
 	return out, rows.Err()
 }
 
-// Stats summarises the store.
-type Stats struct {
-	Documents int               `json:"documents"`
-	Chunks    int               `json:"chunks"`
-	Tokens    int64             `json:"tokens"`
-	Bytes     int64             `json:"store_bytes"`
-	Identity  map[string]string `json:"index_identity"`
-}
-
-// Stats counts documents and chunks and measures the store on disk.
-func (s *Store) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Identity: map[string]string{}}
-	var err error
-	if s.remote != nil {
-		st.Documents, st.Chunks, st.Tokens, err = s.remote.Counts(ctx)
-	} else {
-		err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents), count(*), coalesce(sum(tokens), 0) FROM chunks`).
-			Scan(&st.Documents, &st.Chunks, &st.Tokens)
-	}
-	if err != nil {
-		return st, fmt.Errorf("counting: %w", err)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT key, value FROM meta`)
-	if err != nil {
-		return st, fmt.Errorf("reading metadata: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return st, err
-		}
-		st.Identity[k] = v
-	}
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		if fi, err := statFile(s.dir, DBFile+suffix); err == nil {
-			st.Bytes += fi
-		}
-	}
-	if err := rows.Err(); err != nil || s.remote == nil {
-		return st, err
-	}
-	// The local database's embedder and lexical lines describe a corpus
-	// it does not hold.
-	st.Identity["embedder"], st.Identity["dimension"] = "none", "0"
-	if id, dim, err := s.remote.Embedder(ctx); err == nil {
-		st.Identity["embedder"], st.Identity["dimension"] = id, fmt.Sprint(dim)
-	}
-	for k, v := range s.remote.Describe() {
-		st.Identity[k] = v
-	}
-	return st, nil
-}
-
 // Verify checks the store's consistency: SQLite's integrity check, the
 // full-text index against its content, and every document's chunk count.
 // It returns a list of problems, empty when the store is sound.
-func (s *Store) Verify(ctx context.Context) ([]string, error) {
-	if s.remote != nil {
-		return s.remote.Verify(ctx)
-	}
+func (s *Corpus) Verify(ctx context.Context) ([]string, error) {
 	var problems []string
 	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check`)
 	if err != nil {
@@ -288,7 +181,8 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
 		problems = append(problems, "full-text index: "+err.Error())
 	}
-	if id, _, err := s.Embedder(ctx); err == nil && id != "none" {
+	if ident, err := s.Identity(ctx); err == nil && ident.Bound() {
+		id := ident.Embedder
 		var missing int
 		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_rowid = c.rowid
 			WHERE v.chunk_rowid IS NULL`).Scan(&missing); err != nil {
@@ -315,27 +209,21 @@ func (s *Store) Verify(ctx context.Context) ([]string, error) {
 	return problems, bad.Err()
 }
 
-// ErrNoDocument means no document is stored at a path.
-var ErrNoDocument = errors.New("no such document")
-
 // Document reads back the document at path with its chunks and vectors,
 // in chunk order, as Upsert would write it.
-func (s *Store) Document(ctx context.Context, path string) (Document, error) {
-	if s.remote != nil {
-		return s.remote.Document(ctx, path)
-	}
-	var d Document
+func (s *Corpus) Document(ctx context.Context, path string) (corpus.Document, error) {
+	var d corpus.Document
 	var tags string
-	err := s.db.QueryRowContext(ctx, `SELECT path, title, format, hash, size, signature, tags FROM documents WHERE id = ?`, DocID(path)).
+	err := s.db.QueryRowContext(ctx, `SELECT path, title, format, hash, size, signature, tags FROM documents WHERE id = ?`, corpus.DocID(path)).
 		Scan(&d.Path, &d.Title, &d.Format, &d.Hash, &d.Size, &d.Signature, &tags)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, fmt.Errorf("%w: %s", ErrNoDocument, path)
+		return d, fmt.Errorf("%w: %s", corpus.ErrNoDocument, path)
 	}
 	if err != nil {
 		return d, fmt.Errorf("reading document %s: %w", path, err)
 	}
 	d.Tags = splitTags(tags)
-	hasVectors, err := s.hasTable(ctx, "chunk_vectors")
+	hasVectors, err := sqlitedb.HasTable(ctx, s.db, "chunk_vectors")
 	if err != nil {
 		return d, err
 	}
@@ -345,21 +233,34 @@ func (s *Store) Document(ctx context.Context, path string) (Document, error) {
 		vecCol, join = "v.vec", "LEFT JOIN chunk_vectors v ON v.chunk_rowid = c.rowid"
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens, `+vecCol+`
-		FROM chunks c `+join+` WHERE c.doc_id = ? ORDER BY c.ord`, DocID(path))
+		FROM chunks c `+join+` WHERE c.doc_id = ? ORDER BY c.ord`, corpus.DocID(path))
 	if err != nil {
 		return d, fmt.Errorf("reading chunks of %s: %w", path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c Chunk
+		var c corpus.Chunk
 		var vec []byte
 		if err := rows.Scan(&c.ID, &c.Ord, &c.Title, &c.Heading, &c.Text, &c.Start, &c.End, &c.LineStart, &c.LineEnd, &c.Tokens, &vec); err != nil {
 			return d, fmt.Errorf("reading chunks of %s: %w", path, err)
 		}
 		if vec != nil {
-			c.Vector = decodeVector(vec)
+			c.Vector = sqlitedb.DecodeVector(vec)
 		}
 		d.Chunks = append(d.Chunks, c)
 	}
 	return d, rows.Err()
+}
+
+// DeleteByID removes one document by its ID; false if none.
+func (s *Corpus) DeleteByID(ctx context.Context, id string) (bool, error) {
+	var path string
+	err := s.db.QueryRowContext(ctx, `SELECT path FROM documents WHERE id = ?`, id).Scan(&path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("finding document %s: %w", id, err)
+	}
+	return true, s.Delete(ctx, []string{path})
 }

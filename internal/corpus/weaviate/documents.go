@@ -15,7 +15,7 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate/entities/models"
 
-	"github.com/ragtune/ragtune/internal/store"
+	"github.com/ragtune/ragtune/internal/corpus"
 )
 
 // batchSize bounds one import request; Weaviate's own clients default to
@@ -27,7 +27,7 @@ const batchSize = 200
 // position, so a rewrite replaces objects in place, and the document
 // record, written last, says which version is complete: an interrupted
 // write leaves the old hash there and the next ingest redoes it.
-func (c *Corpus) Upsert(ctx context.Context, docs []store.Document) error {
+func (c *Corpus) Upsert(ctx context.Context, docs []corpus.Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
@@ -63,7 +63,7 @@ func (c *Corpus) Upsert(ctx context.Context, docs []store.Document) error {
 	docObjs := make([]*models.Object, len(docs))
 	for i, d := range docs {
 		docObjs[i] = &models.Object{Class: c.docClass, ID: strfmt.UUID(objectID("doc", d.Path)), Properties: map[string]any{
-			"path": d.Path, "doc_id": store.DocID(d.Path), "title": d.Title, "format": d.Format, "hash": d.Hash,
+			"path": d.Path, "doc_id": corpus.DocID(d.Path), "title": d.Title, "format": d.Format, "hash": d.Hash,
 			"size": d.Size, "signature": d.Signature, "chunks": len(d.Chunks), "ingested_at": now, "tags": nonNil(d.Tags),
 		}}
 	}
@@ -72,12 +72,12 @@ func (c *Corpus) Upsert(ctx context.Context, docs []store.Document) error {
 
 // version identifies one ingest of a document: its content and the
 // settings its chunks were made with.
-func version(d store.Document) string {
+func version(d corpus.Document) string {
 	sum := sha256.Sum256([]byte(d.Hash + "\x00" + d.Signature))
 	return hex.EncodeToString(sum[:8])
 }
 
-func (c *Corpus) chunkObject(d store.Document, ch store.Chunk, ver string) *models.Object {
+func (c *Corpus) chunkObject(d corpus.Document, ch corpus.Chunk, ver string) *models.Object {
 	return &models.Object{
 		Class: c.chunkClass,
 		ID:    strfmt.UUID(objectID("chunk", d.Path+"\x00"+strconv.Itoa(ch.Ord))),
@@ -101,8 +101,8 @@ func nonNil(s []string) []string {
 
 // checkVectors refuses chunks that do not fit the bound embedder, as the
 // embedded store does.
-func (c *Corpus) checkVectors(ctx context.Context, docs []store.Document) error {
-	id, dim, err := c.Embedder(ctx)
+func (c *Corpus) checkVectors(ctx context.Context, docs []corpus.Document) error {
+	id, dim, err := c.identity(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (c *Corpus) checkVectors(ctx context.Context, docs []store.Document) error 
 		for _, ch := range d.Chunks {
 			switch {
 			case bound && len(ch.Vector) != dim:
-				return fmt.Errorf("%w: chunk %d of %s has no %s vector of dimension %d", store.ErrEmbedderMismatch, ch.Ord, d.Path, id, dim)
+				return fmt.Errorf("%w: chunk %d of %s has no %s vector of dimension %d", corpus.ErrEmbedderMismatch, ch.Ord, d.Path, id, dim)
 			case !bound && ch.Vector != nil:
 				return fmt.Errorf("chunk %d of %s has a vector, but the collection is bound to no embedder", ch.Ord, d.Path)
 			}
@@ -226,11 +226,11 @@ type docRow struct {
 
 // Documents lists documents whose path starts with prefix, by path. It
 // pages with Weaviate's cursor, which walks a whole collection in ID order.
-func (c *Corpus) Documents(ctx context.Context, prefix string) ([]store.DocumentInfo, error) {
+func (c *Corpus) Documents(ctx context.Context, prefix string) ([]corpus.DocumentInfo, error) {
 	fields := []graphql.Field{{Name: "path"}, {Name: "doc_id"}, {Name: "title"}, {Name: "format"}, {Name: "hash"},
 		{Name: "size"}, {Name: "signature"}, {Name: "chunks"}, {Name: "ingested_at"}, {Name: "tags"},
 		{Name: "_additional", Fields: []graphql.Field{{Name: "id"}}}}
-	var out []store.DocumentInfo
+	var out []corpus.DocumentInfo
 	after := ""
 	for {
 		q := c.client.GraphQL().Get().WithClassName(c.docClass).WithFields(fields...).WithLimit(1000)
@@ -253,7 +253,7 @@ func (c *Corpus) Documents(ctx context.Context, prefix string) ([]store.Document
 				continue
 			}
 			at, _ := time.Parse(time.RFC3339Nano, r.IngestedAt)
-			out = append(out, store.DocumentInfo{ID: r.DocID, Path: r.Path, Title: r.Title, Format: r.Format, Hash: r.Hash,
+			out = append(out, corpus.DocumentInfo{ID: r.DocID, Path: r.Path, Title: r.Title, Format: r.Format, Hash: r.Hash,
 				Size: r.Size, Signature: r.Signature, Chunks: r.Chunks, Tags: nonNil(r.Tags), IngestedAt: at})
 		}
 		if len(rows) < 1000 {
@@ -265,14 +265,14 @@ func (c *Corpus) Documents(ctx context.Context, prefix string) ([]store.Document
 	return out, nil
 }
 
-// Counts returns the numbers of documents and chunks and the chunks' tokens.
-func (c *Corpus) Counts(ctx context.Context) (int, int, int64, error) {
+// Stats counts the documents and chunks and sums the chunks' tokens.
+func (c *Corpus) Stats(ctx context.Context) (corpus.Stats, error) {
 	docs, _, err := c.count(ctx, c.docClass, nil, false)
 	if err != nil {
-		return 0, 0, 0, err
+		return corpus.Stats{}, err
 	}
 	chunks, tokens, err := c.count(ctx, c.chunkClass, nil, true)
-	return docs, chunks, tokens, err
+	return corpus.Stats{Documents: docs, Chunks: chunks, Tokens: tokens}, err
 }
 
 // count aggregates a class: its object count and, if asked, the sum of
@@ -327,17 +327,19 @@ func (c *Corpus) Verify(ctx context.Context) ([]string, error) {
 	return problems, nil
 }
 
-// BindEmbedder records the index identity with the collections, or checks
-// that it matches the one recorded.
-func (c *Corpus) BindEmbedder(ctx context.Context, id string, dim int) error {
-	cur, curDim, err := c.Embedder(ctx)
+// Bind records the index identity with the collections, or checks that it
+// matches the one recorded.
+func (c *Corpus) Bind(ctx context.Context, ident corpus.Identity) error {
+	id, dim := ident.Embedder, ident.Dim
+	bound, err := c.Identity(ctx)
 	if err != nil {
 		return err
 	}
-	if cur != "none" {
+	cur, curDim := bound.Embedder, bound.Dim
+	if bound.Bound() {
 		if cur != id || curDim != dim {
 			return fmt.Errorf("%w: collection %s is bound to %s (dimension %d), not %s (dimension %d); "+
-				"use another collection prefix for the new embedder", store.ErrEmbedderMismatch, c.chunkClass, cur, curDim, id, dim)
+				"use another collection prefix for the new embedder", corpus.ErrEmbedderMismatch, c.chunkClass, cur, curDim, id, dim)
 		}
 		return nil
 	}
@@ -356,9 +358,14 @@ func (c *Corpus) remember(id string, dim int) {
 	c.mu.Unlock()
 }
 
-// Embedder returns the bound embedder and dimension, "none" and 0 before
-// any is bound.
-func (c *Corpus) Embedder(ctx context.Context) (string, int, error) {
+// Identity returns the bound embedder and dimension, corpus.NoEmbedder
+// before any is bound.
+func (c *Corpus) Identity(ctx context.Context) (corpus.Identity, error) {
+	id, dim, err := c.identity(ctx)
+	return corpus.Identity{Embedder: id, Dim: dim}, err
+}
+
+func (c *Corpus) identity(ctx context.Context) (string, int, error) {
 	c.mu.Lock()
 	id, dim := c.boundID, c.boundDim
 	c.mu.Unlock()
@@ -390,8 +397,8 @@ func (c *Corpus) Embedder(ctx context.Context) (string, int, error) {
 // Document reads back the document at path with its chunks and vectors.
 // A single request returns at most the server's query limit (10,000 by
 // default), far above any document's chunk count.
-func (c *Corpus) Document(ctx context.Context, path string) (store.Document, error) {
-	var d store.Document
+func (c *Corpus) Document(ctx context.Context, path string) (corpus.Document, error) {
+	var d corpus.Document
 	where := filters.Where().WithPath([]string{"path"}).WithOperator(filters.Equal).WithValueText(path)
 	resp, err := c.client.GraphQL().Get().WithClassName(c.docClass).WithWhere(where).WithLimit(1).
 		WithFields(graphql.Field{Name: "path"}, graphql.Field{Name: "title"}, graphql.Field{Name: "format"}, graphql.Field{Name: "hash"},
@@ -406,10 +413,10 @@ func (c *Corpus) Document(ctx context.Context, path string) (store.Document, err
 		return d, c.wrap("reading document "+path, err)
 	}
 	if len(page.Get[c.docClass]) == 0 {
-		return d, fmt.Errorf("%w: %s", store.ErrNoDocument, path)
+		return d, fmt.Errorf("%w: %s", corpus.ErrNoDocument, path)
 	}
 	r := page.Get[c.docClass][0]
-	d = store.Document{Path: r.Path, Title: r.Title, Format: r.Format, Hash: r.Hash, Size: r.Size, Signature: r.Signature, Tags: r.Tags}
+	d = corpus.Document{Path: r.Path, Title: r.Title, Format: r.Format, Hash: r.Hash, Size: r.Size, Signature: r.Signature, Tags: r.Tags}
 	if len(d.Tags) == 0 {
 		d.Tags = nil
 	}

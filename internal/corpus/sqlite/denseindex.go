@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/viterin/vek/vek32"
 
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 	"github.com/ragtune/ragtune/internal/vector"
 )
 
@@ -57,10 +59,10 @@ type denseCache struct {
 	quantize bool
 }
 
-// QuantizeVectors makes dense search keep int8 codes in memory instead
+// Quantize makes dense search keep int8 codes in memory instead
 // of float32 (a quarter of the memory), re-ranking the best candidates
 // with the stored float32 vectors.
-func (s *Store) QuantizeVectors(on bool) {
+func (s *Corpus) Quantize(on bool) {
 	s.dense.mu.Lock()
 	defer s.dense.mu.Unlock()
 	if s.dense.quantize != on {
@@ -69,7 +71,7 @@ func (s *Store) QuantizeVectors(on bool) {
 }
 
 // readVectors reads every vector with its chunk's document path.
-func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float32, path, tags string)) error {
+func (s *Corpus) readVectors(ctx context.Context, each func(id int64, vec []float32, path, tags string)) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT v.chunk_rowid, v.vec, d.path, d.tags FROM chunk_vectors v
 		JOIN chunks c ON c.rowid = v.chunk_rowid JOIN documents d ON d.id = c.doc_id ORDER BY v.chunk_rowid`)
 	if err != nil {
@@ -83,13 +85,13 @@ func (s *Store) readVectors(ctx context.Context, each func(id int64, vec []float
 		if err := rows.Scan(&id, &blob, &path, &tags); err != nil {
 			return err
 		}
-		each(id, decodeVector(blob), path, tags)
+		each(id, sqlitedb.DecodeVector(blob), path, tags)
 	}
 	return rows.Err()
 }
 
-func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
-	gen, err := s.Meta(ctx, "vector_generation")
+func (s *Corpus) loadDense(ctx context.Context) (*denseIndex, error) {
+	gen, err := s.meta(ctx, "vector_generation")
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func (s *Store) loadDense(ctx context.Context) (*denseIndex, error) {
 	return idx, nil
 }
 
-func (s *Store) hnswPath(gen string) string {
+func (s *Corpus) hnswPath(gen string) string {
 	return filepath.Join(s.dir, hnswPrefix+gen+hnswSuffix)
 }
 
@@ -139,7 +141,7 @@ type candidate struct {
 const rerankDepth = 4
 
 // nearest returns up to k (rowid, score) pairs under prefix, best first.
-func (s *Store) nearest(ctx context.Context, idx *denseIndex, dq DenseQuery) ([]candidate, error) {
+func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQuery) ([]candidate, error) {
 	q, k := dq.Vector, dq.K
 	keep := func(id int64) bool {
 		return strings.HasPrefix(idx.paths[id], dq.PathPrefix) && hasAllTags(idx.tags[id], dq.Tags)
@@ -178,7 +180,7 @@ func (s *Store) nearest(ctx context.Context, idx *denseIndex, dq DenseQuery) ([]
 	var all []candidate
 	for i, v := range idx.vecs {
 		if len(v) != len(q) {
-			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", ErrEmbedderMismatch, len(v), len(q))
+			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", corpus.ErrEmbedderMismatch, len(v), len(q))
 		}
 		if keep(idx.ids[i]) {
 			all = append(all, candidate{idx.ids[i], vek32.Dot(v, q)})
@@ -198,7 +200,7 @@ func topK(all []candidate, k int) []candidate {
 }
 
 // vectorsFromDB reads the float32 vectors of the given chunks.
-func (s *Store) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]float32, error) {
+func (s *Corpus) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]float32, error) {
 	out := make(map[int64][]float32, len(ids))
 	stmt, err := s.db.PrepareContext(ctx, `SELECT vec FROM chunk_vectors WHERE chunk_rowid = ?`)
 	if err != nil {
@@ -210,7 +212,7 @@ func (s *Store) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]flo
 		if err := stmt.QueryRowContext(ctx, id).Scan(&blob); err != nil {
 			return nil, fmt.Errorf("reading the vector of chunk %d: %w", id, err)
 		}
-		out[id] = decodeVector(blob)
+		out[id] = sqlitedb.DecodeVector(blob)
 	}
 	return out, nil
 }
@@ -220,11 +222,8 @@ func (s *Store) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]flo
 // existing graph is updated with the vectors added and removed since,
 // or rebuilt when tombstones outnumber live nodes. Older graphs are
 // deleted. It reports whether a graph is in place.
-func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, error) {
-	if s.remote != nil {
-		return false, nil // the engine keeps its own index
-	}
-	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
+func (s *Corpus) RefreshVectorIndex(ctx context.Context, threshold int) (bool, error) {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "chunk_vectors"); err != nil || !ok {
 		return false, err
 	}
 	idx, err := s.loadDense(ctx)
@@ -286,13 +285,13 @@ func (s *Store) RefreshVectorIndex(ctx context.Context, threshold int) (bool, er
 	return true, nil
 }
 
-func (s *Store) hnswFiles() []string {
+func (s *Corpus) hnswFiles() []string {
 	matches, _ := filepath.Glob(filepath.Join(s.dir, hnswPrefix+"*"+hnswSuffix))
 	return matches
 }
 
 // newestGraph loads the graph with the highest generation, if any loads.
-func (s *Store) newestGraph(files []string) *vector.HNSW {
+func (s *Corpus) newestGraph(files []string) *vector.HNSW {
 	gen := func(f string) int {
 		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), hnswPrefix), hnswSuffix))
 		return n
@@ -312,12 +311,9 @@ func (s *Store) newestGraph(files []string) *vector.HNSW {
 
 // VectorsOf returns the stored vectors of the given chunks (by rowid);
 // chunks without one are absent from the map.
-func (s *Store) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error) {
-	if s.remote != nil {
-		return s.remote.VectorsOf(ctx, rowids)
-	}
+func (s *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]float32, error) {
 	out := map[int64][]float32{}
-	if ok, err := s.hasTable(ctx, "chunk_vectors"); err != nil || !ok {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "chunk_vectors"); err != nil || !ok {
 		return out, err
 	}
 	idx, err := s.loadDense(ctx)

@@ -1,4 +1,4 @@
-package store
+package corpus
 
 import (
 	"context"
@@ -23,14 +23,14 @@ type CopyReport struct {
 // same hash and signature are not written again, which makes an
 // interrupted copy resumable; every document is then read back from dst
 // and compared by checksum, so a copy either verifies or fails.
-func Copy(ctx context.Context, src, dst *Store, progress func(done, total int)) (CopyReport, error) {
+func Copy(ctx context.Context, src, dst Corpus, progress func(done, total int)) (CopyReport, error) {
 	var rep CopyReport
-	id, dim, err := src.Embedder(ctx)
+	id, err := src.Identity(ctx)
 	if err != nil {
 		return rep, err
 	}
-	if id != "none" {
-		if err := dst.BindEmbedder(ctx, id, dim); err != nil {
+	if id.Bound() {
+		if err := dst.Bind(ctx, id); err != nil {
 			return rep, err
 		}
 	}

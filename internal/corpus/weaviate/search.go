@@ -12,8 +12,8 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 type chunkRow struct {
@@ -58,9 +58,9 @@ var hitFields = []graphql.Field{
 	{Name: "tokens"}, {Name: "rowid"},
 }
 
-func (r chunkRow) hit(score float64) store.Hit {
-	return store.Hit{
-		Chunk: store.Chunk{ID: r.ChunkID, Ord: r.Ord, Title: r.Title, Heading: r.Heading, Text: r.Text,
+func (r chunkRow) hit(score float64) corpus.Hit {
+	return corpus.Hit{
+		Chunk: corpus.Chunk{ID: r.ChunkID, Ord: r.Ord, Title: r.Title, Heading: r.Heading, Text: r.Text,
 			Start: r.ByteStart, End: r.ByteEnd, LineStart: r.LineStart, LineEnd: r.LineEnd, Tokens: r.Tokens, Rowid: int64(r.Rowid)},
 		DocPath: r.Doc, DocTitle: r.DocTitle, Score: score,
 	}
@@ -68,7 +68,7 @@ func (r chunkRow) hit(score float64) store.Hit {
 
 // SearchLexical ranks chunks by Weaviate's BM25 over ragtune's stems of
 // the title and text, with the same query words the embedded store uses.
-func (c *Corpus) SearchLexical(ctx context.Context, q store.LexicalQuery) ([]store.Hit, error) {
+func (c *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, error) {
 	if q.K <= 0 {
 		return nil, nil
 	}
@@ -148,7 +148,7 @@ func (c *Corpus) bm25Limit(ctx context.Context, terms []string, where *filters.W
 }
 
 // fillHits fetches the full chunks of hits found with their IDs only.
-func (c *Corpus) fillHits(ctx context.Context, hits []store.Hit) ([]store.Hit, error) {
+func (c *Corpus) fillHits(ctx context.Context, hits []corpus.Hit) ([]corpus.Hit, error) {
 	if len(hits) == 0 {
 		return hits, nil
 	}
@@ -175,12 +175,12 @@ func (c *Corpus) fillHits(ctx context.Context, hits []store.Hit) ([]store.Hit, e
 }
 
 // SearchDense returns the chunks nearest the query vector; the score is
-// cosine similarity, as on the embedded store.
-func (c *Corpus) SearchDense(ctx context.Context, q store.DenseQuery) ([]store.Hit, error) {
+// cosine similarity, as on the embedded corpus.
+func (c *Corpus) SearchDense(ctx context.Context, q corpus.DenseQuery) ([]corpus.Hit, error) {
 	if q.K <= 0 || len(q.Vector) == 0 {
 		return nil, nil
 	}
-	if id, _, err := c.Embedder(ctx); err != nil || id == "none" {
+	if id, _, err := c.identity(ctx); err != nil || id == "none" {
 		return nil, err
 	}
 	near := c.client.GraphQL().NearVectorArgBuilder().WithVector(q.Vector)
@@ -277,8 +277,8 @@ func filter(prefix string, tags []string) *filters.WhereBuilder {
 
 // hitsFrom turns rows under prefix into hits ordered as the embedded
 // store orders them.
-func hitsFrom(rows []chunkRow, prefix string, score func(chunkRow) float64) []store.Hit {
-	hits := make([]store.Hit, 0, len(rows))
+func hitsFrom(rows []chunkRow, prefix string, score func(chunkRow) float64) []corpus.Hit {
+	hits := make([]corpus.Hit, 0, len(rows))
 	for _, r := range rows {
 		if strings.HasPrefix(r.Doc, prefix) {
 			hits = append(hits, r.hit(score(r)))
@@ -289,7 +289,7 @@ func hitsFrom(rows []chunkRow, prefix string, score func(chunkRow) float64) []st
 }
 
 // sortHits orders by score, ties by chunk ID, as the embedded store does.
-func sortHits(hits []store.Hit) {
+func sortHits(hits []corpus.Hit) {
 	sort.SliceStable(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score

@@ -1,7 +1,7 @@
-// Package storetest is the contract every corpus backend keeps: the same
+// Package corpustest is the contract every corpus backend keeps: the same
 // scenario runs against the embedded store and against Weaviate, so that
 // ingest, search, ask, eval and serve behave alike on both.
-package storetest
+package corpustest
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 const dim = 4
 
-func doc(path, hash string, tags []string, texts ...string) store.Document {
-	d := store.Document{Path: path, Title: "Title of " + path, Format: "text", Hash: hash, Size: 100, Signature: "sig", Tags: tags}
+func doc(path, hash string, tags []string, texts ...string) corpus.Document {
+	d := corpus.Document{Path: path, Title: "Title of " + path, Format: "text", Hash: hash, Size: 100, Signature: "sig", Tags: tags}
 	for i, t := range texts {
 		v := make([]float32, dim)
 		v[len(t)%dim] = 1 // a unit vector that differs between texts
@@ -25,17 +25,17 @@ func doc(path, hash string, tags []string, texts ...string) store.Document {
 		for j := range v {
 			v[j] /= norm
 		}
-		d.Chunks = append(d.Chunks, store.Chunk{ID: store.ChunkID(path, i, t), Ord: i, Title: "Heading " + path, Heading: "H", Text: t,
+		d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, i, t), Ord: i, Title: "Heading " + path, Heading: "H", Text: t,
 			Start: i * 10, End: i*10 + len(t), LineStart: i + 1, LineEnd: i + 2, Tokens: len(t) / 4, Vector: v})
 	}
 	return d
 }
 
-func lexicalQuery(text string, k int) store.LexicalQuery {
-	return store.LexicalQuery{Match: lexical.MatchQuery(text), Text: text, K: k}
+func lexicalQuery(text string, k int) corpus.LexicalQuery {
+	return corpus.LexicalQuery{Match: lexical.MatchQuery(text), Text: text, K: k}
 }
 
-func paths(hits []store.Hit) []string {
+func paths(hits []corpus.Hit) []string {
 	var out []string
 	for _, h := range hits {
 		out = append(out, h.DocPath)
@@ -44,7 +44,7 @@ func paths(hits []store.Hit) []string {
 }
 
 // Run runs the contract against a fresh, empty store from open.
-func Run(t *testing.T, open func(t *testing.T) *store.Store) {
+func Run(t *testing.T, open func(t *testing.T) corpus.Corpus) {
 	ctx := t.Context()
 	st := open(t)
 	must := func(err error) {
@@ -54,9 +54,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		}
 	}
 	t.Run("empty", func(t *testing.T) {
-		id, d, err := st.Embedder(ctx)
-		if err != nil || id != "none" || d != 0 {
-			t.Fatalf("Embedder = %q, %d, %v; want none, 0", id, d, err)
+		id, err := st.Identity(ctx)
+		if err != nil || id != corpus.NoEmbedder || id.Bound() {
+			t.Fatalf("Identity = %+v, %v; want none, 0", id, err)
 		}
 		docs, err := st.Documents(ctx, "")
 		if err != nil || len(docs) != 0 {
@@ -64,12 +64,12 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		}
 	})
 	t.Run("identity", func(t *testing.T) {
-		must(st.BindEmbedder(ctx, "test-embedder", dim))
-		must(st.BindEmbedder(ctx, "test-embedder", dim))
-		if err := st.BindEmbedder(ctx, "other", dim); !errors.Is(err, store.ErrEmbedderMismatch) {
+		must(st.Bind(ctx, corpus.Identity{Embedder: "test-embedder", Dim: dim}))
+		must(st.Bind(ctx, corpus.Identity{Embedder: "test-embedder", Dim: dim}))
+		if err := st.Bind(ctx, corpus.Identity{Embedder: "other", Dim: dim}); !errors.Is(err, corpus.ErrEmbedderMismatch) {
 			t.Fatalf("binding another embedder: %v; want ErrEmbedderMismatch", err)
 		}
-		if err := st.BindEmbedder(ctx, "test-embedder", dim+1); !errors.Is(err, store.ErrEmbedderMismatch) {
+		if err := st.Bind(ctx, corpus.Identity{Embedder: "test-embedder", Dim: dim + 1}); !errors.Is(err, corpus.ErrEmbedderMismatch) {
 			t.Fatalf("binding another dimension: %v; want ErrEmbedderMismatch", err)
 		}
 	})
@@ -77,7 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	c := doc("b/c.md", "h2", []string{"x", "y"}, "Foxes are running through the forest tonight.")
 	d := doc("b/d.txt", "h3", nil, "Quarterly revenue grew by twelve percent.")
 	t.Run("upsert", func(t *testing.T) {
-		must(st.Upsert(ctx, []store.Document{a, c, d}))
+		must(st.Upsert(ctx, []corpus.Document{a, c, d}))
 		stats, err := st.Stats(ctx)
 		must(err)
 		if stats.Documents != 3 || stats.Chunks != 4 {
@@ -88,7 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if len(docs) != 2 || docs[0].Path != "b/c.md" || docs[1].Path != "b/d.txt" || docs[0].Chunks != 1 || docs[0].Hash != "h2" {
 			t.Fatalf("Documents(b/) = %+v", docs)
 		}
-		if !slices.Equal(docs[0].Tags, []string{"x", "y"}) || docs[0].ID != store.DocID("b/c.md") {
+		if !slices.Equal(docs[0].Tags, []string{"x", "y"}) || docs[0].ID != corpus.DocID("b/c.md") {
 			t.Fatalf("document c = %+v", docs[0])
 		}
 	})
@@ -132,7 +132,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	})
 	t.Run("dense", func(t *testing.T) {
 		want := d.Chunks[0]
-		hits, err := st.SearchDense(ctx, store.DenseQuery{Vector: want.Vector, K: 2})
+		hits, err := st.SearchDense(ctx, corpus.DenseQuery{Vector: want.Vector, K: 2})
 		must(err)
 		if len(hits) != 2 || math.Abs(hits[0].Score-1) > 1e-4 || hits[0].Score < hits[1].Score {
 			t.Fatalf("dense hits = %v", hits)
@@ -140,7 +140,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if hits[0].Text != want.Text && hits[0].Score-hits[1].Score > 1e-6 {
 			t.Fatalf("nearest = %q; want %q", hits[0].Text, want.Text)
 		}
-		hits, err = st.SearchDense(ctx, store.DenseQuery{Vector: want.Vector, K: 10, Tags: []string{"y"}})
+		hits, err = st.SearchDense(ctx, corpus.DenseQuery{Vector: want.Vector, K: 10, Tags: []string{"y"}})
 		must(err)
 		if got := paths(hits); !slices.Equal(got, []string{"b/c.md"}) {
 			t.Fatalf("dense with tag y: %v", got)
@@ -170,14 +170,14 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 				t.Fatalf("chunk %d = %+v; want %+v", i, ch, want)
 			}
 		}
-		if _, err := st.Document(ctx, "missing.md"); !errors.Is(err, store.ErrNoDocument) {
+		if _, err := st.Document(ctx, "missing.md"); !errors.Is(err, corpus.ErrNoDocument) {
 			t.Fatalf("missing document: %v", err)
 		}
 	})
 	t.Run("wrong vectors lose nothing", func(t *testing.T) {
 		bad := doc("e.md", "h5", nil, "Eels are long fish.")
 		bad.Chunks[0].Vector = []float32{1, 0}
-		if err := st.Upsert(ctx, []store.Document{bad}); !errors.Is(err, store.ErrEmbedderMismatch) {
+		if err := st.Upsert(ctx, []corpus.Document{bad}); !errors.Is(err, corpus.ErrEmbedderMismatch) {
 			t.Fatalf("upserting a short vector: %v", err)
 		}
 		stats, err := st.Stats(ctx)
@@ -188,7 +188,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	})
 	t.Run("update replaces", func(t *testing.T) {
 		a2 := doc("a.md", "h4", []string{"z"}, "The quick brown fox sleeps.")
-		must(st.Upsert(ctx, []store.Document{a2}))
+		must(st.Upsert(ctx, []corpus.Document{a2}))
 		hits, err := st.SearchLexical(ctx, lexicalQuery("zebras savanna", 10))
 		must(err)
 		if len(hits) != 0 {
@@ -217,10 +217,10 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		if stats.Documents != 2 || stats.Chunks != 2 {
 			t.Fatalf("after delete: %d documents, %d chunks", stats.Documents, stats.Chunks)
 		}
-		ok, err := st.DeleteDocumentByID(ctx, store.DocID("b/c.md"))
+		ok, err := corpus.DeleteByID(ctx, st, corpus.DocID("b/c.md"))
 		must(err)
 		if !ok {
-			t.Fatal("DeleteDocumentByID found nothing")
+			t.Fatal("DeleteByID found nothing")
 		}
 		docs, err := st.Documents(ctx, "")
 		must(err)

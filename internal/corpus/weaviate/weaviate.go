@@ -1,10 +1,10 @@
 // Package weaviate keeps a ragtune corpus in Weaviate, a distributed
 // vector engine that shards and replicates across nodes, for corpora that
-// outgrow one machine. It implements store.Corpus: ragtune computes the
+// outgrow one machine. It implements corpus.Corpus: ragtune computes the
 // vectors (Weaviate's vectorizer is off), chunks are Weaviate objects
 // whose properties carry the chunk metadata, and searches map to BM25 and
 // nearVector so that ragtune's own fusion runs on top, as it does on the
-// embedded store.
+// embedded corpus.
 package weaviate
 
 import (
@@ -26,8 +26,8 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"github.com/weaviate/weaviate/entities/models"
 
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
-	"github.com/ragtune/ragtune/internal/store"
 )
 
 // Config says where the cluster is and how collections are laid out.
@@ -116,9 +116,9 @@ func (c *Corpus) Describe() map[string]string {
 
 // Replica reads the document at path and its first chunks from node's
 // own replica, object by object, the way a repair or a lagging node is
-// checked; store.ErrNoDocument when that replica lacks any of them.
-func (c *Corpus) Replica(ctx context.Context, path, node string, chunks int) (store.Document, error) {
-	doc := store.Document{Path: path}
+// checked; corpus.ErrNoDocument when that replica lacks any of them.
+func (c *Corpus) Replica(ctx context.Context, path, node string, chunks int) (corpus.Document, error) {
+	doc := corpus.Document{Path: path}
 	var row docRow
 	if err := c.replicaObject(ctx, c.docClass, objectID("doc", path), node, &row); err != nil {
 		return doc, err
@@ -129,7 +129,7 @@ func (c *Corpus) Replica(ctx context.Context, path, node string, chunks int) (st
 		if err := c.replicaObject(ctx, c.chunkClass, objectID("chunk", path+"\x00"+strconv.Itoa(ord)), node, &ch); err != nil {
 			return doc, err
 		}
-		doc.Chunks = append(doc.Chunks, store.Chunk{ID: ch.ChunkID, Ord: ch.Ord, Text: ch.Text})
+		doc.Chunks = append(doc.Chunks, corpus.Chunk{ID: ch.ChunkID, Ord: ch.Ord, Text: ch.Text})
 	}
 	return doc, nil
 }
@@ -139,7 +139,7 @@ func (c *Corpus) Replica(ctx context.Context, path, node string, chunks int) (st
 func (c *Corpus) replicaObject(ctx context.Context, class, id, node string, v any) error {
 	objs, err := c.client.Data().ObjectsGetter().WithClassName(class).WithID(id).WithNodeName(node).Do(ctx)
 	if isNotFound(err) || (err == nil && len(objs) == 0) {
-		return fmt.Errorf("%w: %s on %s", store.ErrNoDocument, id, node)
+		return fmt.Errorf("%w: %s on %s", corpus.ErrNoDocument, id, node)
 	}
 	if err != nil {
 		return c.wrap("reading from node "+node, err)
@@ -282,7 +282,7 @@ func objectID(kind, key string) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// rowid gives a chunk the integer key store.Hit carries, derived from its
+// rowid gives a chunk the integer key corpus.Hit carries, derived from its
 // ID so every process computes the same one.
 func rowid(chunkID string) int64 {
 	sum := sha256.Sum256([]byte(chunkID))

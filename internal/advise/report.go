@@ -1,0 +1,104 @@
+package advise
+
+import "fmt"
+
+// KnowledgeFromChurn reconciles the measured churn with the user's
+// answer to "does your information change frequently?" (nil: not
+// given). The measurement answers an open question; when it contradicts
+// the answer, the answer stands for the decision, the note says so, and
+// the cost model uses the measured rate. It returns the answer to use,
+// whether there is one, and a note for the reasons (empty when there is
+// no measurement).
+func KnowledgeFromChurn(c *Churn, given *bool) (bool, bool, string) {
+	if c == nil {
+		if given == nil {
+			return false, false, ""
+		}
+		return *given, true, ""
+	}
+	measured := c.Frequent()
+	switch {
+	case given == nil:
+		verdict := "it changes rarely"
+		if measured {
+			verdict = "it changes often"
+		}
+		return measured, true, c.Reason() + ": " + verdict
+	case *given != measured:
+		return *given, true, c.Reason() + fmt.Sprintf(", which does not match your answer --knowledge-changes %s; the cost model uses the measured rate", yesNo(*given))
+	}
+	return *given, true, c.Reason()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// FromEval reads a stored QA eval run's figures: accuracy (contains) and
+// behaviour pass rate for the decision, and the measured prompt and
+// answer sizes into w.
+func FromEval(runID string, metrics map[string]float64, w *Workload) *Measured {
+	m := &Measured{Run: runID}
+	if v, ok := metrics["contains"]; ok {
+		m.Accuracy = &v
+	}
+	if v, ok := metrics["behaviour_pass"]; ok {
+		m.BehaviourPass = &v
+	}
+	if in := metrics["tokens_in"]; in > 0 {
+		w.ContextTokens = max(0, in-w.PromptTokens) // measured prompt size of a real model
+	}
+	if out := metrics["tokens_out"]; out > 0 {
+		w.OutputTokens = out
+	}
+	return m
+}
+
+// Request is everything a recommendation is made from.
+type Request struct {
+	Answers  Answers
+	Measured *Measured // from an eval run; nil when none
+	Churn    *Churn    // from the ingest history; nil when too little
+	Notes    []string  // reasons that come first (how churn was read)
+	Workload Workload
+	Prices   Prices
+}
+
+// Report is a recommendation with its costs; its JSON is the CLI's.
+type Report struct {
+	// Fields in the order of their JSON names, as the CLI printed them
+	// before this type existed.
+	Answers        Answers   `json:"answers"`
+	BreakEvenWhy   string    `json:"break_even_reason"`
+	BreakEven      *float64  `json:"break_even_requests_per_month"`
+	Churn          *Churn    `json:"churn"`
+	Measured       *Measured `json:"measured"`
+	Monthly        Costs     `json:"monthly_cost_usd"`
+	NextStep       string    `json:"next_step"`
+	Prices         Prices    `json:"prices"`
+	PricesAsOf     string    `json:"prices_as_of"`
+	Reasons        []string  `json:"reasons"`
+	Recommendation string    `json:"recommendation"`
+	Workload       Workload  `json:"workload"`
+}
+
+// Advise decides and prices: knowledge kept in the weights must follow
+// the documents, so a fine-tuned model is retrained as often as the
+// measured churn (or monthly when the user says knowledge changes).
+func Advise(req Request) Report {
+	w := req.Workload
+	switch {
+	case req.Churn != nil:
+		w.RetrainsPerYear = req.Churn.RetrainsPerYear()
+	case req.Answers.KnowledgeChanges:
+		w.RetrainsPerYear = 12
+	}
+	d := Decide(req.Answers, req.Measured)
+	be, why := BreakEven(w, req.Prices)
+	return Report{Recommendation: d.Recommendation, Reasons: append(append([]string(nil), req.Notes...), d.Reasons...),
+		NextStep: d.NextStep, Monthly: Monthly(w, req.Prices), BreakEven: be, BreakEvenWhy: why, Answers: req.Answers,
+		Measured: req.Measured, Churn: req.Churn, Workload: w, Prices: req.Prices, PricesAsOf: PricesAsOf}
+}

@@ -1,0 +1,114 @@
+package corpus_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/corpus/sqlite"
+	"github.com/ragtune/ragtune/internal/corpus/weaviate"
+	"github.com/ragtune/ragtune/internal/corpus/weaviate/weaviatetest"
+)
+
+func docs(from, to int) []corpus.Document {
+	var out []corpus.Document
+	for i := from; i < to; i++ {
+		path := fmt.Sprintf("doc-%03d.txt", i)
+		d := corpus.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
+		for j := range 2 {
+			text := fmt.Sprintf("Report %d part %d about topic%d and shared words.", i, j, i)
+			v := []float32{float32(i%7) + 1, float32(j) + 1, 1, float32(i%3) + 1}
+			d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// TestCopyBetweenEmbedded copies one embedded corpus into another; no
+// server needed.
+func TestCopyBetweenEmbedded(t *testing.T) {
+	ctx := t.Context()
+	src, err := sqlite.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Upsert(ctx, docs(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := sqlite.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	rep, err := corpus.Copy(ctx, src, dst, nil)
+	if err != nil || rep.Copied != 10 || rep.Chunks != 20 {
+		t.Fatalf("copy: %+v, %v", rep, err)
+	}
+	if rep, err := corpus.Copy(ctx, src, dst, nil); err != nil || rep.Copied != 0 || rep.Skipped != 10 {
+		t.Fatalf("second copy: %+v, %v", rep, err)
+	}
+	// A target document with the same hash but other chunk text is
+	// skipped, then fails the read-back check.
+	bad := docs(0, 1)
+	bad[0].Chunks[0].Text = "changed"
+	if err := dst.Upsert(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := corpus.Copy(ctx, src, dst, nil); !errors.Is(err, corpus.ErrCopyMismatch) {
+		t.Fatalf("copy onto a differing target: %v; want ErrCopyMismatch", err)
+	}
+}
+
+// TestMigrateBothWays copies an embedded corpus to Weaviate and back into
+// a new embedded store; a second run copies nothing and verifies all.
+func TestMigrateBothWays(t *testing.T) {
+	node := weaviatetest.Start(t)
+	ctx := t.Context()
+	src, err := sqlite.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Upsert(ctx, docs(0, 30)); err != nil {
+		t.Fatal(err)
+	}
+	mid, err := weaviate.Open(ctx, weaviate.Config{URL: node.URL, Prefix: "Migrate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := corpus.Copy(ctx, src, mid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := corpus.Copy(ctx, src, mid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Copied != 30 || again.Copied != 0 || again.Skipped != 30 || first.Checksum != again.Checksum {
+		t.Fatalf("copies: %+v then %+v", first, again)
+	}
+	back, err := sqlite.Create(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	home, err := corpus.Copy(ctx, mid, back, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if home.Checksum != first.Checksum || home.Chunks != 60 {
+		t.Fatalf("back home: %+v; want checksum %s", home, first.Checksum)
+	}
+	if id, _ := back.Identity(ctx); id != (corpus.Identity{Embedder: "test", Dim: 4}) {
+		t.Fatalf("embedder after the round trip: %+v", id)
+	}
+}

@@ -1,0 +1,222 @@
+// Package sqlite is the embedded corpus: documents, chunks, an FTS5
+// full-text index and float32 vectors in the store's SQLite file (pure Go
+// driver). WAL mode lets searches run while another process ingests;
+// every document is replaced inside one transaction, so a crash at any
+// moment leaves each document either fully old or fully new.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/lexical"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
+)
+
+// ErrNotFound means the directory holds no store.
+var ErrNotFound = errors.New("no ragtune store here")
+
+// Corpus is an open embedded corpus.
+type Corpus struct {
+	db    *sql.DB
+	dir   string
+	dense denseCache
+	// hnswThreshold is the vector count from which RefreshIndex keeps an
+	// HNSW graph.
+	hnswThreshold int
+}
+
+var _ interface {
+	corpus.Corpus
+	corpus.Refresher
+	corpus.Quantizer
+	corpus.IDDeleter
+} = (*Corpus)(nil)
+
+var schema = []string{
+	sqlitedb.MetaTable,
+	`CREATE TABLE IF NOT EXISTS documents (
+		id TEXT PRIMARY KEY,
+		path TEXT NOT NULL UNIQUE,
+		title TEXT NOT NULL,
+		format TEXT NOT NULL,
+		hash TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		signature TEXT NOT NULL,
+		chunks INTEGER NOT NULL,
+		ingested_at TEXT NOT NULL,
+		tags TEXT NOT NULL DEFAULT '')`,
+	`CREATE TABLE IF NOT EXISTS chunks (
+		rowid INTEGER PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+		ord INTEGER NOT NULL,
+		title TEXT NOT NULL,
+		heading TEXT NOT NULL,
+		text TEXT NOT NULL,
+		byte_start INTEGER NOT NULL,
+		byte_end INTEGER NOT NULL,
+		line_start INTEGER NOT NULL,
+		line_end INTEGER NOT NULL,
+		tokens INTEGER NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ord)`,
+	`CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(title, text,
+		content='chunks', content_rowid='rowid', tokenize='` + lexical.FTS5Tokenizer + `')`,
+	`CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+		INSERT INTO chunks_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text); END`,
+	`CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+		INSERT INTO chunks_fts(chunks_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); END`,
+}
+
+// Create makes the corpus tables in dir's store file (creating the
+// directory and file as needed), or opens the existing ones.
+func Create(ctx context.Context, dir string) (*Corpus, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating store directory: %w", err)
+	}
+	c, err := open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	err = sqlitedb.Tx(ctx, c.db, func(tx *sql.Tx) error {
+		for _, stmt := range schema {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("creating schema: %w", err)
+			}
+		}
+		for k, v := range map[string]string{
+			"lexical":   "sqlite-fts5 bm25; tokenize=" + lexical.FTS5Tokenizer,
+			"embedder":  "none",
+			"dimension": "0",
+		} {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)`, k, v); err != nil {
+				return fmt.Errorf("writing store metadata: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Open opens the corpus of the store in dir, which must exist.
+func Open(ctx context.Context, dir string) (*Corpus, error) {
+	if _, err := os.Stat(filepath.Join(dir, sqlitedb.File)); err != nil {
+		return nil, fmt.Errorf("%w at %s: %w", ErrNotFound, dir, err)
+	}
+	c, err := open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := sqlitedb.HasTable(ctx, c.db, "documents"); err != nil || !ok {
+		c.Close()
+		if err == nil {
+			err = fmt.Errorf("%w at %s: the store file has no corpus tables", ErrNotFound, dir)
+		}
+		return nil, err
+	}
+	if err := c.addMissingColumns(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func open(ctx context.Context, dir string) (*Corpus, error) {
+	db, err := sqlitedb.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Corpus{db: db, dir: dir, hnswThreshold: HNSWThreshold}, nil
+}
+
+// addMissingColumns upgrades stores made before a column existed; it
+// takes the write lock only when there is something to add.
+func (s *Corpus) addMissingColumns(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'tags'`).Scan(&n); err != nil {
+		return fmt.Errorf("inspecting the store: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `ALTER TABLE documents ADD COLUMN tags TEXT NOT NULL DEFAULT ''`)
+	if err != nil && !strings.Contains(err.Error(), "duplicate column") {
+		return fmt.Errorf("upgrading the store: %w", err)
+	}
+	return nil
+}
+
+// Close closes the corpus's connections.
+func (s *Corpus) Close() error { return s.db.Close() }
+
+// Describe says nothing: the embedded corpus is where the store is.
+func (s *Corpus) Describe() map[string]string { return map[string]string{} }
+
+// SetHNSWThreshold changes the vector count from which RefreshIndex keeps
+// an HNSW graph (HNSWThreshold by default).
+func (s *Corpus) SetHNSWThreshold(n int) { s.hnswThreshold = n }
+
+// RefreshIndex brings the HNSW graph up to date (see RefreshVectorIndex).
+func (s *Corpus) RefreshIndex(ctx context.Context) (bool, error) {
+	return s.RefreshVectorIndex(ctx, s.hnswThreshold)
+}
+
+// Stats counts documents, chunks and tokens.
+func (s *Corpus) Stats(ctx context.Context) (corpus.Stats, error) {
+	var st corpus.Stats
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM documents), count(*), coalesce(sum(tokens), 0) FROM chunks`).
+		Scan(&st.Documents, &st.Chunks, &st.Tokens)
+	if err != nil {
+		return st, fmt.Errorf("counting: %w", err)
+	}
+	return st, nil
+}
+
+func (s *Corpus) meta(ctx context.Context, key string) (string, error) {
+	return sqlitedb.Meta(ctx, s.db, key)
+}
+
+// tagsField stores tags as ",a,b," so one LIKE finds a whole tag.
+func tagsField(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return "," + strings.Join(tags, ",") + ","
+}
+
+func splitTags(field string) []string {
+	if field == "" {
+		return nil
+	}
+	return strings.Split(strings.Trim(field, ","), ",")
+}
+
+// tagFilter returns SQL conditions requiring every tag, with their args.
+func tagFilter(tags []string) (string, []any) {
+	var sqlPart string
+	var args []any
+	for _, t := range tags {
+		sqlPart += ` AND d.tags LIKE ? ESCAPE '\'`
+		args = append(args, "%,"+sqlitedb.LikeEscape(t)+",%")
+	}
+	return sqlPart, args
+}
+
+func hasAllTags(field string, tags []string) bool {
+	for _, t := range tags {
+		if !strings.Contains(field, ","+t+",") {
+			return false
+		}
+	}
+	return true
+}

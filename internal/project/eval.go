@@ -1,0 +1,269 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/chunk"
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/store"
+)
+
+// Progress makes the progress report of one stage of long work ("indexing
+// scifact"); nil, or a nil function it returns, reports nothing.
+type Progress func(stage string) func(done, total int)
+
+func (pr Progress) stage(name string) func(done, total int) {
+	if pr == nil {
+		return nil
+	}
+	return pr(name)
+}
+
+// OpenForEval opens the project when it has a store, and otherwise a
+// project over the evaluation history in the user cache directory, so
+// that evals of public test collections work before any `ragtune init`.
+// Such a project has no corpus of its own: what needs one fails with
+// ErrNoStore.
+func OpenForEval(ctx context.Context, cfg config.Config, env Env) (*Project, error) {
+	p, err := Open(ctx, cfg, env)
+	if !errors.Is(err, store.ErrNotFound) {
+		return p, err
+	}
+	st, err := store.Create(ctx, CacheDir(env.getenv, filepath.Join("eval", "history")))
+	if err != nil {
+		return nil, err
+	}
+	p = newProject(cfg, env, st)
+	p.noCorpus = fmt.Errorf("%w at %s", ErrNoStore, cfg.StoreDir())
+	return p, nil
+}
+
+// with is a view of p under other settings: same store and environment,
+// its own corpus handle and retrievers, p's embedder when the embedding
+// settings are the same. Closing it leaves p's store open.
+func (p *Project) with(cfg config.Config) *Project {
+	v := newProject(cfg, p.env, p.store)
+	v.borrowed, v.noCorpus = true, p.noCorpus
+	p.mu.Lock()
+	if reflect.DeepEqual(cfg.Embed, p.cfg.Embed) {
+		v.embedder, v.embedLoad = p.embedder, p.embedLoad
+	}
+	v.tokenizer = p.tokenizer
+	p.mu.Unlock()
+	return v
+}
+
+// SaveRecord stores an eval run in the project's history.
+func (p *Project) SaveRecord(ctx context.Context, r evaluate.Record) error {
+	return evaluate.SaveRecord(ctx, p.store, r)
+}
+
+// RetrievalEval is an eval of retrieval on a BEIR collection.
+type RetrievalEval struct {
+	Dataset  *evaluate.Dataset
+	Split    string // recorded with the run
+	Depth    int    // chunks retrieved per query
+	RunFile  string // where the TREC run goes; "" for the cache directory
+	Progress Progress
+}
+
+// RetrievalRun is one evaluated retrieval configuration.
+type RetrievalRun struct {
+	Result       *evaluate.RetrievalResult
+	RunID        string
+	RunFile      string
+	PerQueryFile string
+	Reused       bool // the index was reused
+	Indexed      time.Duration
+	Elapsed      time.Duration
+	Chunking     chunk.Options
+}
+
+// EvalRetrieval indexes the collection (or reuses its index), runs its
+// queries with the project's settings, writes the TREC run and the
+// per-query file, and stores the record.
+func (p *Project) EvalRetrieval(ctx context.Context, req RetrievalEval) (*RetrievalRun, error) {
+	began := time.Now()
+	mode, err := p.cfg.Retrieve.ModeValue()
+	if err != nil {
+		return nil, err
+	}
+	ds := req.Dataset
+	s, err := p.OpenScratch(ctx, ScratchRequest{Dataset: ds, Mode: mode, Progress: req.Progress.stage("indexing " + ds.Name)})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	indexed := time.Since(began)
+	r, err := s.Retriever(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	res, err := evaluate.EvaluateRetrieval(ctx, ds, r,
+		evaluate.RetrievalOptions{Mode: mode, Depth: req.Depth, Progress: req.Progress.stage("querying " + ds.Name)})
+	if err != nil {
+		return nil, err
+	}
+	id := evaluate.NewRecordID(began)
+	run := &RetrievalRun{Result: res, RunID: id, RunFile: req.RunFile, Reused: s.Reused, Indexed: indexed, Chunking: p.cfg.Chunk}
+	if run.RunFile == "" {
+		run.RunFile = filepath.Join(p.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, id))
+	}
+	if err := WriteFile(run.RunFile, func(w io.Writer) error { return evaluate.WriteTREC(w, res.Run, "ragtune-"+string(mode)) }); err != nil {
+		return nil, err
+	}
+	run.PerQueryFile = strings.TrimSuffix(run.RunFile, ".trec") + ".queries.jsonl"
+	if err := WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerQuery(w, ds, res) }); err != nil {
+		return nil, err
+	}
+	err = p.SaveRecord(ctx, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
+		Dataset: ds.Name, CorpusHash: ds.Hash, Metrics: res.Metrics, PerQuery: res.PerQuery, RunFile: run.RunFile,
+		Config: p.runConfig(mode, map[string]any{"depth": req.Depth, "split": req.Split, "query_embedder": embedderID(r)})})
+	if err != nil {
+		return nil, err
+	}
+	run.Elapsed = time.Since(began)
+	return run, nil
+}
+
+// QAEval is an eval of answers on a QA set.
+type QAEval struct {
+	Items []evaluate.QAItem
+	Path  string // the QA file, recorded with the run
+	// Corpus, when set, is a BEIR directory to answer from (indexed like
+	// a retrieval eval) instead of the project's corpus.
+	Corpus   string
+	Split    string
+	Limit    int    // recorded with the run
+	Arm      string // set by EvalArms
+	Model    string // answer with this chat model ("" for the configured answerer)
+	Progress Progress
+}
+
+// QARun is one evaluated QA configuration.
+type QARun struct {
+	Result       *evaluate.QAResult
+	Metrics      map[string]float64 // every figure, flat, as gates name them
+	PerQueryFile string
+	RunID        string
+	Dataset      string
+	Generator    string
+}
+
+// EvalQA answers the items with the project's settings against its
+// corpus (or req.Corpus) and stores the record. A closed-book arm asks
+// the model without the passages, which are still retrieved so that
+// retrieval figures stay comparable.
+func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
+	began := time.Now()
+	mode, err := p.cfg.Retrieve.ModeValue()
+	if err != nil {
+		return nil, err
+	}
+	src, dataset, corpusHash, err := p.qaSource(ctx, req, mode)
+	if err != nil {
+		return nil, err
+	}
+	if src != p {
+		defer src.Close()
+	}
+	retriever, err := src.Retriever(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := src.Generator(ctx, req.Model)
+	if err != nil {
+		return nil, err
+	}
+	closedBook := req.Arm == evaluate.ArmBase || req.Arm == evaluate.ArmTuned
+	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
+		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits, ClosedBook: closedBook})
+	}
+	res, err := evaluate.EvaluateQA(ctx, req.Items, retriever, generate,
+		evaluate.QAOptions{Mode: mode, K: p.cfg.Retrieve.K, Progress: req.Progress.stage("answering")})
+	if err != nil {
+		return nil, err
+	}
+	run := &QARun{Result: res, Metrics: res.Flat(), Dataset: dataset, Generator: gen.ID(), RunID: evaluate.NewRecordID(began)}
+	run.PerQueryFile = filepath.Join(p.cacheDir("eval"), "runs", fmt.Sprintf("%s-qa-%s.jsonl", dataset, run.RunID))
+	if err := WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
+		return nil, err
+	}
+	extra := map[string]any{"qa_file": req.Path, "limit": req.Limit, "generator": gen.ID()}
+	if req.Arm != "" {
+		extra["arm"] = req.Arm
+	}
+	err = p.SaveRecord(ctx, evaluate.Record{ID: run.RunID, CreatedAt: began, Kind: "qa", RunFile: run.PerQueryFile,
+		Dataset: dataset, CorpusHash: corpusHash, Metrics: run.Metrics, PerQuery: res.PerQueryScores(),
+		Config: p.runConfig(mode, extra)})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// qaSource is the project questions are answered from: a scratch index
+// of req.Corpus, or p itself.
+func (p *Project) qaSource(ctx context.Context, req QAEval, mode retrieve.Mode) (*Project, string, string, error) {
+	if req.Corpus == "" {
+		return p, p.cfg.StoreDir(), "store:" + p.cfg.StoreDir(), nil
+	}
+	ds, err := evaluate.LoadBEIR(req.Corpus, req.Split)
+	if err != nil {
+		return nil, "", "", err
+	}
+	s, err := p.OpenScratch(ctx, ScratchRequest{Dataset: ds, Mode: mode, Progress: req.Progress.stage("indexing " + ds.Name)})
+	if err != nil {
+		return nil, "", "", err
+	}
+	return s.Project, ds.Name, ds.Hash, nil
+}
+
+// runConfig records the settings a run depends on, flat, so diff can
+// name what changed.
+func (p *Project) runConfig(mode retrieve.Mode, extra map[string]any) map[string]any {
+	cfg := p.cfg
+	c := map[string]any{"mode": string(mode), "k": cfg.Retrieve.K, "chunk_strategy": string(cfg.Chunk.Strategy),
+		"chunk_size": cfg.Chunk.Size, "chunk_overlap": cfg.Chunk.Overlap, "min_coverage": cfg.Answer.MinCoverage,
+		"min_support": cfg.Answer.MinSupport, "max_sentences": cfg.Answer.MaxSentences}
+	for k, v := range extra {
+		c[k] = v
+	}
+	return c
+}
+
+// embedderID names the query embedder a retriever uses ("" for none), so
+// a run made through a trained query adapter says so in its settings.
+func embedderID(r *retrieve.Retriever) string {
+	if r.Embedder == nil {
+		return ""
+	}
+	return r.Embedder.ID()
+}
+
+// WriteFile creates path (and its directory) and fills it with write.
+func WriteFile(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,83 @@
+package project
+
+import (
+	"context"
+
+	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/ingest"
+)
+
+// IngestRequest is one ingest of files or directories.
+type IngestRequest struct {
+	Roots []string
+	Prune bool
+	Tags  []string
+	// Progress, when set, is given each root and returns the function
+	// told of the files done and the total (or nil for none).
+	Progress func(root string) func(done, total int)
+	// Settings replaces the project's [ingest] and [chunk] settings when set.
+	Settings *config.Config
+}
+
+// Ingester builds the ingest pipeline over the project's corpus; the
+// caller calls the returned close when done with it (it holds the PDF
+// engine).
+func (p *Project) Ingester(ctx context.Context) (*ingest.Ingester, func(), error) {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok, err := p.Tokenizer()
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := p.Embedder(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	loader := document.NewLoader(document.Options{
+		MaxFileBytes: p.cfg.Ingest.MaxFileBytes, MaxExtractedBytes: p.cfg.Ingest.MaxExtractedBytes, CacheDir: p.cacheDir("wazero"),
+	})
+	in := &ingest.Ingester{Corpus: c, History: p.store, Loader: loader, Tokens: tok, Log: p.env.log()}
+	if e != nil {
+		in.Embedder = embed.Cached(e, p.store)
+	}
+	return in, func() { loader.Close() }, nil
+}
+
+// Ingest runs the ingest pipeline over every root and sums the reports.
+func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report, error) {
+	cfg := p.cfg
+	if req.Settings != nil {
+		cfg = *req.Settings
+	}
+	in, done, err := p.Ingester(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	total := &ingest.Report{Files: []ingest.Result{}}
+	for _, root := range req.Roots {
+		opts := ingest.Options{
+			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
+			Prune: req.Prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: req.Tags,
+		}
+		if req.Progress != nil {
+			opts.Progress = req.Progress(root)
+		}
+		rep, err := in.Run(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		total.Merge(rep)
+	}
+	return total, nil
+}
+
+// IngestPath ingests one file or directory with the project's settings
+// (the server's POST /v1/ingest).
+func (p *Project) IngestPath(ctx context.Context, path string, tags []string) (*ingest.Report, error) {
+	return p.Ingest(ctx, IngestRequest{Roots: []string{path}, Tags: tags})
+}
