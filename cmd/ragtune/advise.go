@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ragtune/ragtune/internal/advise"
+	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/project"
 )
 
@@ -109,7 +110,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 			}
 			rep := advise.Advise(req)
 			if report != "" {
-				if err := project.WriteFile(report, func(out io.Writer) error {
+				if err := evaluate.WriteFile(report, func(out io.Writer) error {
 					_, err := io.WriteString(out, advise.SVG(rep.Workload, p))
 					return err
 				}); err != nil {

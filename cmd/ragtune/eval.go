@@ -2,15 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/progress"
 	"github.com/ragtune/ragtune/internal/project"
 )
 
@@ -117,7 +114,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, p *project.Project, req project.Retri
 	res := run.Result
 	if out.reportDir != "" {
 		title := fmt.Sprintf("ragtune eval run: %s, %s, run %s", req.Dataset.Name, res.Mode, run.RunID)
-		if err := writeRunReport(out.reportDir, evaluate.RetrievalReport(title, req.Dataset, res)); err != nil {
+		if err := evaluate.WriteRunReport(out.reportDir, evaluate.RetrievalReport(title, req.Dataset, res)); err != nil {
 			return err
 		}
 	}
@@ -142,23 +139,6 @@ func gateResult(failed []string) error {
 	return nil
 }
 
-func writeRunReport(dir string, r evaluate.RunReport) error {
-	return writeReportFiles(dir, map[string]func(io.Writer) error{
-		"report.md":   func(w io.Writer) error { return evaluate.WriteRunMarkdown(w, r) },
-		"report.html": func(w io.Writer) error { return evaluate.WriteRunHTML(w, r) },
-	})
-}
-
-// writeReportFiles creates dir and writes each named file with its writer.
-func writeReportFiles(dir string, files map[string]func(io.Writer) error) error {
-	for name, write := range files {
-		if err := project.WriteFile(filepath.Join(dir, name), write); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (a *app) printRetrieval(run *project.RetrievalRun, failed []string) {
 	res := run.Result
 	how := "indexed"
@@ -176,42 +156,9 @@ func (a *app) printRetrieval(run *project.RetrievalRun, failed []string) {
 	fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.RunID)
 }
 
-// progress wraps a progress bar that exists only on a terminal.
-type progress struct{ bar *progressbar.ProgressBar }
-
-func (a *app) bar(what string) *progress {
-	if !a.interactive() {
-		return &progress{}
-	}
-	return &progress{bar: progressbar.NewOptions(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))}
-}
-
-func (p *progress) update(done, total int) {
-	if p.bar != nil {
-		p.bar.ChangeMax(total)
-		p.bar.Set(done)
-	}
-}
-
-func (p *progress) done() {
-	if p.bar != nil {
-		p.bar.Finish()
-	}
-}
-
-// progress gives library work one bar per stage, each finished when the
-// next begins; the returned function finishes the last.
+// progress gives library work one bar per stage on a terminal; the
+// returned function finishes the last bar.
 func (a *app) progress() (project.Progress, func()) {
-	var current *progress
-	finish := func() {
-		if current != nil {
-			current.done()
-		}
-	}
-	return func(stage string) func(done, total int) {
-		finish()
-		current = a.bar(stage)
-		return current.update
-	}, finish
+	s := progress.New(a.stderr, a.interactive())
+	return s.Stage, s.Done
 }

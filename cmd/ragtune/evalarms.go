@@ -58,7 +58,7 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
 				return a.noStoreHint(err, cfg)
 			}
 			if reportDir != "" {
-				if err := writeReportFiles(reportDir, map[string]func(io.Writer) error{
+				if err := evaluate.WriteReports(reportDir, map[string]func(io.Writer) error{
 					"arms.md": func(w io.Writer) error { return evaluate.WriteArmsTable(w, results, true) },
 				}); err != nil {
 					return err

@@ -58,7 +58,7 @@ func TestEvalArms(t *testing.T) {
 	arms := func(extra ...string) (map[string]map[string]any, string, int) {
 		var out, errb bytes.Buffer
 		args := append([]string{"--config", filepath.Join(dir, "ragtune.toml"), "eval", "arms", qa, "--corpus", data, "--limit", "20", "--json"}, extra...)
-		code := run(t.Context(), args, nil, &out, &errb, []string{"HOME=" + dir, "LLM_KEY=sk-x"})
+		code := run(t.Context(), args, streams{stdout: &out, stderr: &errb}, []string{"HOME=" + dir, "LLM_KEY=sk-x"})
 		if code != 0 {
 			return nil, errb.String(), code
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -58,7 +57,7 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 				return err
 			}
 			if reportDir != "" {
-				if err := writeCompareReport(reportDir, grid, cmp); err != nil {
+				if err := evaluate.WriteCompareReport(reportDir, "ragtune eval compare: "+filepath.Base(grid.Dataset+grid.QA), cmp); err != nil {
 					return err
 				}
 			}
@@ -122,12 +121,4 @@ func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {
 	if reportDir != "" {
 		fmt.Fprintf(a.stdout, "report: %s\n", filepath.Join(reportDir, "compare.html"))
 	}
-}
-
-func writeCompareReport(dir string, grid *evaluate.Grid, cmp evaluate.Comparison) error {
-	title := "ragtune eval compare: " + filepath.Base(grid.Dataset+grid.QA)
-	return writeReportFiles(dir, map[string]func(io.Writer) error{
-		"compare.md":   func(w io.Writer) error { return evaluate.WriteCompareMarkdown(w, title, cmp) },
-		"compare.html": func(w io.Writer) error { return evaluate.WriteCompareHTML(w, title, cmp) },
-	})
 }

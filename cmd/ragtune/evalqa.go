@@ -27,7 +27,7 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 	res, k := run.Result, p.Config().Retrieve.K
 	if out.reportDir != "" {
 		title := fmt.Sprintf("ragtune eval run: %s, %s, k=%d, run %s", run.Dataset, res.Mode, k, run.RunID)
-		if err := writeRunReport(out.reportDir, evaluate.QAReport(title, res, run.Metrics)); err != nil {
+		if err := evaluate.WriteRunReport(out.reportDir, evaluate.QAReport(title, res, run.Metrics)); err != nil {
 			return err
 		}
 	}

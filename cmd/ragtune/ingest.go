@@ -110,16 +110,9 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, req project.IngestRe
 		return nil, err
 	}
 	defer p.Close()
-	var bar *progress
-	if a.interactive() {
-		req.Progress = func(root string) func(done, total int) {
-			bar.done()
-			bar = a.bar("ingesting " + root)
-			return bar.update
-		}
-		bar = &progress{}
-		defer func() { bar.done() }()
-	}
+	stage, done := a.progress()
+	defer done()
+	req.Progress = func(root string) func(done, total int) { return stage("ingesting " + root) }
 	return p.Ingest(cmd.Context(), req)
 }
 

@@ -30,7 +30,7 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("RAGTUNE_TEST_AS_CLI") == "1" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+		code := run(ctx, os.Args[1:], streams{os.Stdin, os.Stdout, os.Stderr}, os.Environ())
 		stop()
 		os.Exit(code)
 	}
@@ -45,7 +45,7 @@ func cli(t *testing.T, dir string, args ...string) (string, string, int) {
 	env := []string{"HOME=" + dir}
 	// The model is installed once per user (make model), not per test.
 	env = append(env, "RAGTUNE_MODEL_DIR="+embed.DefaultModelDir(os.Getenv))
-	code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb, env)
+	code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), streams{stdout: &out, stderr: &errb}, env)
 	return out.String(), errb.String(), code
 }
 
@@ -517,7 +517,7 @@ func TestAskWithChatModel(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	code := run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "ask", "Why is an unchanged file skipped on the next ingest?", "--model", "m", "--json"},
-		nil, &out, &errb, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
+		streams{stdout: &out, stderr: &errb}, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
 	if code != 0 {
 		t.Fatalf("ask --model: %s", errb.String())
 	}
@@ -539,7 +539,7 @@ func TestAskWithChatModel(t *testing.T) {
 	out.Reset()
 	errb.Reset()
 	code = run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "eval", "run", filepath.Join(data, "qa.jsonl"), "--corpus", data,
-		"--limit", "3", "--model", "m", "--json"}, nil, &out, &errb, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
+		"--limit", "3", "--model", "m", "--json"}, streams{stdout: &out, stderr: &errb}, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
 	if code != 0 {
 		t.Fatalf("eval --model: %s", errb.String())
 	}
@@ -723,7 +723,7 @@ func TestTuneJobs(t *testing.T) {
 	os.WriteFile(train, []byte(`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a"}]}`+"\n"), 0o644)
 	ft := func(args ...string) (string, string, int) {
 		var out, errb bytes.Buffer
-		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb,
+		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), streams{stdout: &out, stderr: &errb},
 			[]string{"HOME=" + dir, "FT_KEY=sk-test"})
 		return out.String(), errb.String(), code
 	}

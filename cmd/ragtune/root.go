@@ -56,12 +56,18 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.err.Error() }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, environ: environ}
+// streams are a run's standard input, output and error.
+type streams struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func run(ctx context.Context, args []string, s streams, environ []string) int {
+	a := &app{stdin: s.stdin, stdout: s.stdout, stderr: s.stderr, environ: environ}
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(s.stdout)
+	root.SetErr(s.stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,18 +13,18 @@ import (
 	"github.com/ragtune/ragtune/internal/server"
 )
 
+// serveOptions are serve's flags.
+type serveOptions struct {
+	addr, ingestRoot, name string
+	insecure               bool
+	maxBody                int64
+	rate                   float64
+	burst, answerSec       int
+	collections            []string
+}
+
 func (a *app) serveCommand() *cobra.Command {
-	var (
-		addr        string
-		insecure    bool
-		maxBody     int64
-		rate        float64
-		burst       int
-		answerSec   int
-		ingestRoot  string
-		name        string
-		collections []string
-	)
+	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API: search, ask (with SSE streaming), documents, OpenAI-compatible endpoints",
@@ -53,70 +49,65 @@ out to get the only collection a key opens.`,
   ragtune serve --name eng --collection hr=/srv/hr/ragtune.toml
   curl -N -H "Authorization: Bearer $KEY" -d '{"question":"How do I rotate keys?"}' 'localhost:8080/v1/ask?stream=true'`,
 		Args: exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if insecure && !isLoopback(addr) {
-				return usagef("--insecure-local is only allowed on a loopback address, not %s", addr)
-			}
-			root, err := filepath.Abs(ingestRoot)
-			if err != nil {
-				return err
-			}
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			configs := map[string]config.Config{name: cfg}
-			for _, c := range collections {
-				n, path, ok := strings.Cut(c, "=")
-				if !ok || n == "" || path == "" {
-					return usagef("--collection %q: want NAME=path/to/ragtune.toml", c)
-				}
-				if _, dup := configs[n]; dup {
-					return usagef("collection %q is named twice", n)
-				}
-				if configs[n], err = config.Load(path, true, a.environ); err != nil {
-					return err
-				}
-			}
-			backends := map[string]server.Backend{}
-			keys := 0
-			for n, c := range configs {
-				if err := c.Validate(); err != nil {
-					return usageError{fmt.Errorf("collection %s: %w", n, err)}
-				}
-				p, err := a.openProject(cmd, c)
-				if err != nil {
-					return fmt.Errorf("collection %s: %w", n, err)
-				}
-				defer p.Close()
-				ks, err := p.Store().APIKeys(cmd.Context())
-				if err != nil {
-					return err
-				}
-				keys += len(ks)
-				if backends[n], err = backend(p, root); err != nil {
-					return fmt.Errorf("collection %s: %w", n, err)
-				}
-			}
-			if !insecure && keys == 0 {
-				return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
-			}
-			srv := server.NewMulti(backends, name, server.Options{Insecure: insecure, MaxBody: maxBody, RateLimit: rate,
-				RateBurst: burst, AnswerLimit: time.Duration(answerSec) * time.Second, Log: a.log})
-			return a.listen(cmd.Context(), addr, srv)
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.serve(cmd, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	f.BoolVar(&insecure, "insecure-local", false, "no API keys (loopback addresses only)")
-	f.Int64Var(&maxBody, "max-body", 1<<20, "largest request body in bytes")
-	f.Float64Var(&rate, "rate", 20, "requests per second per key (0 = unlimited)")
-	f.IntVar(&burst, "burst", 40, "requests a key may make at once")
-	f.IntVar(&answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
-	f.StringVar(&ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
-	f.StringVar(&name, "name", server.DefaultCollection, "collection name of this project's store")
-	f.StringSliceVar(&collections, "collection", nil, "serve another project's store too: NAME=path/to/ragtune.toml (repeatable); its keys open only it")
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.BoolVar(&o.insecure, "insecure-local", false, "no API keys (loopback addresses only)")
+	f.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
+	f.Float64Var(&o.rate, "rate", 20, "requests per second per key (0 = unlimited)")
+	f.IntVar(&o.burst, "burst", 40, "requests a key may make at once")
+	f.IntVar(&o.answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
+	f.StringVar(&o.ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
+	f.StringVar(&o.name, "name", server.DefaultCollection, "collection name of this project's store")
+	f.StringSliceVar(&o.collections, "collection", nil, "serve another project's store too: NAME=path/to/ragtune.toml (repeatable); its keys open only it")
 	return cmd
+}
+
+func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+	if o.insecure && !server.IsLoopback(o.addr) {
+		return usagef("--insecure-local is only allowed on a loopback address, not %s", o.addr)
+	}
+	root, err := filepath.Abs(o.ingestRoot)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	configs, err := config.Collections(o.name, cfg, o.collections, a.environ)
+	if errors.Is(err, config.ErrBadCollection) {
+		return usageError{err}
+	} else if err != nil {
+		return err
+	}
+	backends := map[string]server.Backend{}
+	keys := 0
+	for n, c := range configs {
+		p, err := a.openProject(cmd, c)
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", n, err)
+		}
+		defer p.Close()
+		ks, err := p.Store().APIKeys(cmd.Context())
+		if err != nil {
+			return err
+		}
+		keys += len(ks)
+		if backends[n], err = backend(p, root); err != nil {
+			return fmt.Errorf("collection %s: %w", n, err)
+		}
+	}
+	if !o.insecure && keys == 0 {
+		return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
+	}
+	srv := server.NewMulti(backends, o.name, server.Options{Insecure: o.insecure, MaxBody: o.maxBody, RateLimit: o.rate,
+		RateBurst: o.burst, AnswerLimit: time.Duration(o.answerSec) * time.Second, Log: a.log})
+	return srv.ListenAndServe(cmd.Context(), o.addr, func(bound string) {
+		a.log.Info("serving", "addr", bound)
+		fmt.Fprintf(a.stderr, "ragtune serving on http://%s\n", bound)
+	})
 }
 
 // backend serves one collection's project. Each mode's retriever (which
@@ -131,43 +122,4 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	}
 	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads")}, nil
-}
-
-// listen serves until ctx ends, then shuts down gracefully: no new
-// connections, in-flight requests and streams get up to 30 s to finish.
-func (a *app) listen(ctx context.Context, addr string, srv *server.Server) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	a.log.Info("serving", "addr", ln.Addr().String())
-	fmt.Fprintf(a.stderr, "ragtune serving on http://%s\n", ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err = hs.Shutdown(shut)
-	srv.Wait()
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutting down: %w", err)
-	}
-	return nil
-}
-
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -81,7 +81,7 @@ func (a *app) migrate(cmd *cobra.Command, cfg config.Config, from, to string) (c
 		return rep, err
 	}
 	defer dst.Close()
-	bar := a.bar("copying documents")
-	defer bar.done()
-	return corpus.Copy(cmd.Context(), src, dst, bar.update)
+	stage, done := a.progress()
+	defer done()
+	return corpus.Copy(cmd.Context(), src, dst, stage("copying documents"))
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/finetune"
-	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 func (a *app) tuneCommand() *cobra.Command {
@@ -57,39 +54,23 @@ template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
   ragtune tune prepare pairs.jsonl --system "Answer like our support team." --out ft/ --json`,
 		Args: exactArgs(1, "one examples file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			exs, problems, err := finetune.Read(args[0], system)
-			if err != nil {
-				return err
-			}
-			var raftNote string
+			req := finetune.FileRequest{Path: args[0], System: system, Out: out, DropInvalid: dropInvalid,
+				Options: finetune.Options{Model: model, Epochs: epochs, ValidationSplit: valSplit, Seed: seed, MaxTokens: maxTokens, PricePerMTok: price}}
 			if withContext {
-				if exs, raftNote, err = a.raft(cmd, exs, contextK, leaveOut, seed); err != nil {
+				p, err := a.withContext(cmd)
+				if err != nil {
 					return err
 				}
+				defer p.Close()
+				req.Rewrite = func(exs []finetune.Example) ([]finetune.Example, string, error) {
+					return p.RAFT(cmd.Context(), exs, finetune.RAFTOptions{K: contextK, LeaveOut: leaveOut, Seed: seed})
+				}
 			}
-			tok, err := chunk.NewTiktokenCounter(finetune.EncodingFor(model))
+			rep, err := finetune.PrepareFile(req)
 			if err != nil {
 				return err
 			}
-			rep, train, val := finetune.Prepare(exs, problems, tok, finetune.Options{Model: model, Epochs: epochs,
-				ValidationSplit: valSplit, Seed: seed, MaxTokens: maxTokens, PricePerMTok: price})
-			if raftNote != "" {
-				rep.Warnings = append(rep.Warnings, raftNote)
-			}
 			failed := len(rep.Errors) > 0
-			if !failed || dropInvalid {
-				if out == "" {
-					out = filepath.Join(filepath.Dir(args[0]), "finetune")
-				}
-				if rep.Valid > 0 {
-					if rep.Files, err = finetune.Write(out, train, val, model); err != nil {
-						return err
-					}
-				}
-				if failed {
-					rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d problem(s) dropped; wrote the %d valid examples", len(rep.Errors), rep.Valid))
-				}
-			}
 			if a.jsonOut {
 				if err := a.printJSON(rep); err != nil {
 					return err
@@ -121,46 +102,17 @@ template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
 	return cmd
 }
 
-// raft rewrites examples with context retrieved from the project's store.
-func (a *app) raft(cmd *cobra.Command, exs []finetune.Example, k int, leaveOut float64, seed uint64) ([]finetune.Example, string, error) {
+// withContext opens the project whose corpus --with-context retrieves
+// from, with its retrieval mode checked first.
+func (a *app) withContext(cmd *cobra.Command) (*project.Project, error) {
 	cfg, err := a.config()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	mode, err := cfg.Retrieve.ModeValue()
-	if err != nil {
-		return nil, "", usageError{err}
+	if _, err := cfg.Retrieve.ModeValue(); err != nil {
+		return nil, usageError{err}
 	}
-	p, err := a.openProject(cmd, cfg)
-	if err != nil {
-		return nil, "", err
-	}
-	defer p.Close()
-	r, err := p.Retriever(cmd.Context(), mode)
-	if err != nil {
-		return nil, "", err
-	}
-	search := func(ctx context.Context, q string, n int) ([]finetune.Passage, error) {
-		hits, err := r.Search(ctx, retrieve.Query{Text: q, K: n, Mode: mode})
-		var out []finetune.Passage
-		for _, h := range hits {
-			src := h.DocPath
-			if h.Heading != "" {
-				src += " > " + h.Heading
-			}
-			out = append(out, finetune.Passage{Source: src, Text: h.Text})
-		}
-		return out, err
-	}
-	out, unsupported, err := finetune.WithContext(cmd.Context(), exs, search, finetune.RAFTOptions{K: k, LeaveOut: leaveOut, Seed: seed})
-	if err != nil {
-		return nil, "", err
-	}
-	note := ""
-	if unsupported > 0 {
-		note = fmt.Sprintf("%d example(s) kept without context: no retrieved passage supports their answer", unsupported)
-	}
-	return out, note, nil
+	return a.openProject(cmd, cfg)
 }
 
 func (a *app) printPrepare(r *finetune.Report) {

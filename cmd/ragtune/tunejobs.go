@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -72,9 +71,9 @@ prepare' first: it validates the data and estimates the cost.`,
 		Example: "  ragtune tune start finetune/train.jsonl --validation finetune/validation.jsonl --model gpt-4o-mini-2024-07-18 --suffix support",
 		Args:    exactArgs(1, "one training file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := trainingMethod(args[0], so.Method)
+			m, err := finetune.MethodOf(args[0], so.Method)
 			if err != nil {
-				return usageError{err}
+				return usageError{fmt.Errorf("%w (ragtune tune prepare checks and fixes a training file)", err)}
 			}
 			o := so
 			o.Model, o.TrainPath, o.ValidationPath, o.Suffix, o.Seed, o.Method = model, args[0], validation, suffix, seed, m
@@ -117,32 +116,24 @@ prepare' first: it validates the data and estimates the cost.`,
 			if err != nil {
 				return usageError{err}
 			}
-			for {
-				j, err := p.Get(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				if err := st.SaveJob(cmd.Context(), j.ID, j.CreatedAt, j); err != nil {
-					return err
-				}
-				if !follow || j.Finished() {
-					if err := a.printJob(j); err != nil {
-						return err
-					}
-					if j.Status == "failed" {
-						return exitError{exitFailure, fmt.Errorf("job %s failed: %s", j.ID, j.Error)}
-					}
-					return nil
-				}
-				if !a.jsonOut {
-					fmt.Fprintf(a.stderr, "%s %s…\n", time.Now().Format("15:04:05"), j.Status)
-				}
-				select {
-				case <-cmd.Context().Done():
-					return cmd.Context().Err()
-				case <-time.After(every):
-				}
+			o := finetune.FollowOptions{Save: func(j finetune.Job) error { return st.SaveJob(cmd.Context(), j.ID, j.CreatedAt, j) }}
+			if follow {
+				o.Every = every
 			}
+			if follow && !a.jsonOut {
+				o.Tick = func(j finetune.Job) { fmt.Fprintf(a.stderr, "%s %s…\n", time.Now().Format("15:04:05"), j.Status) }
+			}
+			j, err := p.Follow(cmd.Context(), args[0], o)
+			if err != nil {
+				return err
+			}
+			if err := a.printJob(j); err != nil {
+				return err
+			}
+			if j.Status == "failed" {
+				return exitError{exitFailure, fmt.Errorf("job %s failed: %s", j.ID, j.Error)}
+			}
+			return nil
 		},
 	}
 	status.Flags().BoolVar(&follow, "follow", false, "poll until the job finishes")
@@ -198,13 +189,9 @@ prepare' first: it validates the data and estimates the cost.`,
 				if err != nil {
 					return err
 				}
-				jobs := []finetune.Job{}
-				for _, r := range recs {
-					var j finetune.Job
-					if err := json.Unmarshal(r, &j); err != nil {
-						return err
-					}
-					jobs = append(jobs, j)
+				jobs, err := finetune.DecodeJobs(recs)
+				if err != nil {
+					return err
 				}
 				if a.jsonOut {
 					return a.printJSON(map[string]any{"jobs": jobs})
@@ -217,26 +204,4 @@ prepare' first: it validates the data and estimates the cost.`,
 		},
 	}
 	tune.AddCommand(start, status, events, cancel, list)
-}
-
-// trainingMethod checks a training file and names its method: DPO when
-// its examples are preference pairs, supervised otherwise. A --method
-// that contradicts the file is refused before anything is uploaded.
-func trainingMethod(path, asked string) (string, error) {
-	exs, problems, err := finetune.Read(path, "")
-	if err != nil {
-		return "", err
-	}
-	if len(problems) > 0 {
-		p := problems[0]
-		return "", fmt.Errorf("%s line %d: %s (%d problem(s); run `ragtune tune prepare` on it first)", path, p.Line, p.Message, len(problems))
-	}
-	found := "supervised"
-	if len(exs) > 0 && exs[0].IsPreference() {
-		found = "dpo"
-	}
-	if asked != "" && asked != found {
-		return "", fmt.Errorf("--method %s, but %s holds %s examples", asked, path, found)
-	}
-	return found, nil
 }

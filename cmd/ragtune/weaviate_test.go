@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ func TestWeaviateBackendCLI(t *testing.T) {
 		"RAGTUNE_STORE=weaviate", "RAGTUNE_WEAVIATE_URL=" + node.URL}
 	wv := func(args ...string) (string, string, int) {
 		var out, errb bytes.Buffer
-		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), nil, &out, &errb, env)
+		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), streams{stdout: &out, stderr: &errb}, env)
 		return out.String(), errb.String(), code
 	}
 	mustRun := func(args ...string) string {
@@ -69,4 +70,39 @@ func TestWeaviateBackendCLI(t *testing.T) {
 		t.Fatalf("nDCG@10 on Weaviate %.4f vs embedded %.4f", onWeaviate, local)
 	}
 	t.Logf("scifact-mini nDCG@10: weaviate %.4f, embedded %.4f", onWeaviate, local)
+}
+
+// TestLocalCommandsWithClusterDown configures the Weaviate backend at an
+// address where nothing listens: the commands that only touch the local
+// project database (keys, fine-tuning jobs, advise, eval history) must
+// work, and a search must fail naming the address.
+func TestLocalCommandsWithClusterDown(t *testing.T) {
+	dir := initProject(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close()
+	env := []string{"HOME=" + dir, "RAGTUNE_STORE=weaviate", "RAGTUNE_WEAVIATE_URL=" + down}
+	wv := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(t.Context(), append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...), streams{stdout: &out, stderr: &errb}, env)
+		return out.String(), errb.String(), code
+	}
+	for _, args := range [][]string{
+		{"keys", "add", "laptop", "--scope", "read"},
+		{"keys", "list", "--json"},
+		{"tune", "list", "--json"},
+		{"advise", "--knowledge-changes", "yes", "--behavior-change", "no", "--attribution", "yes", "--json"},
+		{"eval", "history", "--json"},
+	} {
+		if _, errOut, code := wv(args...); code != 0 {
+			t.Errorf("%v with the cluster down: exit %d: %s", args, code, errOut)
+		}
+	}
+	_, errOut, code := wv("search", "anything")
+	if code != exitFailure || !strings.Contains(errOut, ln.Addr().String()) {
+		t.Errorf("search with the cluster down: exit %d, %q; want exit 1 naming %s", code, errOut, down)
+	}
 }

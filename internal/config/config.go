@@ -470,3 +470,34 @@ func (c *Config) Set(key, value string) error {
 	}
 	return fmt.Errorf("unknown setting %q", key)
 }
+
+// ErrBadCollection marks a --collection that is not NAME=path/to/ragtune.toml
+// or names a collection twice.
+var ErrBadCollection = errors.New("bad collection")
+
+// Collections loads the configurations a multi-collection server serves:
+// cfg under the name def, and each spec "NAME=path/to/ragtune.toml" under
+// its name, every one validated.
+func Collections(def string, cfg Config, specs []string, environ []string) (map[string]Config, error) {
+	configs := map[string]Config{def: cfg}
+	for _, c := range specs {
+		n, path, ok := strings.Cut(c, "=")
+		if !ok || n == "" || path == "" {
+			return nil, fmt.Errorf("%w: --collection %q: want NAME=path/to/ragtune.toml", ErrBadCollection, c)
+		}
+		if _, dup := configs[n]; dup {
+			return nil, fmt.Errorf("%w: collection %q is named twice", ErrBadCollection, n)
+		}
+		loaded, err := Load(path, true, environ)
+		if err != nil {
+			return nil, err
+		}
+		configs[n] = loaded
+	}
+	for n, c := range configs {
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: collection %s: %w", ErrBadCollection, n, err)
+		}
+	}
+	return configs, nil
+}

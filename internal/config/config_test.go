@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -94,5 +95,25 @@ func TestNestedEnv(t *testing.T) {
 	}
 	if cfg.Embed.Provider != "openai" || cfg.Embed.OpenAI.Model != "nomic-embed-text" || cfg.Embed.OpenAI.Dimensions != 768 {
 		t.Errorf("embed = %+v", cfg.Embed)
+	}
+}
+
+func TestCollections(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "hr.toml")
+	os.WriteFile(other, []byte("[retrieve]\nk = 5\n"), 0o644)
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(bad, []byte("[retrieve]\nmode = \"fuzzy\"\n"), 0o644)
+	got, err := Collections("eng", Default(), []string{"hr=" + other}, nil)
+	if err != nil || len(got) != 2 || got["hr"].Retrieve.K != 5 || got["eng"].Retrieve.K != Default().Retrieve.K {
+		t.Fatalf("Collections = %v, %v", got, err)
+	}
+	for _, specs := range [][]string{{"hr"}, {"=x.toml"}, {"eng=" + other}, {"x=" + bad}} {
+		if _, err := Collections("eng", Default(), specs, nil); !errors.Is(err, ErrBadCollection) {
+			t.Errorf("Collections(%q): %v; want ErrBadCollection", specs, err)
+		}
+	}
+	if _, err := Collections("eng", Default(), []string{"x=" + filepath.Join(dir, "missing.toml")}, nil); err == nil || errors.Is(err, ErrBadCollection) {
+		t.Errorf("a missing file: %v", err)
 	}
 }

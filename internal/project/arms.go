@@ -2,7 +2,6 @@ package project
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/ragtune/ragtune/internal/evaluate"
@@ -62,9 +61,12 @@ func (p *Project) NewestTunedModel(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, raw := range raws { // newest first
-		var j finetune.Job
-		if json.Unmarshal(raw, &j) == nil && j.Status == "succeeded" && j.FineTunedModel != "" {
+	jobs, err := finetune.DecodeJobs(raws)
+	if err != nil {
+		return "", err
+	}
+	for _, j := range jobs { // newest first
+		if j.Status == "succeeded" && j.FineTunedModel != "" {
 			return j.FineTunedModel, nil
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -120,11 +119,11 @@ func (p *Project) EvalRetrieval(ctx context.Context, req RetrievalEval) (*Retrie
 	if run.RunFile == "" {
 		run.RunFile = filepath.Join(p.cacheDir("eval"), "runs", fmt.Sprintf("%s-%s-%s.trec", ds.Name, mode, id))
 	}
-	if err := WriteFile(run.RunFile, func(w io.Writer) error { return evaluate.WriteTREC(w, res.Run, "ragtune-"+string(mode)) }); err != nil {
+	if err := evaluate.WriteFile(run.RunFile, func(w io.Writer) error { return evaluate.WriteTREC(w, res.Run, "ragtune-"+string(mode)) }); err != nil {
 		return nil, err
 	}
 	run.PerQueryFile = strings.TrimSuffix(run.RunFile, ".trec") + ".queries.jsonl"
-	if err := WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerQuery(w, ds, res) }); err != nil {
+	if err := evaluate.WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerQuery(w, ds, res) }); err != nil {
 		return nil, err
 	}
 	err = p.SaveRecord(ctx, evaluate.Record{ID: id, CreatedAt: began, Kind: "retrieval",
@@ -197,7 +196,7 @@ func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
 	}
 	run := &QARun{Result: res, Metrics: res.Flat(), Dataset: dataset, Generator: gen.ID(), RunID: evaluate.NewRecordID(began)}
 	run.PerQueryFile = filepath.Join(p.cacheDir("eval"), "runs", fmt.Sprintf("%s-qa-%s.jsonl", dataset, run.RunID))
-	if err := WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
+	if err := evaluate.WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
 		return nil, err
 	}
 	extra := map[string]any{"qa_file": req.Path, "limit": req.Limit, "generator": gen.ID()}
@@ -250,20 +249,4 @@ func embedderID(r *retrieve.Retriever) string {
 		return ""
 	}
 	return r.Embedder.ID()
-}
-
-// WriteFile creates path (and its directory) and fills it with write.
-func WriteFile(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
 }
