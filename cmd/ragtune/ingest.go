@@ -8,7 +8,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/config"
-	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/project"
 )
@@ -77,7 +77,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, Tags: document.NormalizeTags(tags)})
+			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, Tags: corpus.NormalizeTags(tags)})
 			if err != nil {
 				return err
 			}

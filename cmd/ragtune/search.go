@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
-	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -42,10 +41,11 @@ func (r *retrievalFlags) query(cmd *cobra.Command, cfg *config.Config, text stri
 	if err != nil {
 		return retrieve.Query{}, usageError{err}
 	}
-	if strings.TrimSpace(text) == "" {
-		return retrieve.Query{}, usagef("the query is empty")
+	q, err := retrieve.Request{Text: text, PathPrefix: r.prefix, Tags: r.tags}.Query(retrieve.Defaults{Mode: mode, K: cfg.Retrieve.K})
+	if err != nil {
+		return q, usageError{err}
 	}
-	return retrieve.Query{Text: text, K: cfg.Retrieve.K, Mode: mode, PathPrefix: r.prefix, Tags: document.NormalizeTags(r.tags)}, nil
+	return q, nil
 }
 
 func (a *app) searchCommand() *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
@@ -127,22 +128,5 @@ func frontMatterTagList(block string) []string {
 			raw = append(raw, item[1])
 		}
 	}
-	return NormalizeTags(raw)
-}
-
-// NormalizeTags lower-cases, trims quotes and spaces, and drops empty
-// and repeated tags; commas are not allowed inside a tag.
-func NormalizeTags(raw []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, t := range raw {
-		t = strings.ToLower(strings.Trim(strings.TrimSpace(t), `"'`))
-		t = strings.ReplaceAll(t, ",", " ")
-		if t == "" || seen[t] {
-			continue
-		}
-		seen[t] = true
-		out = append(out, t)
-	}
-	return out
+	return corpus.NormalizeTags(raw)
 }

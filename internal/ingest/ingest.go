@@ -423,7 +423,7 @@ func (in *Ingester) one(ctx context.Context, opts Options, f file, known map[str
 	for _, w := range doc.Warnings {
 		in.logger().Warn("loaded with a warning", "path", f.key, "warning", w)
 	}
-	doc.Tags = document.NormalizeTags(append(doc.Tags, opts.Tags...))
+	doc.Tags = corpus.NormalizeTags(append(doc.Tags, opts.Tags...))
 	sd := ToStore(doc, chunks, sig)
 	if err := EmbedChunks(ctx, in.Embedder, &sd); err != nil {
 		return outcome{res: failure(f.key, err)}

@@ -2,13 +2,14 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
+
+// maxK bounds the chunks one HTTP query may ask for.
+const maxK = 100
 
 // queryRequest is the body of /v1/search and /v1/ask.
 type queryRequest struct {
@@ -22,29 +23,15 @@ type queryRequest struct {
 }
 
 func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text string) ([]retrieve.Hit, int, error) {
-	if strings.TrimSpace(text) == "" {
-		return nil, http.StatusBadRequest, errors.New("the query is empty")
-	}
-	mode := b.Mode
-	if q.Mode != "" {
-		m, err := retrieve.ParseMode(q.Mode)
-		if err != nil {
-			return nil, http.StatusBadRequest, err
-		}
-		mode = m
-	}
-	k := q.K
-	if k <= 0 {
-		k = b.K
-	}
-	if k > 100 {
-		return nil, http.StatusBadRequest, errors.New("k must be at most 100")
-	}
-	r, err := b.Collection.Retriever(ctx, mode)
+	query, err := retrieve.Request{Text: text, K: q.K, Mode: q.Mode, PathPrefix: q.PathPrefix, Tags: q.Tags}.Query(retrieve.Defaults{Mode: b.Mode, K: b.K, MaxK: maxK})
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	hits, err := r.Search(ctx, retrieve.Query{Text: text, K: k, Mode: mode, PathPrefix: q.PathPrefix, Tags: q.Tags})
+	r, err := b.Collection.Retriever(ctx, query.Mode)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	hits, err := r.Search(ctx, query)
 	if err != nil {
 		return nil, http.StatusInternalServerError, err
 	}
