@@ -24,6 +24,9 @@ measured in the same run, so figures compare across machines.`,
 		Example: "  ragtune bench ../shared/datasets/scifact\n  ragtune bench ../shared/datasets/cranfield --mode hybrid --json",
 		Args:    exactArgs(1, "one BEIR directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := mustExist(args[0]); err != nil {
+				return err
+			}
 			cfg, err := a.configWithMode(cmd, mode)
 			if err != nil {
 				return err

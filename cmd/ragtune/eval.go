@@ -12,13 +12,13 @@ import (
 )
 
 func (a *app) evalCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "eval",
 		Short: "Measure retrieval and answers on a labelled test set",
 		Long: `eval measures instead of guessing. It runs a test set through retrieval
 (and, for QA sets, the answerer) and reports standard metrics, computed
 with trec_eval's conventions so they compare with published numbers.`,
-	}
+	})
 	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand())
 	return cmd
 }
@@ -54,6 +54,9 @@ is below its threshold.`,
   ragtune eval run squad/qa.jsonl --corpus squad --limit 500`,
 		Args: exactArgs(1, "one dataset directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := mustExist(args[0], corpus); err != nil {
+				return err
+			}
 			cfg, err := a.configWithMode(cmd, mode)
 			if err != nil {
 				return err

@@ -35,6 +35,9 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
   ragtune eval arms qa.jsonl --base-model gpt-4o-mini-2024-07-18 --tuned-model ft:gpt-4o-mini:acme:support:abc --report arms/`,
 		Args: exactArgs(1, "one QA .jsonl file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := mustExist(args[0], corpus); err != nil {
+				return err
+			}
 			cfg, err := a.configWithMode(cmd, mode)
 			if err != nil {
 				return err

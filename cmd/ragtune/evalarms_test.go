@@ -53,7 +53,7 @@ func TestEvalArms(t *testing.T) {
 	srv := armsChat(t)
 	defer srv.Close()
 	dir := initProject(t)
-	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	data, _ := filepath.Abs("../../examples/squad-mini")
 	qa := filepath.Join(data, "qa.jsonl")
 	arms := func(extra ...string) (map[string]map[string]any, string, int) {
 		var out, errb bytes.Buffer

@@ -41,6 +41,9 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 			if gridPath == "" {
 				return usagef("eval compare needs --grid FILE")
 			}
+			if err := mustExist(gridPath); err != nil {
+				return err
+			}
 			gates, err := evaluate.ParseGates(failUnder)
 			if err != nil {
 				return usageError{err}

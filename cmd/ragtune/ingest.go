@@ -16,6 +16,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var (
 		prune, follow bool
+		dryRun        bool
 		include       []string
 		exclude       []string
 		tags          []string
@@ -32,7 +33,9 @@ PATH (directories recursively), cuts them into chunks and indexes them.
 
 It is incremental: documents are keyed by path and content hash, so
 unchanged files are skipped and changed ones replaced. --prune deletes
-stored documents whose files are gone. Unsupported, binary and oversized
+stored documents whose files are gone from disk; documents whose files
+still exist stay, even when --include or --exclude leave them out of this
+run (--prune --dry-run lists what would go). Unsupported, binary and oversized
 files are skipped with a reason; unreadable ones are reported as failed
 and keep their previous version. Exit code 1 means some file failed.`,
 		Example: `  ragtune ingest ./docs
@@ -77,7 +80,13 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, Tags: corpus.NormalizeTags(tags)})
+			if err := mustExist(args...); err != nil {
+				return err
+			}
+			if dryRun && !prune {
+				return usagef("--dry-run goes with --prune: it lists what pruning would delete")
+			}
+			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, DryRun: dryRun, Tags: corpus.NormalizeTags(tags)})
 			if err != nil {
 				return err
 			}
@@ -91,7 +100,8 @@ and keep their previous version. Exit code 1 means some file failed.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&prune, "prune", false, "delete stored documents under PATH whose files no longer exist")
+	fl.BoolVar(&prune, "prune", false, "delete stored documents under PATH whose files no longer exist (files left out by --include/--exclude stay)")
+	fl.BoolVar(&dryRun, "dry-run", false, "with --prune: list what would be deleted, change nothing")
 	fl.StringSliceVar(&include, "include", nil, "only files matching these globs (relative to PATH), e.g. '**/*.md'")
 	fl.StringSliceVar(&exclude, "exclude", nil, "skip files matching these globs, e.g. 'drafts/**'")
 	fl.BoolVar(&follow, "follow-symlinks", false, "follow symlinks that stay inside PATH")
@@ -119,6 +129,13 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, req project.IngestRe
 func (a *app) printIngest(rep *ingest.Report) error {
 	if a.jsonOut {
 		return a.printJSON(rep)
+	}
+	if rep.DryRun {
+		for _, p := range rep.WouldDelete {
+			fmt.Fprintf(a.stdout, "would delete  %s\n", p)
+		}
+		fmt.Fprintf(a.stdout, "%d document(s) would be deleted; nothing was changed (dry run)\n", len(rep.WouldDelete))
+		return nil
 	}
 	for _, f := range rep.Files {
 		switch {

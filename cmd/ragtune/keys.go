@@ -8,10 +8,10 @@ import (
 )
 
 func (a *app) keysCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "keys",
 		Short: "Manage API keys for ragtune serve",
-	}
+	})
 	var scopes []string
 	add := &cobra.Command{
 		Use:     "add NAME",
@@ -34,7 +34,7 @@ func (a *app) keysCommand() *cobra.Command {
 			})
 		},
 	}
-	add.Flags().StringSliceVar(&scopes, "scope", []string{"read"}, "read (search, ask) and/or write (ingest, delete)")
+	add.Flags().StringSliceVar(&scopes, "scope", []string{"read"}, "read (search, ask), write (ingest, delete documents), admin (revoke keys over HTTP)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List API keys (names and scopes; keys themselves are not stored)",
@@ -56,6 +56,28 @@ func (a *app) keysCommand() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	revoke := &cobra.Command{
+		Use:     "revoke NAME",
+		Short:   "Delete an API key: requests with it are refused from then on",
+		Example: "  ragtune keys revoke laptop",
+		Args:    exactArgs(1, "a key name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProject(cmd, func(p *project.Project) error {
+				found, err := p.Store().RevokeAPIKey(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if !found {
+					return usagef("no API key is called %q (ragtune keys list shows the names)", args[0])
+				}
+				if a.jsonOut {
+					return a.printJSON(map[string]any{"revoked": args[0]})
+				}
+				fmt.Fprintf(a.stdout, "Revoked key %q.\n", args[0])
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(add, list, revoke)
 	return cmd
 }

@@ -163,7 +163,15 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"ask", "x", "--mode", "sideways"}, exitUsage, "unknown retrieval mode"},
 		{[]string{"ingest", "--chunk-size", "lots", "x"}, exitUsage, "invalid argument"},
 		{[]string{"frobnicate"}, exitUsage, "unknown command"},
-		{[]string{"ingest", filepath.Join(dir, "missing")}, exitFailure, "cannot ingest"},
+		{[]string{"ingest", filepath.Join(dir, "missing")}, exitUsage, "missing does not exist"},
+		{[]string{"eval", "run", filepath.Join(dir, "no-such-set")}, exitUsage, "no-such-set does not exist"},
+		{[]string{"eval", "compare", "--grid", "nogrid.toml"}, exitUsage, "nogrid.toml does not exist"},
+		{[]string{"ingest", dir, "--dry-run"}, exitUsage, "--dry-run goes with --prune"},
+		{[]string{"keys", "remove", "laptop"}, exitUsage, "did you mean revoke?"},
+		{[]string{"eval", "bogus"}, exitUsage, "it has: arms, compare, diff, history, run"},
+		{[]string{"tune", "embedings"}, exitUsage, "did you mean embeddings?"},
+		{[]string{"store", "bogus"}, exitUsage, "it has: migrate"},
+		{[]string{"keys", "revoke", "nobody"}, exitUsage, `no API key is called "nobody"`},
 		{[]string{"ask", "anything", "--mode", "dense"}, exitFailure, "need embeddings"},
 		{[]string{"--store", filepath.Join(dir, "nowhere"), "status"}, exitFailure, "run `ragtune init`"},
 	}
@@ -332,7 +340,7 @@ func TestSearchDuringIngest(t *testing.T) {
 
 func TestEvalRunContractAndGates(t *testing.T) {
 	dir := initProject(t)
-	data := "../../internal/evaluate/testdata/scifact-mini"
+	data := "../../examples/scifact-mini"
 	runFile := filepath.Join(dir, "run.trec")
 	out, errOut, code := cli(t, dir, "eval", "run", data, "--json", "--run-file", runFile, "--fail-under", "ndcg@10=0.3")
 	if code != 0 {
@@ -358,7 +366,7 @@ func TestEvalRunContractAndGates(t *testing.T) {
 
 func TestEvalHistoryAndDiff(t *testing.T) {
 	dir := initProject(t)
-	data := "../../internal/evaluate/testdata/scifact-mini"
+	data := "../../examples/scifact-mini"
 	var ids []string
 	for _, size := range []string{"256", "64"} {
 		out, errOut, code := cli(t, dir, "eval", "run", data, "--json", "--run-file", filepath.Join(dir, size+".trec"))
@@ -386,7 +394,7 @@ func TestEvalHistoryAndDiff(t *testing.T) {
 
 func TestEvalCompareWithReport(t *testing.T) {
 	dir := initProject(t)
-	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	data, _ := filepath.Abs("../../examples/squad-mini")
 	grid := filepath.Join(dir, "grid.toml")
 	os.WriteFile(grid, []byte(fmt.Sprintf("qa = %q\ncorpus = %q\nprimary = \"contains\"\ntie_break = \"abstention_f1\"\n[grid]\n\"answer.max_sentences\" = [1, 2]\n\"retrieve.k\" = [3, 4]\n",
 		filepath.Join(data, "qa.jsonl"), data)), 0o644)
@@ -535,7 +543,7 @@ func TestAskWithChatModel(t *testing.T) {
 		t.Error("the API key was written to the config file")
 	}
 	// The same model answers a QA eval; its token usage is measured.
-	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	data, _ := filepath.Abs("../../examples/squad-mini")
 	out.Reset()
 	errb.Reset()
 	code = run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "eval", "run", filepath.Join(data, "qa.jsonl"), "--corpus", data,
@@ -608,7 +616,7 @@ func TestServeProcess(t *testing.T) {
 
 func TestBenchAndVerify(t *testing.T) {
 	dir := initProject(t)
-	out, errOut, code := cli(t, dir, "bench", "../../internal/evaluate/testdata/scifact-mini", "--json")
+	out, errOut, code := cli(t, dir, "bench", "../../examples/scifact-mini", "--json")
 	if code != 0 {
 		t.Fatalf("bench: %s", errOut)
 	}
@@ -642,7 +650,7 @@ func TestAdvise(t *testing.T) {
 		t.Errorf("missing answers without a terminal: exit %d %s", code, errOut)
 	}
 	// With a QA eval run whose answers are poor, retrieval comes first.
-	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	data, _ := filepath.Abs("../../examples/squad-mini")
 	out, _, _ = cli(t, dir, "eval", "run", filepath.Join(data, "qa.jsonl"), "--corpus", data, "--json")
 	run := decode(t, out)["run_id"].(string)
 	out, errOut, code = cli(t, dir, "advise", "--knowledge-changes", "no", "--behavior-change", "yes", "--attribution", "no", "--from-eval", run, "--json")
@@ -810,5 +818,12 @@ func TestKeys(t *testing.T) {
 	keys := decode(t, out)["keys"].([]any)
 	if len(keys) != 1 || keys[0].(map[string]any)["name"] != "ci" || strings.Contains(out, "rt_") {
 		t.Errorf("keys list must show names and scopes, never keys: %s", out)
+	}
+	if out, errOut, code := cli(t, dir, "keys", "revoke", "ci", "--json"); code != 0 || decode(t, out)["revoked"] != "ci" {
+		t.Fatalf("keys revoke: exit %d %s %s", code, out, errOut)
+	}
+	out, _, _ = cli(t, dir, "keys", "list", "--json")
+	if n := len(decode(t, out)["keys"].([]any)); n != 0 {
+		t.Errorf("%d keys left after revoking the only one", n)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -70,4 +72,18 @@ func (a *app) configWithMode(cmd *cobra.Command, mode string) (config.Config, er
 		return cfg, usageError{err}
 	}
 	return cfg, nil
+}
+
+// mustExist is a usage error naming the first path that does not exist,
+// so a mistyped dataset or file fails before any work starts.
+func mustExist(paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return usagef("%s does not exist", p)
+		}
+	}
+	return nil
 }

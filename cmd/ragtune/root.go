@@ -148,6 +148,30 @@ search, and an extractive answerer that only quotes what it retrieved.`,
 	return root
 }
 
+// group makes cmd a command that only holds subcommands: without one it
+// prints its help; with an unknown one it is a usage error (exit 2) that
+// suggests the nearest names or lists the subcommands.
+func group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			return usagef("%s has no command %q; did you mean %s?", c.CommandPath(), args[0], strings.Join(s, " or "))
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return usagef("%s has no command %q; it has: %s", c.CommandPath(), args[0], strings.Join(names, ", "))
+	}
+	return cmd
+}
+
 // config loads the configuration: file, then environment; the caller
 // applies flags.
 func (a *app) config() (config.Config, error) {

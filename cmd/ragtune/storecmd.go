@@ -10,10 +10,10 @@ import (
 )
 
 func (a *app) storeCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "store",
 		Short: "Manage where the corpus lives",
-	}
+	})
 	var to, url string
 	migrate := &cobra.Command{
 		Use:   "migrate --to weaviate|embedded",

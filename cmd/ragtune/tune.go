@@ -10,10 +10,10 @@ import (
 )
 
 func (a *app) tuneCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := group(&cobra.Command{
 		Use:   "tune",
 		Short: "Fine-tuning for behaviour: prepare data, run and follow jobs at the provider",
-	}
+	})
 	var (
 		system, model, out string
 		epochs, maxTokens  int
@@ -54,6 +54,9 @@ template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
   ragtune tune prepare pairs.jsonl --system "Answer like our support team." --out ft/ --json`,
 		Args: exactArgs(1, "one examples file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := mustExist(args[0]); err != nil {
+				return err
+			}
 			req := finetune.FileRequest{Path: args[0], System: system, Out: out, DropInvalid: dropInvalid,
 				Options: finetune.Options{Model: model, Epochs: epochs, ValidationSplit: valSplit, Seed: seed, MaxTokens: maxTokens, PricePerMTok: price}}
 			if withContext {

@@ -58,6 +58,9 @@ is hybrid, else dense); otherwise it is kept, switched off.`,
 			if len(args) == 1 {
 				f.req.Data = args[0]
 			}
+			if err := mustExist(f.req.Data, f.req.Corpus); err != nil {
+				return err
+			}
 			return a.tuneEmbeddings(cmd, f)
 		},
 	}

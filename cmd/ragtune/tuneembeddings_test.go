@@ -16,7 +16,7 @@ import (
 func TestTuneEmbeddings(t *testing.T) {
 	dir := initProject(t)
 	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte("[embed]\nprovider = \"builtin\"\n"), 0o644)
-	data, _ := filepath.Abs("../../internal/evaluate/testdata/squad-mini")
+	data, _ := filepath.Abs("../../examples/squad-mini")
 	out, errOut, code := cli(t, dir, "tune", "embeddings", data, "--held-out", "0.4", "--epochs", "3", "--json")
 	if code != 0 {
 		t.Fatalf("tune embeddings: exit %d %s", code, errOut)

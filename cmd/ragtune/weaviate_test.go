@@ -59,7 +59,7 @@ func TestWeaviateBackendCLI(t *testing.T) {
 		t.Fatalf("second ingest: %v", again)
 	}
 
-	data := "../../internal/evaluate/testdata/scifact-mini"
+	data := "../../examples/scifact-mini"
 	onWeaviate := decode(t, mustRun("eval", "run", data, "--json"))["metrics"].(map[string]any)["ndcg@10"].(float64)
 	embedded, errOut, code := cli(t, initProject(t), "eval", "run", data, "--json")
 	if code != 0 {

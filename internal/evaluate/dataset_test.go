@@ -12,14 +12,14 @@ import (
 )
 
 func TestLoadBEIR(t *testing.T) {
-	ds, err := LoadBEIR("testdata/scifact-mini", "test")
+	ds, err := LoadBEIR("../../examples/scifact-mini", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ds.Name != "scifact-mini" || len(ds.Corpus) != 71 || len(ds.Queries) != 12 || len(ds.Hash) != 64 {
 		t.Fatalf("loaded %s: %d docs, %d queries, hash %q", ds.Name, len(ds.Corpus), len(ds.Queries), ds.Hash)
 	}
-	if _, err := LoadBEIR("testdata/scifact-mini", "dev"); err == nil || !strings.Contains(err.Error(), "dev.tsv") {
+	if _, err := LoadBEIR("../../examples/scifact-mini", "dev"); err == nil || !strings.Contains(err.Error(), "dev.tsv") {
 		t.Errorf("missing split: %v", err)
 	}
 }

@@ -64,11 +64,11 @@ func TestLoadQAReportsBadLines(t *testing.T) {
 // TestQAEvalOnSQuADMini answers real SQuAD questions, a third of which
 // the corpus cannot answer, and checks every metric is measured and sane.
 func TestQAEvalOnSQuADMini(t *testing.T) {
-	ds, err := LoadBEIR("testdata/squad-mini", "test")
+	ds, err := LoadBEIR("../../examples/squad-mini", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := LoadQA("testdata/squad-mini/qa.jsonl")
+	items, err := LoadQA("../../examples/squad-mini/qa.jsonl")
 	if err != nil {
 		t.Fatal(err)
 	}

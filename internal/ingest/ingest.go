@@ -6,11 +6,13 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,11 +56,14 @@ type Options struct {
 	Include        []string // doublestar globs relative to Root; empty = everything
 	Exclude        []string
 	FollowSymlinks bool
-	Prune          bool     // delete stored documents under Root whose files are gone
-	KeyBase        string   // document keys are paths relative to this directory
-	Tags           []string // added to every document's own tags
-	Workers        int
-	Chunk          chunk.Options
+	Prune          bool // delete stored documents under Root whose files are gone
+	// DryRun, with Prune, only lists what pruning would delete
+	// (Report.WouldDelete): nothing is read, written or recorded.
+	DryRun  bool
+	KeyBase string   // document keys are paths relative to this directory
+	Tags    []string // added to every document's own tags
+	Workers int
+	Chunk   chunk.Options
 	// Progress, if set, is called after each file with the files done and
 	// the total.
 	Progress func(done, total int)
@@ -84,6 +89,9 @@ type Report struct {
 	Bytes     int64    `json:"bytes"`  // bytes of files read in this run
 	Seconds   float64  `json:"seconds"`
 	Files     []Result `json:"files"`
+	// Set by a dry run: the documents pruning would delete.
+	DryRun      bool     `json:"dry_run,omitempty"`
+	WouldDelete []string `json:"would_delete,omitempty"`
 }
 
 // Ingester writes documents into a corpus.
@@ -130,6 +138,12 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 		known[d.Path] = d
 	}
 	rep := &Report{Files: []Result{}}
+	gone := goneDocuments(opts.KeyBase, files, skipped, existing)
+	if opts.DryRun {
+		rep.DryRun, rep.WouldDelete = true, append([]string{}, gone...)
+		rep.Seconds = time.Since(began).Seconds()
+		return rep, nil
+	}
 	for _, r := range skipped {
 		rep.add(r)
 	}
@@ -137,7 +151,7 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 		return rep, err
 	}
 	if opts.Prune {
-		if err := in.prune(ctx, files, skipped, existing, rep); err != nil {
+		if err := in.prune(ctx, gone, rep); err != nil {
 			return rep, err
 		}
 	}
@@ -463,10 +477,10 @@ func ToStore(doc *document.Document, chunks []chunk.Chunk, sig string) corpus.Do
 	return sd
 }
 
-// prune deletes stored documents under the root whose files are gone.
-// Files that exist but failed or were skipped this time keep their last
-// good version.
-func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, existing []corpus.DocumentInfo, rep *Report) error {
+// goneDocuments lists the stored documents under the root whose files
+// no longer exist. A file this run did not take (left out by --include or
+// --exclude, skipped, failed) still exists, so its document stays.
+func goneDocuments(keyBase string, files []file, skipped []Result, existing []corpus.DocumentInfo) []string {
 	present := map[string]bool{}
 	for _, f := range files {
 		present[f.key] = true
@@ -474,12 +488,25 @@ func (in *Ingester) prune(ctx context.Context, files []file, skipped []Result, e
 	for _, s := range skipped {
 		present[s.Path] = true
 	}
+	base, _ := filepath.Abs(cmp.Or(keyBase, "."))
 	var gone []string
 	for _, d := range existing {
-		if !present[d.Path] {
+		if present[d.Path] {
+			continue
+		}
+		path := filepath.FromSlash(d.Path)
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(base, path)
+		}
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 			gone = append(gone, d.Path)
 		}
 	}
+	return gone
+}
+
+// prune deletes the documents whose files are gone.
+func (in *Ingester) prune(ctx context.Context, gone []string, rep *Report) error {
 	if err := in.Corpus.Delete(ctx, gone); err != nil {
 		return err
 	}

@@ -194,3 +194,46 @@ func TestIncludeExclude(t *testing.T) {
 		t.Errorf("ingested %q, want %s", got, want)
 	}
 }
+
+// TestPruneKeepsFilteredFiles is the reported case: with mixed files,
+// `--include '*.md' --prune` deleted every non-Markdown document although
+// its file was still there. Only a file gone from disk may be pruned, and
+// a dry run lists it without deleting.
+func TestPruneKeepsFilteredFiles(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.md", []byte("# A\n\nAlpha text about keys."))
+	f.write("b.md", []byte("# B\n\nBeta text about backups."))
+	f.write("c.html", []byte("<html><body><p>Gamma page about restores.</p></body></html>"))
+	f.write("d.txt", []byte("Delta notes about rotation."))
+	f.write("drafts/e.md", []byte("# E\n\nA draft about tea."))
+	if got := counts(f.run()); got[0] != 5 {
+		t.Fatalf("first run = %v, want 5 added", got)
+	}
+	f.opts.Include, f.opts.Exclude, f.opts.Prune = []string{"**/*.md"}, []string{"drafts/**"}, true
+	if got := counts(f.run()); got[3] != 0 {
+		t.Fatalf("prune with --include *.md and --exclude drafts/** deleted %d documents whose files exist", got[3])
+	}
+	os.Remove(filepath.Join(f.opts.Root, "b.md"))
+	os.Remove(filepath.Join(f.opts.Root, "d.txt"))
+	f.opts.DryRun = true
+	dry := f.run()
+	if !dry.DryRun || strings.Join(dry.WouldDelete, ",") != "docs/b.md,docs/d.txt" || dry.Deleted != 0 {
+		t.Fatalf("dry run = %+v", dry)
+	}
+	if docs, _ := f.in.Corpus.Documents(t.Context(), ""); len(docs) != 5 {
+		t.Fatalf("the dry run deleted something: %d documents left", len(docs))
+	}
+	f.opts.DryRun = false
+	rep := f.run()
+	if rep.Deleted != 2 || statusOf(rep, "docs/b.md").Status != StatusDeleted || statusOf(rep, "docs/d.txt").Status != StatusDeleted {
+		t.Fatalf("prune after removing b.md and d.txt = %+v", rep)
+	}
+	docs, _ := f.in.Corpus.Documents(t.Context(), "")
+	var paths []string
+	for _, d := range docs {
+		paths = append(paths, d.Path)
+	}
+	if strings.Join(paths, ",") != "docs/a.md,docs/c.html,docs/drafts/e.md" {
+		t.Fatalf("left: %v", paths)
+	}
+}

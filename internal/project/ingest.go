@@ -11,9 +11,10 @@ import (
 
 // IngestRequest is one ingest of files or directories.
 type IngestRequest struct {
-	Roots []string
-	Prune bool
-	Tags  []string
+	Roots  []string
+	Prune  bool
+	DryRun bool // with Prune: list what would be deleted, change nothing
+	Tags   []string
 	// Progress, when set, is given each root and returns the function
 	// told of the files done and the total (or nil for none).
 	Progress func(root string) func(done, total int)
@@ -62,7 +63,7 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 	for _, root := range req.Roots {
 		opts := ingest.Options{
 			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
-			Prune: req.Prune, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: req.Tags,
+			Prune: req.Prune, DryRun: req.DryRun, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: req.Tags,
 		}
 		if req.Progress != nil {
 			opts.Progress = req.Progress(root)
@@ -72,6 +73,8 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 			return nil, err
 		}
 		total.Merge(rep)
+		total.DryRun = rep.DryRun
+		total.WouldDelete = append(total.WouldDelete, rep.WouldDelete...)
 	}
 	return total, nil
 }

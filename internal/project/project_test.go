@@ -105,7 +105,7 @@ func TestOpenForEvalWithoutProject(t *testing.T) {
 	if _, err := p.Corpus(t.Context()); !errors.Is(err, ErrNoStore) {
 		t.Errorf("corpus of a history-only project: %v; want ErrNoStore", err)
 	}
-	ds, err := evaluate.LoadBEIR("../evaluate/testdata/scifact-mini", "test")
+	ds, err := evaluate.LoadBEIR("../../examples/scifact-mini", "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestRetrievalEvalEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	ds, err := evaluate.LoadBEIR("../evaluate/testdata/scifact-mini", "test")
+	ds, err := evaluate.LoadBEIR("../../examples/scifact-mini", "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,3 +129,16 @@ func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
+
+// revokeKey deletes an API key of the request's collection (admin scope).
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
+	found, err := backendOf(r.Context()).Keys.RevokeAPIKey(r.Context(), r.PathValue("name"))
+	switch {
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err.Error())
+	case !found:
+		writeError(w, http.StatusNotFound, "no key with that name")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

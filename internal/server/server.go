@@ -45,6 +45,8 @@ type Keys interface {
 	CheckAPIKey(ctx context.Context, key string) ([]string, error)
 	// Ping reports whether the key database answers (for /healthz).
 	Ping(ctx context.Context) error
+	// RevokeAPIKey deletes the key called name; false if there is none.
+	RevokeAPIKey(ctx context.Context, name string) (bool, error)
 }
 
 // Backend is one served collection.
@@ -123,6 +125,7 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("GET /v1/documents", "read", s.documents)
 	s.route("POST /v1/ingest", "write", s.ingest)
 	s.route("DELETE /v1/documents/{id}", "write", s.deleteDocument)
+	s.route("DELETE /v1/keys/{name}", "admin", s.revokeKey)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
 	return s

@@ -359,3 +359,28 @@ func TestCollections(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeKeyOverHTTP: only an admin key may revoke, and a revoked key
+// is refused on its next request.
+func TestRevokeKeyOverHTTP(t *testing.T) {
+	f := newFixture(t, Options{})
+	admin, err := f.p.Store().CreateAPIKey(t.Context(), "ops", []string{"admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := f.do(t, "DELETE", "/v1/keys/reader", f.write, ""); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a write key revoked a key: %d", res.StatusCode)
+	}
+	if res, _ := f.do(t, "POST", "/v1/search", f.read, `{"query":"keys"}`); res.StatusCode != 200 {
+		t.Fatalf("search before revoking: %d", res.StatusCode)
+	}
+	if res, body := f.do(t, "DELETE", "/v1/keys/reader", admin, ""); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("admin revoke: %d %s", res.StatusCode, body)
+	}
+	if res, _ := f.do(t, "POST", "/v1/search", f.read, `{"query":"keys"}`); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the revoked key still searches: %d", res.StatusCode)
+	}
+	if res, _ := f.do(t, "DELETE", "/v1/keys/reader", admin, ""); res.StatusCode != http.StatusNotFound {
+		t.Errorf("revoking an unknown key: %d", res.StatusCode)
+	}
+}

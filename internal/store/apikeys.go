@@ -16,11 +16,25 @@ import (
 )
 
 // API keys are kept as SHA-256 hashes: the store can check a key but
-// never reveal one. A key's scopes are "read" (search, ask) and "write"
-// (ingest, delete).
+// never reveal one. A key's scopes are "read" (search, ask), "write"
+// (ingest, delete documents) and "admin" (revoke keys over HTTP).
 
 const apiKeysTable = `CREATE TABLE IF NOT EXISTS api_keys (
 	hash TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL, created_at TEXT NOT NULL)`
+
+// RevokeAPIKey deletes the key called name, so requests with it are
+// refused from then on; false when no key has that name.
+func (s *Store) RevokeAPIKey(ctx context.Context, name string) (bool, error) {
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "api_keys"); err != nil || !ok {
+		return false, err
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM api_keys WHERE name = ?`, name)
+	if err != nil {
+		return false, fmt.Errorf("revoking key %q: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
 
 // ErrBadKey means a key is unknown.
 var ErrBadKey = errors.New("unknown API key")
@@ -41,8 +55,8 @@ func hashKey(key string) string {
 // it; this is the only time it is visible.
 func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) (string, error) {
 	for _, sc := range scopes {
-		if sc != "read" && sc != "write" {
-			return "", fmt.Errorf("unknown scope %q (want read or write)", sc)
+		if sc != "read" && sc != "write" && sc != "admin" {
+			return "", fmt.Errorf("unknown scope %q (want read, write or admin)", sc)
 		}
 	}
 	if name == "" || len(scopes) == 0 {

@@ -41,3 +41,30 @@ func TestVectorCache(t *testing.T) {
 		t.Errorf("cache = %v, %v", got, err)
 	}
 }
+
+func TestRevokeAPIKey(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	if found, err := s.RevokeAPIKey(ctx, "laptop"); found || err != nil {
+		t.Fatalf("revoking in an empty store: %v, %v", found, err)
+	}
+	key, err := s.CreateAPIKey(ctx, "laptop", []string{"read", "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAPIKey(ctx, "x", []string{"root"}); err == nil {
+		t.Error("an unknown scope was accepted")
+	}
+	if scopes, err := s.CheckAPIKey(ctx, key); err != nil || len(scopes) != 2 {
+		t.Fatalf("check: %v %v", scopes, err)
+	}
+	if found, err := s.RevokeAPIKey(ctx, "laptop"); !found || err != nil {
+		t.Fatalf("revoke: %v, %v", found, err)
+	}
+	if _, err := s.CheckAPIKey(ctx, key); !errors.Is(err, ErrBadKey) {
+		t.Errorf("a revoked key still checks: %v", err)
+	}
+	if found, err := s.RevokeAPIKey(ctx, "laptop"); found || err != nil {
+		t.Errorf("revoking twice: %v, %v", found, err)
+	}
+}
