@@ -76,10 +76,18 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 }
 
 func (a *app) printAnswer(res answer.Result) {
-	fmt.Fprintln(a.stdout, res.Answer)
 	if res.Abstained {
+		fmt.Fprintln(a.stdout, res.Answer)
 		fmt.Fprintf(a.stdout, "\n(declined: %s)\n", *res.AbstainReason)
 		return
+	}
+	text, unsourced := answer.MarkUnsourced(res.Answer)
+	fmt.Fprintln(a.stdout, text)
+	if res.Usage != nil && res.Usage.CitationsDropped > 0 {
+		fmt.Fprintf(a.stdout, "\n(%d citation(s) removed: their passages did not support the sentence)\n", res.Usage.CitationsDropped)
+	}
+	if unsourced > 0 {
+		fmt.Fprintf(a.stdout, "(%d sentence(s) marked %s cite no passage: check them before relying on them)\n", unsourced, answer.UnsourcedMark)
 	}
 	fmt.Fprintln(a.stdout, "\nSources:")
 	for _, c := range res.Citations {

@@ -508,7 +508,7 @@ func TestAskWithChatModel(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotKey = r.Header.Get("Authorization")
 		w.Header().Set("Content-Type", "text/event-stream")
-		for _, piece := range []string{"An unchanged file is skipped", " on the next ingest [1]."} {
+		for _, piece := range []string{"An unchanged file is skipped", " on the next ingest [1].", " The logo is purple [1]."} {
 			b, _ := json.Marshal(map[string]any{"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m",
 				"choices": []any{map[string]any{"index": 0, "delta": map[string]any{"content": piece}, "finish_reason": nil}}})
 			fmt.Fprintf(w, "data: %s\n\n", b)
@@ -538,6 +538,14 @@ func TestAskWithChatModel(t *testing.T) {
 	}
 	if gotKey != "Bearer sk-abc" {
 		t.Errorf("key header %q", gotKey)
+	}
+	// In the text output, the sentence whose citation was dropped is marked.
+	out.Reset()
+	errb.Reset()
+	run(t.Context(), []string{"--config", filepath.Join(dir, "ragtune.toml"), "ask", "Why is an unchanged file skipped on the next ingest?", "--model", "m"},
+		streams{stdout: &out, stderr: &errb}, []string{"HOME=" + dir, "MY_LLM_KEY=sk-abc"})
+	if text := out.String(); !strings.Contains(text, "The logo is purple. [no source]") || !strings.Contains(text, "1 citation(s) removed") {
+		t.Errorf("text answer does not mark the unsupported sentence:\n%s", text)
 	}
 	if cfg, _ := os.ReadFile(filepath.Join(dir, "ragtune.toml")); strings.Contains(string(cfg), "sk-abc") {
 		t.Error("the API key was written to the config file")

@@ -7,6 +7,7 @@ package answer
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/ragtune/ragtune/internal/retrieve"
@@ -109,6 +110,8 @@ func Collect(ctx context.Context, events <-chan Event) (Result, error) {
 		case ev, ok := <-events:
 			if !ok {
 				r.Answer = strings.TrimSpace(b.String())
+				// The sources list follows the numbers.
+				sort.SliceStable(r.Citations, func(i, j int) bool { return r.Citations[i].N < r.Citations[j].N })
 				return r, nil
 			}
 			switch ev.Type {

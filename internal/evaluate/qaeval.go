@@ -217,14 +217,24 @@ var markerNumber = regexp.MustCompile(`\[(\d+)\]`)
 // (faithfulness) and against the chunks it cites (citation precision),
 // and whether a gold document was cited (citation recall).
 func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, item QAItem, r *ItemResult, threshold float64) {
+	// A marker's number is the answer's, in order of first use; the
+	// citation with that number names the chunk it stands for.
+	cited := map[int]string{}
+	for _, c := range ans.Citations {
+		cited[c.N] = c.ChunkID
+	}
+	text := map[string]string{}
+	for _, h := range hits {
+		text[h.ID] = h.Text
+	}
 	for _, sent := range answerSentence.FindAllString(ans.Answer, -1) {
-		text := StripCitations(sent)
-		if len(lexical.Terms(text)) == 0 {
+		sentence := StripCitations(sent)
+		if len(lexical.Terms(sentence)) == 0 {
 			continue
 		}
 		a.sentences++
 		for _, h := range hits {
-			if lexical.Support(h.Text, text) >= threshold {
+			if lexical.Support(h.Text, sentence) >= threshold {
 				a.supported++
 				break
 			}
@@ -232,7 +242,7 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 		for _, m := range markerNumber.FindAllStringSubmatch(sent, -1) {
 			n, _ := strconv.Atoi(m[1])
 			a.citations++
-			if n >= 1 && n <= len(hits) && lexical.Support(hits[n-1].Text, text) >= threshold {
+			if passage, ok := text[cited[n]]; ok && lexical.Support(passage, sentence) >= threshold {
 				a.goodCitations++
 			}
 		}

@@ -138,7 +138,8 @@ func (p *Project) Generator(ctx context.Context, model string) (answer.Generator
 			return nil, err
 		}
 	}
-	return gen, nil
+	// Every answer, streamed or not, numbers its citations by first use.
+	return answer.Renumbered(gen), nil
 }
 
 // adapterStore is where the query adapter is kept: the project's own

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ragtune/ragtune/internal/corpus"
 
@@ -90,13 +91,16 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 			return nil, err
 		}
 	}
-	k := q.K
+	// A few more than asked, so that k remain once passages with the same
+	// text (an HTML page and its PDF export, say) are collapsed.
+	want := q.K + min(q.K, 8)
+	k := want
 	if r.MMRLambda > 0 && qv != nil {
-		k = max(4*q.K, 20) // candidates for MMR to choose from
+		k = max(4*q.K, 20, want) // candidates for MMR to choose from
 	}
 	switch q.Mode {
 	case Lexical, "":
-		hits, err = r.lexical(ctx, q, q.K)
+		hits, err = r.lexical(ctx, q, want)
 	case Dense:
 		hits, err = r.dense(ctx, q, qv, k)
 	case Hybrid:
@@ -107,11 +111,13 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
+	hits = distinct(hits)
 	if r.MMRLambda > 0 && qv != nil {
 		if hits, err = r.mmr(ctx, hits, q.K); err != nil {
 			return nil, err
 		}
 	}
+	hits = hits[:min(q.K, len(hits))]
 	out := make([]Hit, len(hits))
 	for i, h := range hits {
 		out[i] = Hit{Rank: i + 1, Hit: h}
@@ -143,4 +149,20 @@ func (r *Retriever) dense(ctx context.Context, q Query, qv []float32, k int) ([]
 		return nil, fmt.Errorf("%w: this store has no vectors; with [embed] provider set, re-run `ragtune ingest`", ErrNoVectors)
 	}
 	return hits, nil
+}
+
+// distinct keeps the first (best) of passages whose text is the same once
+// case and spacing are set aside.
+func distinct(hits []corpus.Hit) []corpus.Hit {
+	seen := make(map[string]bool, len(hits))
+	out := hits[:0:0]
+	for _, h := range hits {
+		key := strings.ToLower(strings.Join(strings.Fields(h.Text), " "))
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, h)
+	}
+	return out
 }

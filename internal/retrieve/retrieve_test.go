@@ -118,3 +118,41 @@ func TestMMRDiversifies(t *testing.T) {
 		t.Fatalf("with MMR the near-duplicate should give way: %v %v", hits, err)
 	}
 }
+
+// TestSamePassageOnce: the same text in two documents (an HTML page and
+// its PDF export) is given once, and k passages still come back.
+func TestSamePassageOnce(t *testing.T) {
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var docs []corpus.Document
+	for path, text := range map[string]string{
+		"page.html": "Signing keys rotate every ninety days.",
+		"page.pdf":  "Signing  keys rotate every NINETY days.",
+		"ops.md":    "Keys are rotated by the rotate command.",
+		"faq.md":    "Rotate a key when it leaks.",
+	} {
+		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
+	}
+	if err := st.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := (&Retriever{Corpus: st}).Search(t.Context(), Query{Text: "keys rotate ninety days", K: 3, Mode: Lexical})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, h := range hits {
+		paths = append(paths, h.DocPath)
+	}
+	if len(hits) != 3 || (paths[0] != "page.html" && paths[0] != "page.pdf") || paths[1] == "page.html" || paths[1] == "page.pdf" {
+		t.Fatalf("hits %v: want one of the two copies, then the other documents", paths)
+	}
+	for i, h := range hits {
+		if h.Rank != i+1 {
+			t.Errorf("rank %d at %d", h.Rank, i)
+		}
+	}
+}

@@ -1,0 +1,21 @@
+package answer
+
+import "testing"
+
+func TestMarkUnsourced(t *testing.T) {
+	for _, tc := range []struct {
+		in, out string
+		n       int
+	}{
+		{"Keys rotate every ninety days. [1]", "Keys rotate every ninety days. [1]", 0},
+		{"Keys rotate every ninety days [1]. Backups are kept forever. Restores take an hour [2].",
+			"Keys rotate every ninety days [1]. Backups are kept forever. [no source] Restores take an hour [2].", 1},
+		{"No citation at all", "No citation at all [no source]", 1},
+		{Declined, Declined, 0},
+	} {
+		got, n := MarkUnsourced(tc.in)
+		if got != tc.out || n != tc.n {
+			t.Errorf("MarkUnsourced(%q) = %q, %d; want %q, %d", tc.in, got, n, tc.out, tc.n)
+		}
+	}
+}
