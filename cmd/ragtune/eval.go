@@ -64,7 +64,14 @@ is below its threshold.`,
 			if model != "" {
 				cfg.Generate.Provider, cfg.Generate.OpenAI.Model = "openai", model
 			}
+			kind := "retrieval"
+			if strings.HasSuffix(args[0], ".jsonl") {
+				kind = "qa"
+			}
 			gates, err := evaluate.ParseGates(failUnder)
+			if err == nil {
+				err = gates.CheckNames(kind)
+			}
 			if err != nil {
 				return usageError{err}
 			}
@@ -74,7 +81,7 @@ is below its threshold.`,
 			}
 			defer p.Close()
 			out := evalOutput{gates: gates, reportDir: reportDir}
-			if strings.HasSuffix(args[0], ".jsonl") {
+			if kind == "qa" {
 				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit}, out)
 			}
 			if !evaluate.IsBEIR(args[0]) {

@@ -49,6 +49,9 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 				return usageError{err}
 			}
 			grid, err := evaluate.LoadGrid(gridPath)
+			if err == nil {
+				err = gates.CheckNames(grid.Kind())
+			}
 			if err != nil {
 				return usageError{err}
 			}

@@ -355,9 +355,14 @@ func TestEvalRunContractAndGates(t *testing.T) {
 	if fi, err := os.Stat(runFile); err != nil || fi.Size() == 0 {
 		t.Errorf("run file: %v", err)
 	}
-	_, errOut, code = cli(t, dir, "eval", "run", data, "--run-file", runFile, "--fail-under", "ndcg@10=0.99,recal@10=0.1")
-	if code != exitGate || !strings.Contains(errOut, "ndcg@10") || !strings.Contains(errOut, "recal@10 was not measured") {
+	_, errOut, code = cli(t, dir, "eval", "run", data, "--run-file", runFile, "--fail-under", "ndcg@10=0.99")
+	if code != exitGate || !strings.Contains(errOut, "ndcg@10") {
 		t.Errorf("failing gate: exit %d, %s", code, errOut)
+	}
+	// A misspelt gate is a usage error before any work, not a failed gate after it.
+	_, errOut, code = cli(t, dir, "eval", "run", data, "--run-file", runFile, "--fail-under", "ndcg@10=0.3,recal@10=0.1")
+	if code != exitUsage || !strings.Contains(errOut, `unknown metric "recal@10"`) {
+		t.Errorf("misspelt gate: exit %d, %s", code, errOut)
 	}
 	if _, _, code = cli(t, dir, "eval", "run", data, "--fail-under", "ndcg"); code != exitUsage {
 		t.Errorf("malformed gate: exit %d, want %d", code, exitUsage)

@@ -58,6 +58,11 @@ func LoadGrid(path string) (*Grid, error) {
 	if g.Primary == "" {
 		g.Primary = PrimaryMetric(g.Kind())
 	}
+	for _, m := range []string{g.Primary, g.TieBreak} {
+		if m != "" && !KnownMetric(g.Kind(), m) {
+			return nil, fmt.Errorf("grid %s: %w %q (a %s eval reports %s)", path, ErrUnknownMetric, m, g.Kind(), strings.Join(KnownMetrics(g.Kind()), ", "))
+		}
+	}
 	if len(g.Axes) == 0 {
 		return nil, fmt.Errorf("grid %s: the [grid] table lists no settings to vary", path)
 	}

@@ -1,7 +1,10 @@
 package evaluate
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,11 +48,58 @@ func (g Gates) Check(metrics map[string]float64) []string {
 }
 
 // MetricNames lists the names of metrics, sorted.
-func MetricNames(metrics map[string]float64) []string {
+func MetricNames[V any](metrics map[string]V) []string {
 	names := make([]string, 0, len(metrics))
 	for k := range metrics {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	return names
+}
+
+// qaAnswerMetrics are the answer figures a QA eval reports (QAResult.Flat).
+var qaAnswerMetrics = []string{"em", "f1", "contains", "faithfulness", "citation_precision", "citation_recall",
+	"abstain_rate", "abstention_precision", "abstention_recall", "abstention_f1", "behaviour_pass",
+	"tokens_in", "tokens_out", "cost_usd"}
+
+var qaRetrievalMetric = regexp.MustCompile(`^(has_answer|gold_doc)@[1-9][0-9]*$`)
+
+// KnownMetric reports whether an eval of kind ("retrieval" or "qa")
+// reports a metric of that name.
+func KnownMetric(kind, name string) bool {
+	if kind == "qa" {
+		return slices.Contains(qaAnswerMetrics, name) || qaRetrievalMetric.MatchString(name)
+	}
+	for _, m := range DefaultMetrics {
+		if m.String() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// KnownMetrics lists the metric names an eval of kind reports.
+func KnownMetrics(kind string) []string {
+	if kind == "qa" {
+		return append([]string{"has_answer@K", "gold_doc@K"}, qaAnswerMetrics...)
+	}
+	var out []string
+	for _, m := range DefaultMetrics {
+		out = append(out, m.String())
+	}
+	return out
+}
+
+// ErrUnknownMetric marks a metric name that an eval does not report.
+var ErrUnknownMetric = errors.New("unknown metric")
+
+// CheckNames fails with ErrUnknownMetric for a gate on a metric an eval
+// of kind never reports, so a typo fails before the work, not after it.
+func (g Gates) CheckNames(kind string) error {
+	for _, name := range MetricNames(g) {
+		if !KnownMetric(kind, name) {
+			return fmt.Errorf("%w %q in --fail-under (a %s eval reports %s)", ErrUnknownMetric, name, kind, strings.Join(KnownMetrics(kind), ", "))
+		}
+	}
+	return nil
 }

@@ -62,3 +62,25 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("Summarize(nil) = %+v", z)
 	}
 }
+
+func TestGateNames(t *testing.T) {
+	for _, tc := range []struct {
+		kind, spec string
+		ok         bool
+	}{
+		{"retrieval", "ndcg@10=0.5,recall@100=0.9", true},
+		{"retrieval", "ndgc@10=0.5", false},
+		{"retrieval", "contains=0.5", false},
+		{"qa", "contains=0.7,abstention_f1=0.8,has_answer@4=0.9", true},
+		{"qa", "ndcg@10=0.5", false},
+		{"qa", "has_answer@0=0.5", false},
+	} {
+		g, err := ParseGates(tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.CheckNames(tc.kind); (err == nil) != tc.ok {
+			t.Errorf("%s %q: %v, want ok %v", tc.kind, tc.spec, err, tc.ok)
+		}
+	}
+}

@@ -181,6 +181,9 @@ func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := src.warnUnknownGold(ctx, req.Items); err != nil {
+		return nil, err
+	}
 	gen, err := src.Generator(ctx, req.Model)
 	if err != nil {
 		return nil, err
@@ -249,4 +252,38 @@ func embedderID(r *retrieve.Retriever) string {
 		return ""
 	}
 	return r.Embedder.ID()
+}
+
+// warnUnknownGold logs when questions name gold documents the corpus does
+// not hold: they would score 0 on gold_doc@k and citation recall, which
+// looks like bad retrieval but is a wrong ID.
+func (p *Project) warnUnknownGold(ctx context.Context, items []evaluate.QAItem) error {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return err
+	}
+	docs, err := c.Documents(ctx, "")
+	if err != nil {
+		return err
+	}
+	stored := make(map[string]bool, len(docs))
+	for _, d := range docs {
+		stored[d.Path] = true
+	}
+	missing, first := 0, ""
+	for _, it := range items {
+		for _, g := range it.GoldDocIDs {
+			if !stored[g] {
+				missing++
+				if first == "" {
+					first = g
+				}
+			}
+		}
+	}
+	if missing > 0 {
+		p.env.log().Warn("gold_doc_ids that match no stored document (a gold ID is the document's path as the store keeps it)",
+			"missing", missing, "first", first, "documents", len(docs))
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,5 +174,31 @@ func TestRetrievalEvalEndToEnd(t *testing.T) {
 	var buf bytes.Buffer
 	if err := evaluate.WriteTREC(&buf, res.Run, "ragtune-lexical"); err != nil || buf.String() != string(raw) {
 		t.Errorf("the run file is not the run: %v", err)
+	}
+}
+
+// TestWarnsOnUnknownGold answers a QA set whose gold IDs name documents
+// the store does not hold: the eval runs and says so in the log.
+func TestWarnsOnUnknownGold(t *testing.T) {
+	dir := t.TempDir()
+	cfg, env := newConfig(dir)
+	var logged bytes.Buffer
+	env.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	p, err := Init(t.Context(), cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Keys\n\nSigning keys rotate every ninety days.\n"), 0o644)
+	if _, err := p.Ingest(t.Context(), IngestRequest{Roots: []string{dir}}); err != nil {
+		t.Fatal(err)
+	}
+	items := []evaluate.QAItem{{ID: "1", Question: "How often do keys rotate?", Answers: []string{"every ninety days"}, GoldDocIDs: []string{"docs/a.md"}}}
+	run, err := p.EvalQA(t.Context(), QAEval{Items: items, Path: "qa.jsonl"})
+	if err != nil || run.Result.Items != 1 {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "gold_doc_ids that match no stored document") || !strings.Contains(logged.String(), "first=docs/a.md") {
+		t.Errorf("no warning for an unknown gold ID; log: %q", logged.String())
 	}
 }
