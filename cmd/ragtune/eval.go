@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -166,9 +167,18 @@ func (a *app) printRetrieval(run *project.RetrievalRun, failed []string) {
 	fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.RunID)
 }
 
-// progress gives library work one bar per stage on a terminal; the
-// returned function finishes the last bar.
+// progress reports library work one stage at a time: bars on a
+// terminal, elsewhere a log line on stderr every 15 s (--quiet: nothing).
+// The returned function ends the last stage.
 func (a *app) progress() (project.Progress, func()) {
-	s := progress.New(a.stderr, a.interactive())
+	var o progress.Options
+	switch {
+	case a.quiet:
+	case a.interactive():
+		o.Terminal = a.stderr
+	default:
+		o.Log = slog.New(slog.NewTextHandler(a.stderr, nil))
+	}
+	s := progress.New(o)
 	return s.Stage, s.Done
 }

@@ -143,7 +143,7 @@ search, and an extractive answerer that only quotes what it retrieved.`,
 	pf.StringVar(&a.storeDir, "store", "", "store directory (overrides store.path)")
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log details to stderr")
-	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress bars")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress reports (bars on a terminal, a log line every 15 s elsewhere)")
 	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand(), a.evalCommand(), a.serveCommand(), a.keysCommand(), a.benchCommand(), a.adviseCommand(), a.tuneCommand(), a.storeCommand())
 	return root
 }
@@ -213,7 +213,7 @@ func (a *app) printJSON(v any) error {
 // interactive reports whether progress bars make sense: a terminal on
 // stderr and no machine output requested.
 func (a *app) interactive() bool {
-	if a.jsonOut || a.quiet {
+	if a.jsonOut {
 		return false
 	}
 	f, ok := a.stderr.(*os.File)
