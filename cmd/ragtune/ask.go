@@ -81,7 +81,12 @@ func (a *app) printAnswer(res answer.Result) {
 		fmt.Fprintf(a.stdout, "\n(declined: %s)\n", *res.AbstainReason)
 		return
 	}
-	text, unsourced := answer.MarkUnsourced(res.Answer)
+	// The built-in answerer only quotes cited sentences; a chat model's
+	// sentence may cite nothing, or lose an unsupported citation.
+	text, unsourced := res.Answer, 0
+	if res.Generator != answer.ExtractiveID {
+		text, unsourced = answer.MarkUnsourced(res.Answer)
+	}
 	fmt.Fprintln(a.stdout, text)
 	if res.Usage != nil && res.Usage.CitationsDropped > 0 {
 		fmt.Fprintf(a.stdout, "\n(%d citation(s) removed: their passages did not support the sentence)\n", res.Usage.CitationsDropped)

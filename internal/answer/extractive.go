@@ -44,7 +44,10 @@ type Extractive struct {
 }
 
 // ID names the generator.
-func (e *Extractive) ID() string { return "builtin-extractive" }
+// ExtractiveID names the built-in answerer.
+const ExtractiveID = "builtin-extractive"
+
+func (e *Extractive) ID() string { return ExtractiveID }
 
 // Generate streams the answer for req.
 func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, error) {

@@ -12,6 +12,8 @@ func TestMarkUnsourced(t *testing.T) {
 			"Keys rotate every ninety days [1]. Backups are kept forever. [no source] Restores take an hour [2].", 1},
 		{"No citation at all", "No citation at all [no source]", 1},
 		{Declined, Declined, 0},
+		{`Run "ragtune ask 'Why?'" first. [1] Then it works.`, `Run "ragtune ask 'Why?'" first. [1] Then it works. [no source]`, 1},
+		{"Keys rotate [1] [2]. Done? Yes [1].", "Keys rotate [1] [2]. Done? [no source] Yes [1].", 1},
 	} {
 		got, n := MarkUnsourced(tc.in)
 		if got != tc.out || n != tc.n {
