@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -128,6 +129,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, p *project.Project, req project.Retri
 		if err := evaluate.WriteRunReport(out.reportDir, evaluate.RetrievalReport(title, req.Dataset, res)); err != nil {
 			return err
 		}
+		a.wroteReport(out.reportDir)
 	}
 	failed := out.gates.Check(res.Metrics)
 	if a.jsonOut {
@@ -141,6 +143,13 @@ func (a *app) evalBEIR(cmd *cobra.Command, p *project.Project, req project.Retri
 		a.printRetrieval(run, failed)
 	}
 	return gateResult(failed)
+}
+
+// wroteReport says where a report went (stderr, so --json stays clean).
+func (a *app) wroteReport(dir string) {
+	if !a.jsonOut {
+		fmt.Fprintf(a.stderr, "report: %s and %s\n", filepath.Join(dir, "report.html"), filepath.Join(dir, "report.md"))
+	}
 }
 
 func gateResult(failed []string) error {

@@ -123,6 +123,14 @@ func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {
 	fmt.Fprintf(a.stdout, "\nwinner: %s\nreason: %s\n", cmp.Winner, cmp.Reason)
 	if h := cmp.HeadToHead; h != nil {
 		fmt.Fprintf(a.stdout, "against the runner-up on %s: %d queries won, %d lost, %d tied\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
+		for _, part := range []struct {
+			name  string
+			flips []evaluate.Flip
+		}{{"won ", h.Improved}, {"lost", h.Worsened}} {
+			for _, f := range part.flips[:min(3, len(part.flips))] {
+				fmt.Fprintf(a.stdout, "  %s %-60s %.3f -> %.3f\n", part.name, f.Label(), f.A, f.B)
+			}
+		}
 	}
 	if reportDir != "" {
 		fmt.Fprintf(a.stdout, "report: %s\n", filepath.Join(reportDir, "compare.html"))

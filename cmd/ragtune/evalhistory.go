@@ -81,6 +81,12 @@ and the queries whose score moved, largest moves first.`,
 				}
 			}
 			d := evaluate.DiffRecords(recs[0], recs[1], metric)
+			texts := evaluate.QueryTexts(recs[1])
+			for id, text := range evaluate.QueryTexts(recs[0]) {
+				texts[id] = text
+			}
+			evaluate.WithTexts(d.Improved, texts)
+			evaluate.WithTexts(d.Worsened, texts)
 			if a.jsonOut {
 				return a.printJSON(d)
 			}
@@ -111,7 +117,7 @@ func (a *app) printDiff(d evaluate.Diff, recs [2]evaluate.Record, top int) {
 		flips []evaluate.Flip
 	}{{"better", d.Improved}, {"worse", d.Worsened}} {
 		for _, f := range part.flips[:min(top, len(part.flips))] {
-			fmt.Fprintf(a.stdout, "  %-6s %-28s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Query), f.A, f.B)
+			fmt.Fprintf(a.stdout, "  %-6s %-60s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Label()), f.A, f.B)
 		}
 	}
 }

@@ -30,6 +30,7 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 		if err := evaluate.WriteRunReport(out.reportDir, evaluate.QAReport(title, res, run.Metrics)); err != nil {
 			return err
 		}
+		a.wroteReport(out.reportDir)
 	}
 	failed := out.gates.Check(run.Metrics)
 	if a.jsonOut {

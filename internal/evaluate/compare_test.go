@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,48 @@ func TestRunReports(t *testing.T) {
 	}
 	if n := strings.Count(html.String(), "<svg"); n != 3 || !strings.Contains(html.String(), "<polyline") {
 		t.Errorf("html has %d charts", n)
+	}
+}
+
+// TestReportsShowWhatTheyPromise: the compare report names its wins and
+// losses sections and shows query texts; the QA report scores a rightly
+// declined unanswerable question 1 (SQuAD 2.0's convention), so it does
+// not rank as weakest; token and cost figures stay off the 0–1 chart.
+func TestReportsShowWhatTheyPromise(t *testing.T) {
+	h := &Diff{QueryMetric: "ndcg@10", Improved: []Flip{{Query: "q1", A: 0.2, B: 0.9}}, Worsened: []Flip{{Query: "q2", A: 0.8, B: 0.1}}}
+	WithTexts(h.Improved, map[string]string{"q1": "what causes scurvy"})
+	cmp := Comparison{Primary: "ndcg@10", Winner: "a", Reason: "r", HeadToHead: h,
+		Cells: []CellResult{{Label: "a", Metrics: map[string]float64{"ndcg@10": 0.7}}, {Label: "b", Metrics: map[string]float64{"ndcg@10": 0.6}}}}
+	var html, md bytes.Buffer
+	if err := WriteCompareHTML(&html, "t", cmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCompareMarkdown(&md, "t", cmp); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"html": html.String(), "md": md.String()} {
+		for _, want := range []string{"Largest wins", "Largest losses", "what causes scurvy (q1)", "q2"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("compare %s lacks %q", name, want)
+			}
+		}
+	}
+	res := &QAResult{PerItem: []ItemResult{
+		{ID: "declined-right", Question: "unanswerable", Answerable: false, Abstained: true},
+		{ID: "answered-wrong", Question: "answerable", Answerable: true, Contains: 0},
+		{ID: "answered-unanswerable", Question: "trap", Answerable: false},
+	}}
+	r := QAReport("qa", res, map[string]float64{"contains": 0.5, "cost_usd": 0.0004, "tokens_out": 0.5})
+	rows := worstFirst(r.Rows)
+	if rows[len(rows)-1].ID != "declined-right" || rows[len(rows)-1].Scores[0] != 1 {
+		t.Errorf("a rightly declined question must score 1 and rank last: %+v", rows)
+	}
+	var run bytes.Buffer
+	if err := WriteRunHTML(&run, r); err != nil {
+		t.Fatal(err)
+	}
+	chart := run.String()[:strings.Index(run.String(), "Per query")]
+	if strings.Contains(chart, "cost_usd") || strings.Contains(chart, "tokens_out") || !strings.Contains(chart, "contains") {
+		t.Errorf("the metric chart must show scores only")
 	}
 }

@@ -1,13 +1,16 @@
 package evaluate
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ragtune/ragtune/internal/store"
@@ -112,9 +115,26 @@ type MetricDelta struct {
 // Flip is a query whose score moved between two runs.
 type Flip struct {
 	Query string  `json:"query"`
+	Text  string  `json:"text,omitempty"` // the query's text, when known
 	A     float64 `json:"a"`
 	B     float64 `json:"b"`
 	Delta float64 `json:"delta"`
+}
+
+// Label is the query's text (with its ID), or its ID when the text is
+// not known.
+func (f Flip) Label() string {
+	if f.Text == "" {
+		return f.Query
+	}
+	return shorten(f.Text, 100) + " (" + f.Query + ")"
+}
+
+// WithTexts fills in the flips' query texts from texts (ID → text).
+func WithTexts(flips []Flip, texts map[string]string) {
+	for i := range flips {
+		flips[i].Text = texts[flips[i].Query]
+	}
 }
 
 // Diff says what changed from run A to run B.
@@ -160,9 +180,9 @@ func DiffRecords(a, b Record, metric string) Diff {
 		case math.Abs(delta) < 1e-9:
 			d.Unchanged++
 		case delta > 0:
-			d.Improved = append(d.Improved, Flip{q, sa[metric], sb[metric], delta})
+			d.Improved = append(d.Improved, Flip{Query: q, A: sa[metric], B: sb[metric], Delta: delta})
 		default:
-			d.Worsened = append(d.Worsened, Flip{q, sa[metric], sb[metric], delta})
+			d.Worsened = append(d.Worsened, Flip{Query: q, A: sa[metric], B: sb[metric], Delta: delta})
 		}
 	}
 	sort.Slice(d.Improved, func(i, j int) bool { return flipLess(d.Improved[i], d.Improved[j], true) })
@@ -198,4 +218,40 @@ func sortedKeys(ms ...map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// QueryTexts reads the query texts of a stored run from its per-query
+// file (a retrieval run's .queries.jsonl beside its TREC file, a QA run's
+// per-item file); empty when the file is gone, which only costs the
+// texts.
+func QueryTexts(r Record) map[string]string {
+	texts := map[string]string{}
+	path := r.RunFile
+	if strings.HasSuffix(path, ".trec") {
+		path = strings.TrimSuffix(path, ".trec") + ".queries.jsonl"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return texts
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var line struct {
+			QueryID  string `json:"query_id"`
+			Query    string `json:"query"`
+			ID       string `json:"id"`
+			Question string `json:"question"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil {
+			continue
+		}
+		if line.QueryID != "" {
+			texts[line.QueryID] = line.Query
+		} else if line.ID != "" {
+			texts[line.ID] = line.Question
+		}
+	}
+	return texts
 }

@@ -54,6 +54,7 @@ type ItemResult struct {
 	ID            string   `json:"id"`
 	Question      string   `json:"question"`
 	Answer        string   `json:"answer"`
+	Answerable    bool     `json:"answerable"`
 	Abstained     bool     `json:"abstained"`
 	AbstainReason string   `json:"abstain_reason,omitempty"`
 	EM            float64  `json:"em"`
@@ -140,7 +141,7 @@ func (a *qaAccumulator) init(ks []int) {
 }
 
 func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answer.Result, opts QAOptions) ItemResult {
-	r := ItemResult{ID: item.ID, Question: item.Question, Answer: ans.Answer, Abstained: ans.Abstained}
+	r := ItemResult{ID: item.ID, Question: item.Question, Answer: ans.Answer, Answerable: item.ShouldAnswer(), Abstained: ans.Abstained}
 	if ans.AbstainReason != nil {
 		r.AbstainReason = *ans.AbstainReason
 	}

@@ -43,7 +43,7 @@ func writeFlips(b *strings.Builder, title string, flips []Flip) {
 	}
 	fmt.Fprintf(b, "### %s\n\n| query | runner-up | winner |\n|---|---:|---:|\n", title)
 	for _, f := range flips[:min(10, len(flips))] {
-		fmt.Fprintf(b, "| %s | %.3f | %.3f |\n", f.Query, f.A, f.B)
+		fmt.Fprintf(b, "| %s | %.3f | %.3f |\n", strings.ReplaceAll(f.Label(), "|", `\|`), f.A, f.B)
 	}
 	b.WriteString("\n")
 }
@@ -179,9 +179,13 @@ var compareTemplate = template.Must(template.New("compare").Funcs(template.FuncM
 {{end}}</table>
 {{with .Cmp.HeadToHead}}<h2>Winner against the runner-up ({{.QueryMetric}} per query)</h2>
 <p>{{len .Improved}} won, {{len .Worsened}} lost, {{.Unchanged}} tied.</p>
+<h3>Largest wins</h3>
 <table><tr><th>query</th><th>runner-up</th><th>winner</th></tr>
-{{range $.TopWins}}<tr><td class="s">{{.Query}}</td><td>{{printf "%.3f" .A}}</td><td>{{printf "%.3f" .B}}</td></tr>{{end}}
-{{range $.TopLosses}}<tr><td class="s">{{.Query}}</td><td>{{printf "%.3f" .A}}</td><td>{{printf "%.3f" .B}}</td></tr>{{end}}
+{{range $.TopWins}}<tr><td class="s">{{.Label}}</td><td>{{printf "%.3f" .A}}</td><td>{{printf "%.3f" .B}}</td></tr>{{end}}
+</table>
+<h3>Largest losses</h3>
+<table><tr><th>query</th><th>runner-up</th><th>winner</th></tr>
+{{range $.TopLosses}}<tr><td class="s">{{.Label}}</td><td>{{printf "%.3f" .A}}</td><td>{{printf "%.3f" .B}}</td></tr>{{end}}
 </table>{{end}}
 </body></html>
 `))

@@ -80,7 +80,16 @@ func QAReport(title string, res *QAResult, metrics map[string]float64) RunReport
 		if it.Abstained {
 			detail = "declined (" + it.AbstainReason + ")"
 		}
-		r.Rows = append(r.Rows, ReportRow{ID: it.ID, Text: it.Question, Scores: []float64{it.Contains, it.F1}, Detail: detail, Sources: it.Cited})
+		scores := []float64{it.Contains, it.F1}
+		if !it.Answerable {
+			// SQuAD 2.0's convention: declining an unanswerable question is
+			// the right answer, answering it the wrong one.
+			scores = []float64{0, 0}
+			if it.Abstained {
+				scores = []float64{1, 1}
+			}
+		}
+		r.Rows = append(r.Rows, ReportRow{ID: it.ID, Text: it.Question, Scores: scores, Detail: detail, Sources: it.Cited})
 		r.Latencies = append(r.Latencies, it.LatencyMS)
 	}
 	return r
@@ -133,11 +142,15 @@ var runTemplate = template.Must(template.New("run").Parse(`<!doctype html>
 </body></html>
 `))
 
+// notAScore are figures that are not on the 0–1 score axis of the metric
+// chart, even when they happen to be below 1.
+var notAScore = map[string]bool{"tokens_in": true, "tokens_out": true, "cost_usd": true}
+
 // WriteRunHTML writes the report as self-contained HTML.
 func WriteRunHTML(w io.Writer, r RunReport) error {
 	var bars []Bar
 	for _, k := range sortedKeys(r.Metrics) {
-		if v := r.Metrics[k]; v <= 1 && !strings.HasPrefix(k, "has_answer_rank") {
+		if v := r.Metrics[k]; v <= 1 && !strings.HasPrefix(k, "has_answer_rank") && !notAScore[k] {
 			bars = append(bars, Bar{k, v})
 		}
 	}

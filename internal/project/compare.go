@@ -36,7 +36,21 @@ func (p *Project) Compare(ctx context.Context, grid *evaluate.Grid, progress Pro
 		}
 		results = append(results, r)
 	}
-	return evaluate.Rank(results, grid.Primary, grid.TieBreak), nil
+	cmp := evaluate.Rank(results, grid.Primary, grid.TieBreak)
+	if h := cmp.HeadToHead; h != nil {
+		texts := map[string]string{}
+		if ds != nil {
+			for _, q := range ds.Queries {
+				texts[q.ID] = q.Text
+			}
+		}
+		for _, it := range items {
+			texts[it.ID] = it.Question
+		}
+		evaluate.WithTexts(h.Improved, texts)
+		evaluate.WithTexts(h.Worsened, texts)
+	}
+	return cmp, nil
 }
 
 type cellData struct {
