@@ -57,18 +57,33 @@ func StemSet(text string) map[string]bool {
 	return set
 }
 
+// MaxQueryTerms bounds the words one keyword search ORs together: each
+// costs a walk of its posting list, so a pasted book must not cost a
+// book's worth of them. Longer queries keep their rarest words.
+const MaxQueryTerms = 64
+
+// MaxWeighedTerms bounds how many distinct words of a long query have
+// their rarity looked up to choose the MaxQueryTerms kept.
+const MaxWeighedTerms = 1024
+
+// QueryTerms are the words a keyword search for text looks for: its
+// content words, or, for a query made only of stopwords ("what is it"),
+// all its words, which still deserve an answer from whatever they share
+// with the text.
+func QueryTerms(text string) []string {
+	if terms := Terms(text); len(terms) > 0 {
+		return terms
+	}
+	return Words(text)
+}
+
 // MatchQuery turns free text into an FTS5 MATCH expression that ORs the
 // content words, each quoted so FTS5 syntax in user input is inert. It
 // returns "" when text has no content words.
-func MatchQuery(text string) string {
-	terms := Terms(text)
-	if len(terms) == 0 {
-		// A query made only of stopwords ("what is it") still deserves an
-		// answer from whatever it shares with the text.
-		for _, w := range Words(text) {
-			terms = append(terms, w)
-		}
-	}
+func MatchQuery(text string) string { return MatchTerms(QueryTerms(text)) }
+
+// MatchTerms is the FTS5 MATCH expression that ORs terms, each quoted.
+func MatchTerms(terms []string) string {
 	quoted := make([]string, 0, len(terms))
 	for _, t := range terms {
 		quoted = append(quoted, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -126,7 +128,60 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 }
 
 func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]corpus.Hit, error) {
-	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchQuery(q.Text), Text: q.Text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+	all := lexical.QueryTerms(q.Text)
+	terms, err := r.boundedTerms(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	text := q.Text
+	if len(terms) < len(all) {
+		text = strings.Join(terms, " ") // engines with their own query syntax see the bound too
+	}
+	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchTerms(terms), Text: text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+}
+
+// termStatser is a corpus that counts how many chunks hold each term.
+type termStatser interface {
+	TermStats(ctx context.Context, terms []string) (int, map[string]int, error)
+}
+
+// boundedTerms keeps at most lexical.MaxQueryTerms of a long query's
+// terms: the rarest of its first lexical.MaxWeighedTerms, which carry
+// nearly all of BM25's weight, in the query's order. A corpus that cannot
+// count terms keeps the first ones.
+func (r *Retriever) boundedTerms(ctx context.Context, terms []string) ([]string, error) {
+	if len(terms) <= lexical.MaxQueryTerms {
+		return terms, nil
+	}
+	terms = terms[:min(len(terms), lexical.MaxWeighedTerms)]
+	ts, ok := r.Corpus.(termStatser)
+	if !ok {
+		return terms[:lexical.MaxQueryTerms], nil
+	}
+	_, df, err := ts.TermStats(ctx, terms)
+	if err != nil {
+		return nil, fmt.Errorf("weighing the query's terms: %w", err)
+	}
+	// Rarest first; a term no chunk holds matches nothing, so it goes last.
+	rank := func(t string) int {
+		if df[t] == 0 {
+			return math.MaxInt
+		}
+		return df[t]
+	}
+	byRarity := append([]string(nil), terms...)
+	sort.SliceStable(byRarity, func(i, j int) bool { return rank(byRarity[i]) < rank(byRarity[j]) })
+	keep := make(map[string]bool, lexical.MaxQueryTerms)
+	for _, t := range byRarity[:lexical.MaxQueryTerms] {
+		keep[t] = true
+	}
+	out := make([]string, 0, lexical.MaxQueryTerms)
+	for _, t := range terms {
+		if keep[t] {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 func (r *Retriever) embedQuery(ctx context.Context, text string) ([]float32, error) {

@@ -3,11 +3,14 @@ package retrieve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/lexical"
 
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 )
@@ -154,5 +157,42 @@ func TestSamePassageOnce(t *testing.T) {
 		if h.Rank != i+1 {
 			t.Errorf("rank %d at %d", h.Rank, i)
 		}
+	}
+}
+
+// TestLongQueriesAreBounded: a 900-word query ORs at most
+// lexical.MaxQueryTerms words, the rarest, and still finds the passage
+// its two rare words point to.
+func TestLongQueriesAreBounded(t *testing.T) {
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var docs []corpus.Document
+	for i := range 40 {
+		text := fmt.Sprintf("common words appear everywhere in document number %d of the collection", i)
+		if i == 17 {
+			text += " with zymurgy and quillwort"
+		}
+		path := fmt.Sprintf("d%02d.md", i)
+		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
+	}
+	if err := st.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	var words []string
+	for i := range 900 {
+		words = append(words, fmt.Sprintf("filler%03d", i), "common", "words")
+	}
+	words = append(words[:450], append([]string{"zymurgy", "quillwort"}, words[450:]...)...)
+	r := &Retriever{Corpus: st}
+	terms, err := r.boundedTerms(t.Context(), lexical.QueryTerms(strings.Join(words, " ")))
+	if err != nil || len(terms) != lexical.MaxQueryTerms || !slices.Contains(terms, "zymurgy") || !slices.Contains(terms, "quillwort") {
+		t.Fatalf("bounded terms: %d, rare ones kept: %v, %v", len(terms), slices.Contains(terms, "zymurgy"), err)
+	}
+	hits, err := r.Search(t.Context(), Query{Text: strings.Join(words, " "), K: 1, Mode: Lexical})
+	if err != nil || len(hits) != 1 || hits[0].DocPath != "d17.md" {
+		t.Fatalf("long query: %+v, %v", hits, err)
 	}
 }
