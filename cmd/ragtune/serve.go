@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -16,10 +17,12 @@ import (
 // serveOptions are serve's flags.
 type serveOptions struct {
 	addr, ingestRoot, name string
+	tlsCert, tlsKey        string
 	insecure               bool
-	maxBody                int64
+	maxBody, maxUpload     int64
 	rate                   float64
-	burst, answerSec       int
+	burst, maxConns        int
+	answerSec, searchSec   int
 	collections            []string
 }
 
@@ -54,10 +57,15 @@ out to get the only collection a key opens.`,
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.BoolVar(&o.insecure, "insecure-local", false, "no API keys (loopback addresses only)")
-	f.Int64Var(&o.maxBody, "max-body", 1<<20, "largest request body in bytes")
-	f.Float64Var(&o.rate, "rate", 20, "requests per second per key (0 = unlimited)")
-	f.IntVar(&o.burst, "burst", 40, "requests a key may make at once")
+	f.Int64Var(&o.maxBody, "max-body", 1<<20, "largest JSON request body in bytes")
+	f.Int64Var(&o.maxUpload, "max-upload", 64<<20, "largest file upload to POST /v1/ingest in bytes")
+	f.Float64Var(&o.rate, "rate", 200, "requests (and WebSocket questions) per second per key (0 = unlimited)")
+	f.IntVar(&o.burst, "burst", 400, "requests a key may make at once")
 	f.IntVar(&o.answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
+	f.IntVar(&o.searchSec, "search-timeout", 30, "longest a search (with its query embedding) may take, in seconds; past it the answer is 504")
+	f.IntVar(&o.maxConns, "max-conns", 1024, "open connections at most (WebSockets included); more wait to be accepted")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&o.ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
 	f.StringVar(&o.name, "name", server.DefaultCollection, "collection name of this project's store")
 	f.StringSliceVar(&o.collections, "collection", nil, "serve another project's store too: NAME=path/to/ragtune.toml (repeatable); its keys open only it")
@@ -67,6 +75,15 @@ out to get the only collection a key opens.`,
 func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	if o.insecure && !server.IsLoopback(o.addr) {
 		return usagef("--insecure-local is only allowed on a loopback address, not %s", o.addr)
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if err := mustExist(o.tlsCert, o.tlsKey); err != nil {
+		return err
+	}
+	if o.tlsCert == "" && !server.IsLoopback(o.addr) {
+		a.log.Warn("serving plain HTTP off loopback: API keys and answers cross the network unencrypted; use --tls-cert/--tls-key or a TLS reverse proxy", "addr", o.addr)
 	}
 	root, err := filepath.Abs(o.ingestRoot)
 	if err != nil {
@@ -102,11 +119,19 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	if !o.insecure && keys == 0 {
 		return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
 	}
-	srv := server.NewMulti(backends, o.name, server.Options{Insecure: o.insecure, MaxBody: o.maxBody, RateLimit: o.rate,
-		RateBurst: o.burst, AnswerLimit: time.Duration(o.answerSec) * time.Second, Log: a.log})
+	srv := server.NewMulti(backends, o.name, server.Options{Insecure: o.insecure, MaxBody: o.maxBody, MaxUpload: o.maxUpload,
+		RateLimit: o.rate, RateBurst: o.burst, AnswerLimit: time.Duration(o.answerSec) * time.Second, SearchLimit: time.Duration(o.searchSec) * time.Second, MaxConns: o.maxConns,
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, Log: a.serveLog()})
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
 	return srv.ListenAndServe(cmd.Context(), o.addr, func(bound string) {
-		a.log.Info("serving", "addr", bound)
-		fmt.Fprintf(a.stderr, "ragtune serving on http://%s\n", bound)
+		if a.jsonOut {
+			a.printJSON(map[string]any{"serving": scheme + "://" + bound})
+			return
+		}
+		fmt.Fprintf(a.stderr, "ragtune serving on %s://%s\n", scheme, bound)
 	})
 }
 
@@ -122,4 +147,14 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	}
 	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads")}, nil
+}
+
+// serveLog is serve's log: the access log at info level on stderr, or
+// everything with -v.
+func (a *app) serveLog() *slog.Logger {
+	level := slog.LevelInfo
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/ragtune/ragtune/internal/answer"
@@ -22,7 +24,15 @@ type queryRequest struct {
 	Model      string   `json:"model"`
 }
 
+// maxQueryBytes bounds a query or question.
+const maxQueryBytes = 16 << 10
+
 func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text string) ([]retrieve.Hit, int, error) {
+	if len(text) > maxQueryBytes {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the query is %d bytes; the limit is %d", len(text), maxQueryBytes)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.SearchLimit)
+	defer cancel()
 	query, err := retrieve.Request{Text: text, K: q.K, Mode: q.Mode, PathPrefix: q.PathPrefix, Tags: q.Tags}.Query(retrieve.Defaults{Mode: b.Mode, K: b.K, MaxK: maxK})
 	if err != nil {
 		return nil, http.StatusBadRequest, err
@@ -33,7 +43,7 @@ func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text 
 	}
 	hits, err := r.Search(ctx, query)
 	if err != nil {
-		return nil, http.StatusInternalServerError, err
+		return nil, searchFailure(ctx, err), err
 	}
 	if hits == nil {
 		hits = []retrieve.Hit{}
@@ -141,4 +151,20 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// statusClientClosed is nginx's code for a client that left before the
+// answer: the metrics count it apart from server errors.
+const statusClientClosed = 499
+
+// searchFailure is the status of a failed search: 504 past the time
+// budget, 499 when the client left, 500 otherwise.
+func searchFailure(ctx context.Context, err error) int {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+		return statusClientClosed
+	}
+	return http.StatusInternalServerError
 }

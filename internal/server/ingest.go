@@ -127,8 +127,13 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend
 	for _, p := range saved {
 		rep, err := b.Collection.IngestPath(r.Context(), p, tags)
 		if err != nil {
+			os.Remove(p)
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
+		}
+		// An upload that was not stored (unsupported, unreadable) is not kept.
+		if rep.Added+rep.Updated+rep.Unchanged == 0 {
+			os.Remove(p)
 		}
 		reports = append(reports, rep)
 	}

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -44,4 +46,37 @@ func (l *limiter) allow(key string) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// guessLimiter slows key guessing: each client address may present 10
+// invalid keys, then one a second; past that its requests are refused
+// (429) before any key is checked. Valid keys never use it up.
+type guessLimiter struct{ l *limiter }
+
+func newGuessLimiter() *guessLimiter { return &guessLimiter{newLimiter(1, 10)} }
+
+// allow reports whether addr may present a key now.
+func (g *guessLimiter) allow(addr string) bool {
+	g.l.mu.Lock()
+	defer g.l.mu.Unlock()
+	b, ok := g.l.buckets[addr]
+	if !ok {
+		return true
+	}
+	now := time.Now()
+	b.tokens = min(g.l.burst, b.tokens+now.Sub(b.last).Seconds()*g.l.rate)
+	b.last = now
+	return b.tokens >= 1
+}
+
+// failed spends one of addr's guesses.
+func (g *guessLimiter) failed(addr string) { g.l.allow(addr) }
+
+// clientIP is the request's remote address without its port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

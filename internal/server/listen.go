@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // ListenAndServe serves on addr until ctx ends, then shuts down
@@ -17,12 +20,22 @@ func (srv *Server) ListenAndServe(ctx context.Context, addr string, ready func(b
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	ln = netutil.LimitListener(ln, srv.opts.MaxConns)
+	// Headers within 10 s, a whole body within 5 min (a large upload on a
+	// slow line), idle keep-alive connections closed after 2 min.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(srv.opts.Log.Handler(), slog.LevelWarn)}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if srv.opts.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, srv.opts.TLSCert, srv.opts.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -2,26 +2,92 @@ package server
 
 import (
 	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
-	"sort"
-	"sync"
+	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics counts requests and their latency per route and status, and
-// serves them in the Prometheus text exposition format.
+// metrics counts requests by route and status and times them by route,
+// in a registry of the server's own (with the Go and process collectors),
+// served at /metrics in the Prometheus exposition format.
 type metrics struct {
-	mu       sync.Mutex
-	requests map[[2]string]int // (route, status) → count
-	seconds  map[string]float64
-	count    map[string]int
-	started  time.Time
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	seconds  *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
-	return &metrics{requests: map[[2]string]int{}, seconds: map[string]float64{}, count: map[string]int{}, started: time.Now()}
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ragtune_http_requests_total",
+			Help: "HTTP requests by route and status (499: the client left before the answer)."}, []string{"route", "status"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ragtune_http_request_seconds",
+			Help: "Time spent serving requests, by route.", Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}},
+			[]string{"route"}),
+	}
+	m.registry.MustRegister(m.requests, m.seconds, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
+	promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// requestInfo is what a request learns on its way that the access log
+// reports: the name of the key it was admitted with.
+type requestInfo struct{ keyName string }
+
+type requestInfoKey struct{}
+
+func infoOf(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+// observe gives every request an ID (the X-Request-Id header), counts and
+// times it, and writes the access log line: ID, route, status, latency,
+// key name (never the key) and remote address. A client that left before
+// the answer is counted as 499, not as a server error.
+func (s *Server) observe(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		began := time.Now()
+		id := requestID()
+		w.Header().Set("X-Request-Id", id)
+		info := &requestInfo{}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		status := sw.status
+		switch {
+		case r.Context().Err() != nil && status != http.StatusSwitchingProtocols:
+			status = statusClientClosed
+		case status == 0:
+			status = http.StatusOK
+		}
+		took := time.Since(began)
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		s.metrics.seconds.WithLabelValues(route).Observe(took.Seconds())
+		s.opts.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("id", id), slog.String("route", route),
+			slog.Int("status", status), slog.Float64("ms", float64(took.Microseconds())/1000),
+			slog.String("key", info.keyName), slog.String("remote", r.RemoteAddr))
+	})
+}
+
+func requestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 type statusWriter struct {
@@ -36,56 +102,17 @@ func (s *statusWriter) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
 func (s *statusWriter) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func (m *metrics) wrap(route string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		began := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		m.mu.Lock()
-		m.requests[[2]string{route, fmt.Sprint(sw.status)}]++
-		m.seconds[route] += time.Since(began).Seconds()
-		m.count[route]++
-		m.mu.Unlock()
-	})
-}
-
-func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	fmt.Fprintln(w, "# HELP ragtune_http_requests_total HTTP requests by route and status.")
-	fmt.Fprintln(w, "# TYPE ragtune_http_requests_total counter")
-	keys := make([][2]string, 0, len(m.requests))
-	for k := range m.requests {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1] })
-	for _, k := range keys {
-		fmt.Fprintf(w, "ragtune_http_requests_total{route=%q,status=%q} %d\n", k[0], k[1], m.requests[k])
-	}
-	fmt.Fprintln(w, "# HELP ragtune_http_request_seconds Time spent serving requests by route.")
-	fmt.Fprintln(w, "# TYPE ragtune_http_request_seconds summary")
-	routes := make([]string, 0, len(m.count))
-	for k := range m.count {
-		routes = append(routes, k)
-	}
-	sort.Strings(routes)
-	for _, rt := range routes {
-		fmt.Fprintf(w, "ragtune_http_request_seconds_sum{route=%q} %g\n", rt, m.seconds[rt])
-		fmt.Fprintf(w, "ragtune_http_request_seconds_count{route=%q} %d\n", rt, m.count[rt])
-	}
-	fmt.Fprintln(w, "# HELP ragtune_uptime_seconds Seconds since the server started.")
-	fmt.Fprintln(w, "# TYPE ragtune_uptime_seconds gauge")
-	fmt.Fprintf(w, "ragtune_uptime_seconds %g\n", time.Since(m.started).Seconds())
 }
 
 // Hijack lets WebSocket handshakes through the status recorder.

@@ -42,7 +42,8 @@ type Collection interface {
 
 // Keys checks a collection's API keys; a *store.Store is one.
 type Keys interface {
-	CheckAPIKey(ctx context.Context, key string) ([]string, error)
+	// CheckAPIKey returns the key's name and scopes.
+	CheckAPIKey(ctx context.Context, key string) (string, []string, error)
 	// Ping reports whether the key database answers (for /healthz).
 	Ping(ctx context.Context) error
 	// RevokeAPIKey deletes the key called name; false if there is none.
@@ -66,11 +67,18 @@ type Options struct {
 	// Insecure turns authentication off; the caller must bind to
 	// loopback only.
 	Insecure    bool
-	MaxBody     int64         // request body limit in bytes
+	MaxBody     int64         // JSON request body limit in bytes
+	MaxUpload   int64         // file upload (POST /v1/ingest, multipart) limit in bytes
 	RateLimit   float64       // requests per second per key; 0 = none
 	RateBurst   int           // bucket size
 	AnswerLimit time.Duration // longest an answer may take
-	Log         *slog.Logger
+	SearchLimit time.Duration // longest a search (and its query embedding) may take
+	// MaxConns bounds open connections (WebSockets included); more wait
+	// in the listen queue. 1024 when zero.
+	MaxConns int
+	// TLSCert and TLSKey, both set, serve HTTPS.
+	TLSCert, TLSKey string
+	Log             *slog.Logger
 }
 
 // Server holds the handlers' shared state.
@@ -82,6 +90,8 @@ type Server struct {
 	limits      *limiter
 	mux         *http.ServeMux
 	wg          sync.WaitGroup // in-flight streams, for graceful shutdown
+	sockets     sockets        // open WebSockets per key
+	guesses     *guessLimiter  // invalid keys per client address
 }
 
 // DefaultCollection names the collection of a single-store server.
@@ -101,14 +111,23 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
 	}
+	if opts.MaxUpload <= 0 {
+		opts.MaxUpload = 64 << 20
+	}
 	if opts.AnswerLimit <= 0 {
 		opts.AnswerLimit = 2 * time.Minute
+	}
+	if opts.SearchLimit <= 0 {
+		opts.SearchLimit = 30 * time.Second
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 1024
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{collections: map[string]*Backend{}, def: def, opts: opts, metrics: newMetrics(),
-		limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux()}
+		limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux(), guesses: newGuessLimiter()}
 	for name, b := range backends {
 		if b.K <= 0 {
 			b.K = retrieve.DefaultK
@@ -140,7 +159,7 @@ func (s *Server) Wait() { s.wg.Wait() }
 // route registers h behind metrics, collection choice, authentication
 // (scope "" is public), rate limits and the body limit.
 func (s *Server) route(pattern, scope string, h http.HandlerFunc) {
-	s.mux.Handle(pattern, s.metrics.wrap(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle(pattern, s.observe(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if scope == "" {
 			h(w, r)
 			return
@@ -151,15 +170,25 @@ func (s *Server) route(pattern, scope string, h http.HandlerFunc) {
 		}
 		if !s.limits.allow(key) {
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusTooManyRequests, "rate limit exceeded; slow down")
+			refuse(w, http.StatusTooManyRequests, "rate limit exceeded; slow down")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
-		h(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, b)))
+		limit := s.opts.MaxBody
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && pattern == "POST /v1/ingest" {
+			limit = s.opts.MaxUpload
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		ctx := context.WithValue(context.WithValue(r.Context(), backendKey{}, b), apiKeyKey{}, key)
+		h(w, r.WithContext(ctx))
 	})))
 }
 
 type backendKey struct{}
+
+type apiKeyKey struct{}
+
+// apiKeyOf is the key a request was admitted with ("" with keys off).
+func apiKeyOf(ctx context.Context) string { k, _ := ctx.Value(apiKeyKey{}).(string); return k }
 
 // backendOf returns the collection a request was admitted to.
 func backendOf(ctx context.Context) *Backend { return ctx.Value(backendKey{}).(*Backend) }
@@ -181,23 +210,31 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 		}
 		b, ok := s.collections[name]
 		if !ok {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
+			refuse(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
 		}
 		return "", b, ok
 	}
 	if !hasKey || key == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ragtune"`)
-		writeError(w, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+		refuse(w, http.StatusUnauthorized, "missing API key: send Authorization: Bearer <key>")
+		return "", nil, false
+	}
+	if !s.guesses.allow(clientIP(r)) {
+		w.Header().Set("Retry-After", "1")
+		refuse(w, http.StatusTooManyRequests, "too many invalid API keys from this address; slow down")
 		return "", nil, false
 	}
 	granted := map[string][]string{}
 	for n, b := range s.collections {
-		if scopes, err := b.Keys.CheckAPIKey(r.Context(), key); err == nil {
+		if keyName, scopes, err := b.Keys.CheckAPIKey(r.Context(), key); err == nil {
 			granted[n] = scopes
+			infoOf(r.Context()).keyName = keyName
 		}
 	}
 	if len(granted) == 0 {
-		writeError(w, http.StatusUnauthorized, "invalid API key")
+		s.guesses.failed(clientIP(r))
+		s.opts.Log.Warn("invalid API key", "remote", r.RemoteAddr, "route", r.URL.Path)
+		refuse(w, http.StatusUnauthorized, "invalid API key")
 		return "", nil, false
 	}
 	if name == "" {
@@ -212,10 +249,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 	scopes, opened := granted[name]
 	switch {
 	case !ok:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
+		refuse(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))
 		return "", nil, false
 	case !opened:
-		writeError(w, http.StatusForbidden, fmt.Sprintf("this key does not open collection %q", name))
+		refuse(w, http.StatusForbidden, fmt.Sprintf("this key does not open collection %q", name))
 		return "", nil, false
 	}
 	for _, sc := range scopes {
@@ -223,8 +260,16 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 			return key, b, true
 		}
 	}
-	writeError(w, http.StatusForbidden, fmt.Sprintf("this key lacks the %q scope on collection %q", scope, name))
+	refuse(w, http.StatusForbidden, fmt.Sprintf("this key lacks the %q scope on collection %q", scope, name))
 	return "", nil, false
+}
+
+// refuse answers a request that will not be served without reading its
+// body: the connection closes after the answer, so a client that declares
+// a body and never sends it cannot hold the connection.
+func refuse(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Connection", "close")
+	writeError(w, code, msg)
 }
 
 // apiError is the error body, shaped like OpenAI's so its clients show

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -261,14 +264,14 @@ func TestAskOverWebSocket(t *testing.T) {
 }
 
 func TestIngestEndpoint(t *testing.T) {
-	f := newFixture(t, Options{MaxBody: 1 << 16})
+	f := newFixture(t, Options{MaxBody: 1 << 16, MaxUpload: 1 << 16})
 	root := f.dir
 	os.MkdirAll(filepath.Join(root, "docs"), 0o755)
 	os.WriteFile(filepath.Join(root, "docs", "a.md"), []byte("# A\n\nAlpha document about rotation."), 0o644)
 	outside := t.TempDir()
 	os.WriteFile(filepath.Join(outside, "secret.md"), []byte("secret"), 0o644)
 	os.Symlink(outside, filepath.Join(root, "escape"))
-	srv := New(f.backend(), Options{MaxBody: 1 << 16})
+	srv := New(f.backend(), Options{MaxBody: 1 << 16, MaxUpload: 1 << 16})
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 	f.url = ts.URL
@@ -327,6 +330,12 @@ func TestIngestEndpoint(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "uploads", "big.md")); err == nil {
 		t.Error("a refused upload left a file behind")
 	}
+	if res, body := upload("image.png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"); res.StatusCode != 200 || !strings.Contains(body, `"skipped":1`) {
+		t.Errorf("unsupported upload: %d %s", res.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(root, "uploads", "image.png")); err == nil {
+		t.Error("a skipped upload was kept on disk")
+	}
 	res, body := f.do(t, "POST", "/v1/search", f.read, `{"query":"uploaded notes backups","tags":[]}`)
 	if res.StatusCode != 200 || !strings.Contains(body, "uploads/notes.md") {
 		t.Errorf("uploaded document not searchable: %s", body)
@@ -382,5 +391,81 @@ func TestRevokeKeyOverHTTP(t *testing.T) {
 	}
 	if res, _ := f.do(t, "DELETE", "/v1/keys/reader", admin, ""); res.StatusCode != http.StatusNotFound {
 		t.Errorf("revoking an unknown key: %d", res.StatusCode)
+	}
+}
+
+// TestRefusedBeforeTheBody: a request without a key that declares a body
+// and never sends it is answered 401 at once and the connection closed,
+// not held while the server waits for the body.
+func TestRefusedBeforeTheBody(t *testing.T) {
+	f := newFixture(t, Options{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/search HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", strings.TrimPrefix(f.url, "http://"))
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a request without a key that sends no body: %v", err)
+	}
+	if res.StatusCode != http.StatusUnauthorized || !res.Close {
+		t.Errorf("status %d, close %v; want 401 and Connection: close", res.StatusCode, res.Close)
+	}
+}
+
+// TestWebSocketLimits: every question on a socket counts against the
+// key's rate limit, and one key holds at most maxSocketsPerKey sockets.
+func TestWebSocketLimits(t *testing.T) {
+	f := newFixture(t, Options{RateLimit: 1, RateBurst: 3})
+	ctx := t.Context()
+	url := "ws" + strings.TrimPrefix(f.url, "http") + "/v1/ask/ws?access_token=" + f.read
+	c, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	limited := 0
+	for range 8 {
+		if err := wsjson.Write(ctx, c, map[string]string{"question": "How often do signing keys rotate?"}); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			var ev map[string]any
+			if err := wsjson.Read(ctx, c, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev["type"] == "error" && strings.Contains(fmt.Sprint(ev["error"]), "rate limit") {
+				limited++
+				break
+			}
+			if ev["type"] == "done" || ev["type"] == "error" {
+				break
+			}
+		}
+	}
+	// The handshake took one token, so at most 2 of the 8 questions fit the burst.
+	if limited < 5 {
+		t.Errorf("%d of 8 questions refused at 1/s with burst 3; want at least 5", limited)
+	}
+
+	g := newFixture(t, Options{})
+	url = "ws" + strings.TrimPrefix(g.url, "http") + "/v1/ask/ws?access_token=" + g.read
+	var open []*websocket.Conn
+	defer func() {
+		for _, c := range open {
+			c.CloseNow()
+		}
+	}()
+	for range maxSocketsPerKey {
+		c, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatalf("socket %d: %v", len(open)+1, err)
+		}
+		open = append(open, c)
+	}
+	if _, res, err := websocket.Dial(ctx, url, nil); err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("socket %d: %v; want 429", maxSocketsPerKey+1, err)
 	}
 }

@@ -3,7 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
@@ -17,6 +20,12 @@ import (
 // ending with "done" or "error". The connection takes any number of
 // questions; closing it cancels the answer in progress.
 func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
+	key := apiKeyOf(r.Context())
+	if !s.sockets.open(key) {
+		refuse(w, http.StatusTooManyRequests, fmt.Sprintf("this key has %d WebSockets open already; close one first", maxSocketsPerKey))
+		return
+	}
+	defer s.sockets.close(key)
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered the client
@@ -26,14 +35,28 @@ func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	for {
 		var q queryRequest
-		if err := wsjson.Read(ctx, c, &q); err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusNormalClosure || errors.Is(err, context.Canceled) {
+		// An idle socket is closed; each question counts against the
+		// key's rate limit like a request.
+		readCtx, cancel := context.WithTimeout(ctx, socketIdle)
+		err := wsjson.Read(readCtx, c, &q)
+		cancel()
+		if err != nil {
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
+				c.Close(websocket.StatusPolicyViolation, "idle for too long")
+			case websocket.CloseStatus(err) == websocket.StatusNormalClosure || errors.Is(err, context.Canceled):
 				c.Close(websocket.StatusNormalClosure, "")
 			}
 			return
 		}
+		if !s.limits.allow(key) {
+			if wsjson.Write(ctx, c, answer.Event{Type: answer.EventError, Error: "rate limit exceeded; slow down"}) != nil {
+				return
+			}
+			continue
+		}
 		s.wg.Add(1)
-		err := s.answerWS(ctx, backendOf(r.Context()), c, q)
+		err = s.answerWS(ctx, backendOf(r.Context()), c, q)
 		s.wg.Done()
 		if err != nil {
 			return
@@ -75,4 +98,35 @@ func (s *Server) answerWS(ctx context.Context, b *Backend, c *websocket.Conn, q 
 		}
 	}
 	return nil
+}
+
+// socketIdle is how long a WebSocket may go without a question.
+const socketIdle = 5 * time.Minute
+
+// maxSocketsPerKey bounds the WebSockets one key holds open.
+const maxSocketsPerKey = 16
+
+// sockets counts open WebSockets per key.
+type sockets struct {
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (s *sockets) open(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count == nil {
+		s.count = map[string]int{}
+	}
+	if s.count[key] >= maxSocketsPerKey {
+		return false
+	}
+	s.count[key]++
+	return true
+}
+
+func (s *sockets) close(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.count[key]--
 }

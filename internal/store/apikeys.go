@@ -84,21 +84,21 @@ func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) 
 	return key, nil
 }
 
-// CheckAPIKey returns the scopes of key.
-func (s *Store) CheckAPIKey(ctx context.Context, key string) ([]string, error) {
+// CheckAPIKey returns the name and scopes of key.
+func (s *Store) CheckAPIKey(ctx context.Context, key string) (string, []string, error) {
 	if ok, err := sqlitedb.HasTable(ctx, s.db, "api_keys"); err != nil || !ok {
-		return nil, ErrBadKey
+		return "", nil, ErrBadKey
 	}
 	h := hashKey(key)
-	var stored, scopes string
-	err := s.db.QueryRowContext(ctx, `SELECT hash, scopes FROM api_keys WHERE hash = ?`, h).Scan(&stored, &scopes)
+	var stored, name, scopes string
+	err := s.db.QueryRowContext(ctx, `SELECT hash, name, scopes FROM api_keys WHERE hash = ?`, h).Scan(&stored, &name, &scopes)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1) {
-		return nil, ErrBadKey
+		return "", nil, ErrBadKey
 	}
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return strings.Split(scopes, ","), nil
+	return name, strings.Split(scopes, ","), nil
 }
 
 // APIKeys lists the keys.

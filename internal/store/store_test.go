@@ -55,13 +55,13 @@ func TestRevokeAPIKey(t *testing.T) {
 	if _, err := s.CreateAPIKey(ctx, "x", []string{"root"}); err == nil {
 		t.Error("an unknown scope was accepted")
 	}
-	if scopes, err := s.CheckAPIKey(ctx, key); err != nil || len(scopes) != 2 {
-		t.Fatalf("check: %v %v", scopes, err)
+	if name, scopes, err := s.CheckAPIKey(ctx, key); err != nil || name != "laptop" || len(scopes) != 2 {
+		t.Fatalf("check: %s %v %v", name, scopes, err)
 	}
 	if found, err := s.RevokeAPIKey(ctx, "laptop"); !found || err != nil {
 		t.Fatalf("revoke: %v, %v", found, err)
 	}
-	if _, err := s.CheckAPIKey(ctx, key); !errors.Is(err, ErrBadKey) {
+	if _, _, err := s.CheckAPIKey(ctx, key); !errors.Is(err, ErrBadKey) {
 		t.Errorf("a revoked key still checks: %v", err)
 	}
 	if found, err := s.RevokeAPIKey(ctx, "laptop"); found || err != nil {
