@@ -18,6 +18,7 @@ import (
 type serveOptions struct {
 	addr, ingestRoot, name string
 	tlsCert, tlsKey        string
+	allowHosts             []string
 	insecure               bool
 	maxBody, maxUpload     int64
 	rate                   float64
@@ -64,6 +65,7 @@ out to get the only collection a key opens.`,
 	f.IntVar(&o.answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
 	f.IntVar(&o.searchSec, "search-timeout", 30, "longest a search (with its query embedding) may take, in seconds; past it the answer is 504")
 	f.IntVar(&o.maxConns, "max-conns", 1024, "open connections at most (WebSockets included); more wait to be accepted")
+	f.StringSliceVar(&o.allowHosts, "allow-host", nil, "with --insecure-local: a host name, besides localhost, that requests may name (repeatable)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&o.ingestRoot, "ingest-root", ".", "POST /v1/ingest may name paths inside this directory only")
@@ -121,7 +123,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	}
 	srv := server.NewMulti(backends, o.name, server.Options{Insecure: o.insecure, MaxBody: o.maxBody, MaxUpload: o.maxUpload,
 		RateLimit: o.rate, RateBurst: o.burst, AnswerLimit: time.Duration(o.answerSec) * time.Second, SearchLimit: time.Duration(o.searchSec) * time.Second, MaxConns: o.maxConns,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, Log: a.serveLog()})
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, AllowHosts: o.allowHosts, Log: a.serveLog()})
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"

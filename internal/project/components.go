@@ -154,3 +154,14 @@ func (p *Project) Search(ctx context.Context, q retrieve.Query) ([]retrieve.Hit,
 	}
 	return r.Search(ctx, q)
 }
+
+// CountTokens counts text's tokens with the project's tokenizer (0 when
+// it cannot be loaded): the server reports usage with it when the
+// answerer reports none.
+func (p *Project) CountTokens(text string) int {
+	tok, err := p.Tokenizer()
+	if err != nil {
+		return 0
+	}
+	return tok.Count(text)
+}

@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,8 +72,7 @@ func pipelineMode(b *Backend, model string) (retrieve.Mode, bool) {
 
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+	if !decodeLoose(w, r, &req) {
 		return
 	}
 	b := backendOf(r.Context())
@@ -111,7 +114,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			"id": id, "object": "chat.completion", "created": time.Now().Unix(), "model": model,
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
 				"message": map[string]any{"role": "assistant", "content": res.Answer}}},
-			"usage":     usageOf(res.Usage),
+			"usage":     usageOf(counted(b, res.Usage, question, hits, res.Answer)),
 			"sources":   res.Citations,
 			"abstained": res.Abstained,
 		})
@@ -136,11 +139,19 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	chunk(map[string]any{"role": "assistant", "content": ""}, nil, nil)
 	var sources []answer.Citation
 	var usage *answer.Usage
+	var text strings.Builder
 	for ev := range events {
 		var err error
 		switch ev.Type {
 		case answer.EventToken:
-			err = chunk(map[string]any{"content": ev.Text}, nil, nil)
+			text.WriteString(ev.Text)
+			// Word-sized pieces, as a model streams, even when the
+			// answerer hands over a whole sentence at once.
+			for _, piece := range words(ev.Text) {
+				if err = chunk(map[string]any{"content": piece}, nil, nil); err != nil {
+					break
+				}
+			}
 		case answer.EventCitation:
 			sources = append(sources, *ev.Citation)
 		case answer.EventUsage:
@@ -156,9 +167,78 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	chunk(map[string]any{}, "stop", map[string]any{"sources": sources})
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		sse.send("", map[string]any{"id": id, "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": model,
-			"choices": []any{}, "usage": usageOf(usage)})
+			"choices": []any{}, "usage": usageOf(counted(b, usage, question, hits, text.String()))})
 	}
 	sse.raw("", "[DONE]")
+}
+
+// words cuts text into pieces of one word each, with the space before it.
+func words(text string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' && text[i-1] != ' ' {
+			out = append(out, text[start:i])
+			start = i
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// TokenCounter is a collection that counts tokens as its models do; with
+// it, answers whose generator reports no usage (the built-in answerer)
+// still report real token counts.
+type TokenCounter interface {
+	CountTokens(text string) int
+}
+
+// counted is u, or, when the generator reported none, the tokens of the
+// question and passages (prompt) and of the answer (completion).
+func counted(b *Backend, u *answer.Usage, question string, hits []retrieve.Hit, ans string) *answer.Usage {
+	if u != nil && u.PromptTokens+u.CompletionTokens > 0 {
+		return u
+	}
+	tc, ok := b.Collection.(TokenCounter)
+	if !ok {
+		return u
+	}
+	out := &answer.Usage{PromptTokens: tc.CountTokens(question), CompletionTokens: tc.CountTokens(ans)}
+	if u != nil {
+		out.CostUSD, out.CitationsDropped = u.CostUSD, u.CitationsDropped
+	}
+	for _, h := range hits {
+		out.PromptTokens += h.Tokens
+	}
+	return out
+}
+
+// models lists the pipelines a chat request may name.
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	var data []map[string]any
+	for _, id := range pipelineIDs() {
+		data = append(data, modelObject(id))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+func (s *Server) model(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !slices.Contains(pipelineIDs(), id) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, modelObject(id))
+}
+
+func pipelineIDs() []string {
+	return []string{pipeline, pipeline + "/" + string(retrieve.Lexical), pipeline + "/" + string(retrieve.Dense), pipeline + "/" + string(retrieve.Hybrid)}
+}
+
+func modelObject(id string) map[string]any {
+	return map[string]any{"id": id, "object": "model", "created": 0, "owned_by": "ragtune"}
 }
 
 func apiErrorOf(msg string) apiError {
@@ -186,11 +266,20 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Input json.RawMessage `json:"input"`
-		Model string          `json:"model"`
+		Input          json.RawMessage `json:"input"`
+		Model          string          `json:"model"`
+		EncodingFormat string          `json:"encoding_format"`
+		Dimensions     int             `json:"dimensions"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+	if !decodeLoose(w, r, &req) {
+		return
+	}
+	if req.EncodingFormat != "" && req.EncodingFormat != "float" && req.EncodingFormat != "base64" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("encoding_format %q: want float or base64", req.EncodingFormat))
+		return
+	}
+	if req.Dimensions != 0 && req.Dimensions != e.Dim() {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("dimensions %d: the embedder %s makes %d-dimensional vectors", req.Dimensions, e.ID(), e.Dim()))
 		return
 	}
 	var texts []string
@@ -212,8 +301,22 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	}
 	data := make([]map[string]any, len(vecs))
 	for i, v := range vecs {
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
+		var emb any = v
+		if req.EncodingFormat == "base64" {
+			emb = base64Floats(v)
+		}
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": emb}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "model": e.ID(),
 		"usage": map[string]int{"prompt_tokens": 0, "total_tokens": 0}})
+}
+
+// base64Floats is OpenAI's base64 encoding of a vector: its float32s,
+// little-endian, as base64 (what the official SDKs ask for by default).
+func base64Floats(v []float32) string {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }

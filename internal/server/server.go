@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,7 +79,10 @@ type Options struct {
 	MaxConns int
 	// TLSCert and TLSKey, both set, serve HTTPS.
 	TLSCert, TLSKey string
-	Log             *slog.Logger
+	// AllowHosts are host names, besides loopback ones, that requests to
+	// an --insecure-local server may name in their Host header.
+	AllowHosts []string
+	Log        *slog.Logger
 }
 
 // Server holds the handlers' shared state.
@@ -134,6 +138,7 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 		}
 		s.collections[name] = &b
 	}
+	s.mux.HandleFunc("/", s.notFound)
 	s.route("GET /{$}", "", uiHandler().ServeHTTP)
 	s.route("GET /app.js", "", uiHandler().ServeHTTP)
 	s.route("GET /healthz", "", s.health)
@@ -147,6 +152,8 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("DELETE /v1/keys/{name}", "admin", s.revokeKey)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
+	s.route("GET /v1/models", "read", s.models)
+	s.route("GET /v1/models/{id}", "read", s.model)
 	return s
 }
 
@@ -171,6 +178,10 @@ func (s *Server) route(pattern, scope string, h http.HandlerFunc) {
 		if !s.limits.allow(key) {
 			w.Header().Set("Retry-After", "1")
 			refuse(w, http.StatusTooManyRequests, "rate limit exceeded; slow down")
+			return
+		}
+		if code, msg := s.crossSite(r); code != 0 {
+			refuse(w, code, msg)
 			return
 		}
 		limit := s.opts.MaxBody
@@ -200,8 +211,9 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 		name = r.Header.Get("X-Ragtune-Collection")
 	}
 	key, hasKey := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !hasKey && r.URL.Query().Get("access_token") != "" {
-		// Browsers cannot set headers on a WebSocket handshake.
+	if !hasKey && r.URL.Query().Get("access_token") != "" && websocketHandshake(r) {
+		// Browsers cannot set headers on a WebSocket handshake; anywhere
+		// else a key in the URL would end up in logs and histories.
 		key, hasKey = r.URL.Query().Get("access_token"), true
 	}
 	if s.opts.Insecure {
@@ -296,11 +308,28 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-// decode reads a JSON body strictly, answering 400/413 itself on error.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+// decode reads a JSON body strictly (no unknown fields, one value),
+// answering 400/413 itself on error.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool { return decodeBody(w, r, v, true) }
+
+// decodeLoose is decode for OpenAI's endpoints, whose clients send fields
+// ragtune has no use for.
+func decodeLoose(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeBody(w, r, v, false)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) bool {
 	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			err = errors.New("the body holds more than one JSON value")
+		}
+	}
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit))

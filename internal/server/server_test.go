@@ -3,9 +3,12 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/project"
 
 	"github.com/coder/websocket"
@@ -214,6 +218,29 @@ func TestOfficialOpenAIClient(t *testing.T) {
 	}
 	if got := acc.Choices[0].Message.Content; !strings.Contains(got, "[1]") || got != res.Choices[0].Message.Content {
 		t.Errorf("streamed %q, non-streamed %q", got, res.Choices[0].Message.Content)
+	}
+	if res.Usage.PromptTokens == 0 || res.Usage.CompletionTokens == 0 || acc.Usage.CompletionTokens != res.Usage.CompletionTokens {
+		t.Errorf("usage: %+v, streamed %+v; want real token counts", res.Usage, acc.Usage)
+	}
+	stream = client.Chat.Completions.NewStreaming(t.Context(), params)
+	pieces := 0
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" {
+			pieces++
+		}
+	}
+	if words := len(strings.Fields(res.Choices[0].Message.Content)); pieces != words {
+		t.Errorf("%d streamed pieces for a %d-word answer; want one a word", pieces, words)
+	}
+	models, err := client.Models.List(t.Context())
+	if err != nil || len(models.Data) != 4 || models.Data[0].ID != "ragtune" {
+		t.Fatalf("models: %+v, %v", models, err)
+	}
+	if m, err := client.Models.Get(t.Context(), "ragtune/hybrid"); err != nil || m.ID != "ragtune/hybrid" {
+		t.Errorf("model: %+v, %v", m, err)
+	}
+	if _, err := client.Models.Get(t.Context(), "gpt-4"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("unknown model: %v", err)
 	}
 	wrong := openai.NewClient(option.WithBaseURL(f.url+"/v1"), option.WithAPIKey("wrong"), option.WithMaxRetries(0))
 	if _, err := wrong.Chat.Completions.New(t.Context(), params); err == nil || !strings.Contains(err.Error(), "401") {
@@ -467,5 +494,128 @@ func TestWebSocketLimits(t *testing.T) {
 	}
 	if _, res, err := websocket.Dial(ctx, url, nil); err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("socket %d: %v; want 429", maxSocketsPerKey+1, err)
+	}
+}
+
+// TestInsecureLocalAgainstBrowsers: a keyless server answers only
+// requests that name localhost, and takes writes only as JSON from its
+// own pages; unknown routes and methods get OpenAI's error object.
+func TestInsecureLocalAgainstBrowsers(t *testing.T) {
+	f := newFixture(t, Options{Insecure: true})
+	host := strings.TrimPrefix(f.url, "http://")
+	for _, tc := range []struct {
+		name, method, path, ctype, body string
+		headers                         map[string]string
+		code                            int
+	}{
+		{"curl-like JSON", "POST", "/v1/search", "application/json", `{"query":"keys"}`, nil, 200},
+		{"rebinding Host", "POST", "/v1/search", "application/json", `{"query":"keys"}`, map[string]string{"Host": "evil.example:8080"}, 421},
+		{"rebinding Host on GET", "GET", "/v1/documents", "", "", map[string]string{"Host": "evil.example"}, 421},
+		{"text/plain form", "POST", "/v1/search", "text/plain", `{"query":"keys"}`, nil, 415},
+		{"cross-site fetch", "POST", "/v1/search", "application/json", `{"query":"keys"}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403},
+		{"other origin", "POST", "/v1/ingest", "multipart/form-data; boundary=x", "--x--", map[string]string{"Origin": "http://evil.example"}, 403},
+		{"own page", "POST", "/v1/search", "application/json", `{"query":"keys"}`, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://" + host}, 200},
+		{"unknown route", "GET", "/v1/nothing", "", "", nil, 404},
+		{"wrong method", "GET", "/v1/search", "", "", nil, 405},
+	} {
+		req, _ := http.NewRequest(tc.method, f.url+tc.path, strings.NewReader(tc.body))
+		if tc.ctype != "" {
+			req.Header.Set("Content-Type", tc.ctype)
+		}
+		for k, v := range tc.headers {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.code {
+			t.Errorf("%s: %d %s; want %d", tc.name, res.StatusCode, body, tc.code)
+		}
+		if res.StatusCode >= 400 && !strings.Contains(string(body), `"error":{"message"`) {
+			t.Errorf("%s: not OpenAI's error object: %s", tc.name, body)
+		}
+		if tc.code == 405 && res.Header.Get("Allow") != "POST" {
+			t.Errorf("405 without Allow: POST (%q)", res.Header.Get("Allow"))
+		}
+	}
+}
+
+// TestAccessTokenOnlyOnTheHandshake: a key in the URL opens a WebSocket,
+// never a REST call (it would end up in logs and browser histories).
+func TestAccessTokenOnlyOnTheHandshake(t *testing.T) {
+	f := newFixture(t, Options{})
+	res, err := http.Post(f.url+"/v1/search?access_token="+f.read, "application/json", strings.NewReader(`{"query":"keys"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("REST with access_token: %d, want 401", res.StatusCode)
+	}
+}
+
+// TestEmbeddingsWireFormat: encoding_format base64 (the official SDKs'
+// default) carries the same float32s as the float form, and a dimensions
+// other than the model's is refused, not ignored.
+func TestEmbeddingsWireFormat(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Dir, cfg.Store.Path, cfg.Embed.Provider = dir, filepath.Join(dir, ".ragtune"), "builtin"
+	p, err := project.Init(t.Context(), cfg, project.Env{Getenv: func(k string) string {
+		if k == "RAGTUNE_MODEL_DIR" {
+			return embed.DefaultModelDir(os.Getenv)
+		}
+		return ""
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	key, _ := p.Store().CreateAPIKey(t.Context(), "r", []string{"read"})
+	ts := httptest.NewServer(New(Backend{Collection: p, Keys: p.Store(), Mode: retrieve.Lexical}, Options{}).Handler())
+	defer ts.Close()
+	post := func(body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", ts.URL+"/v1/embeddings", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var v map[string]any
+		json.NewDecoder(res.Body).Decode(&v)
+		return res.StatusCode, v
+	}
+	code, asFloats := post(`{"input":"signing keys rotate","model":"x"}`)
+	if code != 200 {
+		t.Fatalf("float embeddings: %d %v", code, asFloats)
+	}
+	floats := asFloats["data"].([]any)[0].(map[string]any)["embedding"].([]any)
+	code, asB64 := post(`{"input":"signing keys rotate","model":"x","encoding_format":"base64"}`)
+	if code != 200 {
+		t.Fatalf("base64 embeddings: %d %v", code, asB64)
+	}
+	raw, err := base64.StdEncoding.DecodeString(asB64["data"].([]any)[0].(map[string]any)["embedding"].(string))
+	if err != nil || len(raw) != 4*len(floats) {
+		t.Fatalf("base64 payload: %d bytes for %d floats, %v", len(raw), len(floats), err)
+	}
+	for i := range floats {
+		if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); math.Abs(float64(got)-floats[i].(float64)) > 1e-6 {
+			t.Fatalf("component %d: base64 %v, float %v", i, got, floats[i])
+		}
+	}
+	if code, _ := post(`{"input":"x","model":"x","dimensions":256}`); code != 400 {
+		t.Errorf("dimensions other than the model's: %d, want 400", code)
+	}
+	if code, _ := post(`{"input":"x","model":"x"} {"input":"y"}`); code != 400 {
+		t.Errorf("two JSON values in one body: %d, want 400", code)
 	}
 }
