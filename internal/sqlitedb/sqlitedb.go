@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -42,6 +43,13 @@ func Open(ctx context.Context, dir string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
+	// Each SQLite connection has its own schema and page cache: keep the
+	// ones opened (database/sql keeps 2 idle by default, so under load
+	// connections were opened and closed constantly), and bound how many
+	// run at once so concurrent searches queue instead of thrashing. No
+	// code path holds one connection while it waits for another.
+	db.SetMaxIdleConns(64)
+	db.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 	return db, nil
 }
 
