@@ -11,7 +11,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -27,6 +29,28 @@ const SchemaVersion = "1"
 
 // MetaTable is created by whichever side opens a new file first.
 const MetaTable = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`
+
+// Create makes dir (0700 when new: the store holds API key hashes and
+// the corpus) and opens its database file, which is made readable by its
+// owner only (0600); SQLite gives the WAL files the same mode.
+func Create(ctx context.Context, dir string) (*sql.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating store directory: %w", err)
+	}
+	path := filepath.Join(dir, File)
+	_, statErr := os.Stat(path)
+	db, err := Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		if err := os.Chmod(path, 0o600); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("making %s private: %w", path, err)
+		}
+	}
+	return db, nil
+}
 
 // Open opens the database file in dir.
 func Open(ctx context.Context, dir string) (*sql.DB, error) {

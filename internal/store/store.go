@@ -31,13 +31,11 @@ type Store struct {
 
 // Create makes a new store in dir (or opens the existing one).
 func Create(ctx context.Context, dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating store directory: %w", err)
-	}
-	s, err := open(ctx, dir)
+	db, err := sqlitedb.Create(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
+	s := &Store{db: db, dir: dir}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

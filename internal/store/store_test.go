@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -66,5 +67,22 @@ func TestRevokeAPIKey(t *testing.T) {
 	}
 	if found, err := s.RevokeAPIKey(ctx, "laptop"); found || err != nil {
 		t.Errorf("revoking twice: %v, %v", found, err)
+	}
+}
+
+// TestStoreIsPrivate: a new store's folder and database are its owner's
+// only; they hold API key hashes and the whole corpus.
+func TestStoreIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s")
+	s, err := Create(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, DBFile): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", path, fi.Mode().Perm(), err, want)
+		}
 	}
 }

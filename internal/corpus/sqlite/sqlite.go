@@ -77,13 +77,11 @@ var schema = []string{
 // Create makes the corpus tables in dir's store file (creating the
 // directory and file as needed), or opens the existing ones.
 func Create(ctx context.Context, dir string) (*Corpus, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating store directory: %w", err)
-	}
-	c, err := open(ctx, dir)
+	db, err := sqlitedb.Create(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
+	c := &Corpus{db: db, dir: dir, hnswThreshold: HNSWThreshold}
 	err = sqlitedb.Tx(ctx, c.db, func(tx *sql.Tx) error {
 		for _, stmt := range schema {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
