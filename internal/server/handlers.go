@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -115,17 +117,37 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// documents lists a page of the collection's documents: ?limit= (100 by
+// default, at most 1000), ?offset=, ?prefix=; the answer says the total
+// and the next offset (absent on the last page).
 func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
-	docs, err := backendOf(r.Context()).Collection.Documents(r.Context(), r.URL.Query().Get("prefix"))
+	q := r.URL.Query()
+	limit, offset := 100, 0
+	for name, v := range map[string]*int{"limit": &limit, "offset": &offset} {
+		if raw := q.Get(name); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 0 {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("%s must be a whole number, not %q", name, raw))
+				return
+			}
+			*v = n
+		}
+	}
+	if limit == 0 || limit > 1000 {
+		writeError(w, http.StatusBadRequest, "limit must be 1 to 1000")
+		return
+	}
+	docs, err := backendOf(r.Context()).Collection.Documents(r.Context(), q.Get("prefix"))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if docs == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"documents": []any{}})
-		return
+	page := docs[min(offset, len(docs)):min(offset+limit, len(docs))]
+	out := map[string]any{"documents": append([]corpus.DocumentInfo{}, page...), "total": len(docs), "offset": offset, "limit": limit}
+	if offset+limit < len(docs) {
+		out["next_offset"] = offset + limit
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"documents": docs})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {

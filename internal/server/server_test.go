@@ -619,3 +619,42 @@ func TestEmbeddingsWireFormat(t *testing.T) {
 		t.Errorf("two JSON values in one body: %d, want 400", code)
 	}
 }
+
+func TestDocumentsArePaged(t *testing.T) {
+	f := newFixture(t, Options{})
+	var docs []corpus.Document
+	for i := range 5 {
+		p := fmt.Sprintf("more/%d.md", i)
+		docs = append(docs, corpus.Document{Path: p, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(p, 0, p), Text: "text " + p}}})
+	}
+	upsert(t, f.p, docs...)
+	var seen []string
+	for offset := 0; ; {
+		res, body := f.do(t, "GET", fmt.Sprintf("/v1/documents?limit=3&offset=%d", offset), f.read, "")
+		if res.StatusCode != 200 {
+			t.Fatalf("%d %s", res.StatusCode, body)
+		}
+		var page struct {
+			Documents []corpus.DocumentInfo `json:"documents"`
+			Total     int                   `json:"total"`
+			Next      *int                  `json:"next_offset"`
+		}
+		json.Unmarshal([]byte(body), &page)
+		if page.Total != 7 {
+			t.Fatalf("total %d, want 7", page.Total)
+		}
+		for _, d := range page.Documents {
+			seen = append(seen, d.Path)
+		}
+		if page.Next == nil {
+			break
+		}
+		offset = *page.Next
+	}
+	if len(seen) != 7 {
+		t.Errorf("pages gave %d documents: %v", len(seen), seen)
+	}
+	if res, _ := f.do(t, "GET", "/v1/documents?limit=0", f.read, ""); res.StatusCode != 400 {
+		t.Errorf("limit=0: %d", res.StatusCode)
+	}
+}
