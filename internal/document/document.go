@@ -114,6 +114,11 @@ func (l *Loader) LoadFile(ctx context.Context, path, key string) (*Document, err
 
 // ReadFile reads a file within the size limit; a larger file is a skip.
 func (l *Loader) ReadFile(path string) ([]byte, error) {
+	// The type is checked before opening: opening a named pipe blocks
+	// until something writes to it, which may be never.
+	if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+		return nil, &SkipError{Reason: "not a regular file"}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)

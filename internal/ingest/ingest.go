@@ -234,6 +234,9 @@ func (in *Ingester) discover(opts Options) ([]file, []Result, string, error) {
 	}
 	keyOf := func(abs string) string { return docKey(base, abs) }
 	if !info.IsDir() {
+		if !info.Mode().IsRegular() {
+			return nil, []Result{{Path: keyOf(root), Status: StatusSkipped, Reason: "not a regular file"}}, keyOf(root), nil
+		}
 		return []file{{path: root, key: keyOf(root)}}, nil, keyOf(root), nil
 	}
 	realRoot, err := filepath.EvalSymlinks(root)

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
@@ -235,5 +237,43 @@ func TestPruneKeepsFilteredFiles(t *testing.T) {
 	}
 	if strings.Join(paths, ",") != "docs/a.md,docs/c.html,docs/drafts/e.md" {
 		t.Fatalf("left: %v", paths)
+	}
+}
+
+// TestNamedPipesAreNeverOpened: a FIFO given as the root, met in the walk
+// or behind a followed link is skipped at once; opening one would block
+// the ingest until something writes to it.
+func TestNamedPipesAreNeverOpened(t *testing.T) {
+	f := newFixture(t)
+	f.write("a.md", []byte("# A\n\nAlpha text."))
+	fifo := filepath.Join(f.opts.Root, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	os.Symlink(fifo, filepath.Join(f.opts.Root, "link-to-pipe"))
+	f.opts.FollowSymlinks = true
+	done := make(chan *Report, 2)
+	go func() {
+		done <- f.run()
+		o := f.opts
+		o.Root = fifo
+		rep, err := f.in.Run(t.Context(), o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	for i := range 2 {
+		select {
+		case rep := <-done:
+			if i == 0 && (rep.Added != 1 || rep.Skipped != 2) {
+				t.Errorf("walk with a pipe and a link to it: %+v", rep)
+			}
+			if i == 1 && (rep.Skipped != 1 || rep.Failed != 0) {
+				t.Errorf("a pipe as the root: %+v", rep)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the ingest blocked on a named pipe")
+		}
 	}
 }

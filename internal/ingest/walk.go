@@ -94,6 +94,10 @@ func (w *walker) symlink(path string) error {
 		// The trailing separator makes WalkDir descend through the link.
 		return w.walk(path + string(filepath.Separator))
 	}
+	if !info.Mode().IsRegular() {
+		w.skip(path, "symlink to something that is not a regular file")
+		return nil
+	}
 	w.files = append(w.files, file{path: path, key: w.keyOf(path)})
 	return nil
 }
