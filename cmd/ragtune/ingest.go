@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -87,6 +88,12 @@ and keep their previous version. Exit code 1 means some file failed.`,
 				return usagef("--dry-run goes with --prune: it lists what pruning would delete")
 			}
 			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, DryRun: dryRun, Tags: corpus.NormalizeTags(tags)})
+			if errors.Is(err, ingest.ErrInterrupted) && rep != nil {
+				if perr := a.printIngest(rep); perr != nil {
+					return perr
+				}
+				return exitError{exitFailure, fmt.Errorf("ingest interrupted: what was processed is stored; run the same ingest again to finish")}
+			}
 			if err != nil {
 				return err
 			}

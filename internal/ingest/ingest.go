@@ -114,8 +114,20 @@ type History interface {
 
 // Run ingests everything under opts.Root. Per-file problems are reported
 // in the Report, never returned as errors; an error means the run itself
-// could not proceed (bad options, store failure, cancellation).
+// could not proceed (bad options, store failure). A run stopped by ctx,
+// wherever it was, fails with ErrInterrupted and a Report of what it did.
 func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
+	rep, err := in.run(ctx, opts)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ErrInterrupted) {
+		err = fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+	}
+	if err != nil && errors.Is(err, ErrInterrupted) && rep == nil {
+		rep = &Report{Files: []Result{}}
+	}
+	return rep, err
+}
+
+func (in *Ingester) run(ctx context.Context, opts Options) (*Report, error) {
 	began := time.Now()
 	if err := opts.Chunk.Validate(); err != nil {
 		return nil, err
@@ -148,6 +160,8 @@ func (in *Ingester) Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.add(r)
 	}
 	if err := in.process(ctx, opts, files, known, rep); err != nil {
+		sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
+		rep.Seconds = time.Since(began).Seconds()
 		return rep, err
 	}
 	if opts.Prune {
@@ -386,6 +400,9 @@ func (in *Ingester) write(ctx context.Context, opts Options, total int, results 
 	done := 0
 	for o := range results {
 		done++
+		if ctx.Err() != nil && o.res.Status == StatusFailed {
+			continue // cut short by the interruption, not a bad file
+		}
 		if o.doc != nil {
 			batch = append(batch, *o.doc)
 			pending = append(pending, o.res)
@@ -403,10 +420,23 @@ func (in *Ingester) write(ctx context.Context, opts Options, total int, results 
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		// The documents already read are written whole, then the run
+		// stops: what was processed is kept, the rest waits for a rerun.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		ctx = wctx
+		if ferr := flush(); ferr != nil {
+			return ferr
+		}
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
 	return flush()
 }
+
+// ErrInterrupted means a run was stopped (Ctrl-C, SIGTERM, a client that
+// left) before it finished; its Report says what was done, and running
+// the same ingest again finishes it.
+var ErrInterrupted = errors.New("ingest interrupted")
 
 // one decides what to do with a single file. It never returns an error:
 // problems become a skipped or failed Result.

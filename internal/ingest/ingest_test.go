@@ -3,6 +3,9 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -275,5 +278,44 @@ func TestNamedPipesAreNeverOpened(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("the ingest blocked on a named pipe")
 		}
+	}
+}
+
+// TestInterrupted: a run stopped part way keeps what it processed,
+// reports the stop as an interruption (no file counted as failed), and
+// running it again finishes the job.
+func TestInterrupted(t *testing.T) {
+	f := newFixture(t)
+	for i := range 300 {
+		f.write(fmt.Sprintf("doc%03d.md", i), []byte(fmt.Sprintf("# Doc %d\n\nText of document %d about topic %d.", i, i, i%7)))
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	o := f.opts
+	o.Workers = 1
+	o.Progress = func(done, total int) {
+		if done == 40 {
+			cancel()
+		}
+	}
+	rep, err := f.in.Run(ctx, o)
+	if !errors.Is(err, ErrInterrupted) || rep == nil {
+		t.Fatalf("interrupted run: %v, %+v", err, rep)
+	}
+	if rep.Failed != 0 || rep.Added == 0 || rep.Added >= 300 {
+		t.Fatalf("interrupted run report: %+v", counts(rep))
+	}
+	stored, _ := f.in.Corpus.Documents(t.Context(), "")
+	if len(stored) != rep.Added {
+		t.Errorf("%d documents stored, the report says %d added", len(stored), rep.Added)
+	}
+	again := f.run()
+	if again.Added != 300-rep.Added || again.Unchanged != rep.Added {
+		t.Errorf("rerun: %+v after %d added", counts(again), rep.Added)
+	}
+	// Stopped before any file: an interruption too, not a store error.
+	done, stop := context.WithCancel(t.Context())
+	stop()
+	if _, err := f.in.Run(done, f.opts); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("a run stopped before it began: %v", err)
 	}
 }

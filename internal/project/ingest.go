@@ -69,10 +69,12 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 			opts.Progress = req.Progress(root)
 		}
 		rep, err := in.Run(ctx, opts)
-		if err != nil {
-			return nil, err
+		if rep != nil {
+			total.Merge(rep)
 		}
-		total.Merge(rep)
+		if err != nil {
+			return total, err
+		}
 		total.DryRun = rep.DryRun
 		total.WouldDelete = append(total.WouldDelete, rep.WouldDelete...)
 	}

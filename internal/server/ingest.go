@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/ragtune/ragtune/internal/ingest"
 )
 
 // ingest takes either a JSON body {"path": "dir/inside/root", "tags": [...]}
@@ -17,6 +20,11 @@ import (
 // multipart upload of files (form field "file", repeatable), which are
 // saved in the upload directory and ingested from there.
 func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
+	// The ingest stops when the client leaves or the server shuts down.
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+	r = r.WithContext(ctx)
 	b := backendOf(r.Context())
 	if !b.Ingest {
 		writeError(w, http.StatusNotFound, "ingest over HTTP is off on this server")
@@ -41,7 +49,7 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := b.Collection.IngestPath(r.Context(), path, req.Tags)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		s.ingestFailed(w, rep, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -128,7 +136,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend
 		rep, err := b.Collection.IngestPath(r.Context(), p, tags)
 		if err != nil {
 			os.Remove(p)
-			writeError(w, http.StatusBadRequest, err.Error())
+			s.ingestFailed(w, rep, err)
 			return
 		}
 		// An upload that was not stored (unsupported, unreadable) is not kept.
@@ -165,4 +173,24 @@ func saveFile(dst string, r io.Reader) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), dst)
+}
+
+// ingestFailed answers an ingest that did not finish: stopped by the
+// shutdown (503 with Retry-After: what was ingested is kept), cut short
+// by the client (499), or refused (400).
+func (s *Server) ingestFailed(w http.ResponseWriter, rep *ingest.Report, err error) {
+	switch {
+	case errors.Is(err, ingest.ErrInterrupted) && s.stopping.Err() != nil:
+		done := 0
+		if rep != nil {
+			done = rep.Added + rep.Updated + rep.Unchanged
+		}
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf(
+			"the server is shutting down: ingest interrupted after %d files; what was ingested is kept, send the request again to finish", done))
+	case errors.Is(err, ingest.ErrInterrupted):
+		writeError(w, statusClientClosed, err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, err.Error())
+	}
 }

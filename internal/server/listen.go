@@ -41,6 +41,7 @@ func (srv *Server) ListenAndServe(ctx context.Context, addr string, ready func(b
 		return err
 	case <-ctx.Done():
 	}
+	srv.stop() // ingests stop now; other requests get the grace below
 	shut, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shut)

@@ -96,6 +96,10 @@ type Server struct {
 	wg          sync.WaitGroup // in-flight streams, for graceful shutdown
 	sockets     sockets        // open WebSockets per key
 	guesses     *guessLimiter  // invalid keys per client address
+	// stopping ends when the server begins to shut down: long work (an
+	// ingest) stops then instead of holding the shutdown.
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // DefaultCollection names the collection of a single-store server.
@@ -132,6 +136,7 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	}
 	s := &Server{collections: map[string]*Backend{}, def: def, opts: opts, metrics: newMetrics(),
 		limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux(), guesses: newGuessLimiter()}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	for name, b := range backends {
 		if b.K <= 0 {
 			b.K = retrieve.DefaultK
