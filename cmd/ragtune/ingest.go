@@ -100,6 +100,9 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := a.printIngest(rep); err != nil {
 				return err
 			}
+			if err := a.checkAfterIngest(cmd, cfg); err != nil {
+				return err
+			}
 			if rep.Failed > 0 {
 				return exitError{exitFailure, fmt.Errorf("%d file(s) failed to ingest; everything else was stored", rep.Failed)}
 			}
@@ -156,5 +159,27 @@ func (a *app) printIngest(rep *ingest.Report) error {
 	}
 	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d deleted, %d skipped, %d failed; %d chunks written in %.2fs\n",
 		rep.Added, rep.Updated, rep.Unchanged, rep.Deleted, rep.Skipped, rep.Failed, rep.Chunks, rep.Seconds)
+	return nil
+}
+
+// checkAfterIngest checks a small store after writing to it, so a damaged
+// index is reported now rather than by wrong search results later.
+func (a *app) checkAfterIngest(cmd *cobra.Command, cfg config.Config) error {
+	p, err := a.openProject(cmd, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	c, err := p.Corpus(cmd.Context())
+	if err != nil {
+		return err
+	}
+	stats, err := c.Stats(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if _, problems := p.QuickCheck(cmd.Context(), stats.Chunks); len(problems) > 0 {
+		return exitError{exitFailure, fmt.Errorf("the store is damaged (%s); ragtune store repair rebuilds the indexes", strings.Join(problems, "; "))}
+	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -883,5 +884,48 @@ func TestTermDuringIngest(t *testing.T) {
 	rep := decode(t, o)
 	if int(rep["added"].(float64))+int(rep["unchanged"].(float64)) != 1500 || int(rep["unchanged"].(float64)) < stored-1 {
 		t.Errorf("rerun after %d stored: %v", stored, rep)
+	}
+}
+
+// TestRepairFullTextIndex damages the full-text index of a real store:
+// plain status and ingest notice it (exit 1), status --verify lists it,
+// store repair rebuilds it, and search works again.
+func TestRepairFullTextIndex(t *testing.T) {
+	dir := initProject(t)
+	copyDocs(t, dir)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, ".ragtune", "ragtune.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Remove a chunk's terms from the index with the wrong text: the index
+	// no longer matches its content.
+	if _, err := db.Exec(`INSERT INTO chunks_fts(chunks_fts, rowid, title, text) SELECT 'delete', rowid, title, 'unrelated words entirely' FROM chunks LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM chunks_fts_data WHERE id IN (SELECT id FROM chunks_fts_data WHERE id > 10 LIMIT 3)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, _, code := cli(t, dir, "status")
+	if code != exitFailure || !strings.Contains(out, "problem    full-text index") {
+		t.Fatalf("status on a damaged index: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != exitFailure || !strings.Contains(errOut, "ragtune store repair") {
+		t.Errorf("ingest into a damaged store: exit %d %s", code, errOut)
+	}
+	out, _, code = cli(t, dir, "status", "--verify", "--json")
+	if code != exitFailure || len(decode(t, out)["problems"].([]any)) == 0 {
+		t.Errorf("status --verify: exit %d %s", code, out)
+	}
+	if out, errOut, code := cli(t, dir, "store", "repair"); code != 0 {
+		t.Fatalf("store repair: exit %d %s %s", code, out, errOut)
+	}
+	verify(t, dir)
+	out, _, code = cli(t, dir, "search", "unchanged file skipped", "--json")
+	if code != 0 || len(decode(t, out)["hits"].([]any)) == 0 {
+		t.Errorf("search after repair: exit %d %s", code, out)
 	}
 }

@@ -31,13 +31,25 @@ func (a *app) statusCommand() *cobra.Command {
 				return err
 			}
 			problems, docs := stats.Problems, stats.DocumentList
+			quick := ""
+			if !check {
+				// A small store is checked without being asked.
+				ran, found := p.QuickCheck(cmd.Context(), stats.Chunks)
+				problems = found
+				switch {
+				case !ran && stats.Chunks > project.QuickCheckLimit:
+					quick = fmt.Sprintf("not run (over %d chunks: ragtune status --verify checks the whole store)", project.QuickCheckLimit)
+				case len(found) > 0:
+					quick = "damaged; ragtune store repair rebuilds the indexes"
+				}
+			}
 			if a.jsonOut {
 				out := map[string]any{"config": cfg.File, "store": cfg.StoreDir(), "documents": stats.Documents, "chunks": stats.Chunks,
 					"tokens": stats.Tokens, "store_bytes": stats.Bytes, "index_identity": stats.Identity}
 				if listDocs {
 					out["document_list"] = docs
 				}
-				if check {
+				if check || len(problems) > 0 {
 					out["problems"] = problems
 				}
 				if err := a.printJSON(out); err != nil {
@@ -56,6 +68,14 @@ func (a *app) statusCommand() *cobra.Command {
 			fmt.Fprintf(a.stdout, "lexical    %s\nembedder   %s (dimension %s)\n", stats.Identity["lexical"], stats.Identity["embedder"], stats.Identity["dimension"])
 			for _, d := range docs {
 				fmt.Fprintf(a.stdout, "  %-50s %-8s %4d chunks  %s\n", d.Path, d.Format, d.Chunks, human(d.Size))
+			}
+			if quick != "" {
+				fmt.Fprintf(a.stdout, "check      %s\n", quick)
+			}
+			for _, pr := range problems {
+				if !check {
+					fmt.Fprintf(a.stdout, "problem    %s\n", pr)
+				}
 			}
 			if check {
 				if len(problems) == 0 {

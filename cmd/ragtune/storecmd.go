@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/project"
 )
 
 func (a *app) storeCommand() *cobra.Command {
@@ -59,7 +61,42 @@ in ragtune.toml (or RAGTUNE_STORE) to the target.`,
 	}
 	migrate.Flags().StringVar(&to, "to", "", "target backend: weaviate or embedded")
 	migrate.Flags().StringVar(&url, "weaviate-url", "", "Weaviate URL (default: store.weaviate.url / RAGTUNE_WEAVIATE_URL)")
-	cmd.AddCommand(migrate)
+	repair := &cobra.Command{
+		Use:   "repair",
+		Short: "Rebuild the full-text index and the vector graph from the stored chunks, then verify",
+		Long: `repair rebuilds what the embedded store derives from its chunks: the
+full-text (BM25) index and the HNSW vector graph. Run it when status or
+ingest reports a damaged index. The chunks themselves are not touched; a
+store whose chunks are damaged is re-created by ingesting again into a new
+store (--store DIR).`,
+		Example: "  ragtune store repair && ragtune status --verify",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withProject(cmd, func(p *project.Project) error {
+				if err := p.Repair(cmd.Context()); errors.Is(err, corpus.ErrCannotRepair) {
+					return usageError{fmt.Errorf("%w: the corpus is on a cluster, which keeps its own indexes", err)}
+				} else if err != nil {
+					return err
+				}
+				st, err := p.Status(cmd.Context(), project.StatusRequest{Verify: true})
+				if err != nil {
+					return err
+				}
+				if a.jsonOut {
+					if err := a.printJSON(map[string]any{"repaired": true, "problems": st.Problems}); err != nil {
+						return err
+					}
+				} else {
+					fmt.Fprintf(a.stdout, "Rebuilt the indexes of %d chunks.\n", st.Chunks)
+					for _, pr := range st.Problems {
+						fmt.Fprintf(a.stdout, "problem    %s\n", pr)
+					}
+				}
+				return verifyResult(st.Problems)
+			})
+		},
+	}
+	cmd.AddCommand(migrate, repair)
 	return cmd
 }
 

@@ -75,6 +75,23 @@ type IDDeleter interface {
 	DeleteByID(ctx context.Context, id string) (bool, error)
 }
 
+// Repairer is a corpus that can rebuild its derived indexes (full-text
+// index, vector graph) from the chunks it holds.
+type Repairer interface {
+	Repair(ctx context.Context) error
+}
+
+// ErrCannotRepair means a corpus has no way to rebuild its indexes.
+var ErrCannotRepair = errors.New("this corpus cannot rebuild its indexes")
+
+// Repair rebuilds c's derived indexes, or fails with ErrCannotRepair.
+func Repair(ctx context.Context, c Corpus) error {
+	if r, ok := c.(Repairer); ok {
+		return r.Repair(ctx)
+	}
+	return ErrCannotRepair
+}
+
 // Refresh brings c's derived index up to date when it keeps one.
 func Refresh(ctx context.Context, c Corpus) error {
 	if r, ok := c.(Refresher); ok {

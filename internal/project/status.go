@@ -36,27 +36,32 @@ func (p *Project) Status(ctx context.Context, req StatusRequest) (Status, error)
 		return Status{}, err
 	}
 	stats, err := c.Stats(ctx)
-	if err != nil {
+	if err != nil && !req.Verify {
 		return Status{}, err
 	}
 	st := Status{Documents: stats.Documents, Chunks: stats.Chunks, Tokens: stats.Tokens, Bytes: p.store.Bytes()}
-	if st.Identity, err = p.store.AllMeta(ctx); err != nil {
+	var countErr error
+	if err != nil { // a damaged store: the check below says what is wrong
+		countErr = fmt.Errorf("counting the corpus: %w", err)
+	}
+	if st.Identity, err = p.store.AllMeta(ctx); err != nil && !req.Verify {
 		return st, err
 	}
-	id, err := c.Identity(ctx)
-	if err != nil {
+	if st.Identity == nil {
+		st.Identity = map[string]string{}
+	}
+	if id, err := c.Identity(ctx); err == nil {
+		st.Identity["embedder"], st.Identity["dimension"] = id.Embedder, fmt.Sprint(id.Dim)
+	} else if !req.Verify {
 		return st, err
 	}
-	st.Identity["embedder"], st.Identity["dimension"] = id.Embedder, fmt.Sprint(id.Dim)
 	for k, v := range c.Describe() {
 		st.Identity[k] = v
 	}
 	if req.Verify {
-		if st.Problems, err = c.Verify(ctx); err != nil {
-			return st, err
-		}
-		if st.Problems == nil {
-			st.Problems = []string{}
+		st.Problems = p.check(ctx, c)
+		if countErr != nil {
+			st.Problems = append([]string{countErr.Error()}, st.Problems...)
 		}
 	}
 	if req.Documents {
@@ -86,4 +91,46 @@ func (p *Project) DeleteDocument(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	return corpus.DeleteByID(ctx, c, id)
+}
+
+// check runs the corpus's consistency check, turning a check that cannot
+// run into a problem to report, so a damaged store is described, not
+// refused.
+func (p *Project) check(ctx context.Context, c corpus.Corpus) []string {
+	problems, err := c.Verify(ctx)
+	if err != nil {
+		problems = append(problems, "the check could not finish: "+err.Error())
+	}
+	if problems == nil {
+		problems = []string{}
+	}
+	return problems
+}
+
+// QuickCheckLimit is the largest corpus (in chunks) that QuickCheck
+// checks: about half a second on two cores. Larger ones are checked by
+// `status --verify`.
+const QuickCheckLimit = 5000
+
+// QuickCheck checks a corpus of up to QuickCheckLimit chunks without
+// being asked, so that a damaged index is noticed by the next status or
+// ingest; it reports whether it ran and what it found.
+func (p *Project) QuickCheck(ctx context.Context, chunks int) (bool, []string) {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return false, nil
+	}
+	if _, ok := c.(corpus.Repairer); !ok || chunks > QuickCheckLimit {
+		return false, nil // a cluster checks itself; a large store on demand
+	}
+	return true, p.check(ctx, c)
+}
+
+// Repair rebuilds the corpus's derived indexes from its chunks.
+func (p *Project) Repair(ctx context.Context) error {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return err
+	}
+	return corpus.Repair(ctx, c)
 }

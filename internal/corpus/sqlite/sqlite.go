@@ -37,6 +37,7 @@ var _ interface {
 	corpus.Refresher
 	corpus.Quantizer
 	corpus.IDDeleter
+	corpus.Repairer
 } = (*Corpus)(nil)
 
 var schema = []string{
@@ -217,4 +218,23 @@ func hasAllTags(field string, tags []string) bool {
 		}
 	}
 	return true
+}
+
+// Repair rebuilds the full-text index from the chunks and the HNSW graph
+// from the vectors: the derived data a damaged store can lose while its
+// chunks are intact.
+func (s *Corpus) Repair(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')`); err != nil {
+		return fmt.Errorf("rebuilding the full-text index: %w", err)
+	}
+	for _, f := range s.hnswFiles() {
+		os.Remove(f)
+	}
+	s.dense.mu.Lock()
+	s.dense.idx = nil
+	s.dense.mu.Unlock()
+	if _, err := s.RefreshIndex(ctx); err != nil {
+		return fmt.Errorf("rebuilding the vector graph: %w", err)
+	}
+	return nil
 }
