@@ -133,7 +133,8 @@ func (a *app) ingest(cmd *cobra.Command, cfg config.Config, req project.IngestRe
 	stage, done := a.progress()
 	defer done()
 	req.Progress = func(root string) func(done, total int) { return stage("ingesting " + root) }
-	return p.Ingest(cmd.Context(), req)
+	rep, err := p.Ingest(cmd.Context(), req)
+	return rep, a.noStoreHint(err, cfg)
 }
 
 func (a *app) printIngest(rep *ingest.Report) error {

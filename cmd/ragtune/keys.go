@@ -20,6 +20,9 @@ func (a *app) keysCommand() *cobra.Command {
 		Args:    exactArgs(1, "a key name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withProject(cmd, func(p *project.Project) error {
+				if err := p.Writable(); err != nil {
+					return err
+				}
 				st := p.Store()
 				key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
 				if err != nil {

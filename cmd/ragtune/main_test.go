@@ -929,3 +929,68 @@ func TestRepairFullTextIndex(t *testing.T) {
 		t.Errorf("search after repair: exit %d %s", code, out)
 	}
 }
+
+// TestReadOnlyStore: a user who may read a store but not write it can
+// search, ask and see its status; writes say why they cannot happen.
+// As root (which may write anything) the commands run as "nobody".
+func TestReadOnlyStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir, err := os.MkdirTemp("", "ragtune-readonly-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if _, errOut, code := cli(t, dir, "init"); code != 0 {
+		t.Fatal(errOut)
+	}
+	copyDocs(t, dir)
+	if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "docs")); code != 0 {
+		t.Fatal(errOut)
+	}
+	store := filepath.Join(dir, ".ragtune")
+	os.Chmod(dir, 0o755)
+	os.Chmod(store, 0o555)
+	os.Chmod(filepath.Join(store, "ragtune.db"), 0o444)
+	t.Cleanup(func() { os.Chmod(store, 0o700) })
+	self, _ := os.Executable()
+	bin := filepath.Join(dir, "ragtune.test")
+	data, _ := os.ReadFile(self)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	asReader := func(args ...string) (string, string, int) {
+		cmd := exec.Command(bin, append([]string{"--config", filepath.Join(dir, "ragtune.toml")}, args...)...)
+		cmd.Env = []string{"RAGTUNE_TEST_AS_CLI=1", "HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+		if os.Geteuid() == 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Skipf("cannot run as another user here: %v", err)
+		}
+		return out.String(), errb.String(), code
+	}
+	out, errOut, code := asReader("search", "unchanged file skipped", "--json")
+	if code != 0 || len(decode(t, out)["hits"].([]any)) == 0 {
+		t.Fatalf("search in a read-only store: exit %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := asReader("ask", "Why is an unchanged file skipped on the next ingest?"); code != 0 || !strings.Contains(out, "[1]") {
+		t.Errorf("ask in a read-only store: exit %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := asReader("status"); code != 0 {
+		t.Errorf("status of a read-only store: exit %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := asReader("ingest", filepath.Join(dir, "docs")); code != exitFailure || !strings.Contains(errOut, "may read the store but not write it") {
+		t.Errorf("ingest into a read-only store: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := asReader("keys", "add", "x"); code != exitFailure || !strings.Contains(errOut, "may read the store but not write it") {
+		t.Errorf("keys add in a read-only store: exit %d %s", code, errOut)
+	}
+}

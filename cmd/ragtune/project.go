@@ -30,8 +30,11 @@ func (a *app) openForEval(cmd *cobra.Command, cfg config.Config) (*project.Proje
 }
 
 func (a *app) noStoreHint(err error, cfg config.Config) error {
-	if errors.Is(err, project.ErrNoStore) {
+	switch {
+	case errors.Is(err, project.ErrNoStore):
 		return fmt.Errorf("no store at %s: run `ragtune init` in your project directory first", cfg.StoreDir())
+	case errors.Is(err, project.ErrReadOnly):
+		return fmt.Errorf("%w: run it as the store's owner, or make the store folder writable", err)
 	}
 	return err
 }

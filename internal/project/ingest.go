@@ -2,11 +2,13 @@ package project
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // IngestRequest is one ingest of files or directories.
@@ -48,8 +50,20 @@ func (p *Project) Ingester(ctx context.Context) (*ingest.Ingester, func(), error
 	return in, func() { loader.Close() }, nil
 }
 
+// Writable fails with sqlitedb.ErrReadOnly when this user may read the
+// store but not write it.
+func (p *Project) Writable() error {
+	if file, _ := sqlitedb.Writable(p.store.Dir()); !file {
+		return fmt.Errorf("%w (%s)", sqlitedb.ErrReadOnly, p.store.Dir())
+	}
+	return nil
+}
+
 // Ingest runs the ingest pipeline over every root and sums the reports.
 func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report, error) {
+	if err := p.Writable(); err != nil && !req.DryRun {
+		return nil, err
+	}
 	cfg := p.cfg
 	if req.Settings != nil {
 		cfg = *req.Settings

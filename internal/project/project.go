@@ -20,6 +20,7 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -69,6 +70,9 @@ type Project struct {
 
 // ErrNoStore means the configured store directory holds no store.
 var ErrNoStore = store.ErrNotFound
+
+// ErrReadOnly means this user may read the store but not write it.
+var ErrReadOnly = sqlitedb.ErrReadOnly
 
 // Open opens the project cfg describes. Only the local project database
 // is opened now; the corpus, which may be on a cluster, is connected when

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
 // ingest takes either a JSON body {"path": "dir/inside/root", "tags": [...]}
@@ -190,6 +191,8 @@ func (s *Server) ingestFailed(w http.ResponseWriter, rep *ingest.Report, err err
 			"the server is shutting down: ingest interrupted after %d files; what was ingested is kept, send the request again to finish", done))
 	case errors.Is(err, ingest.ErrInterrupted):
 		writeError(w, statusClientClosed, err.Error())
+	case errors.Is(err, sqlitedb.ErrReadOnly):
+		writeError(w, http.StatusServiceUnavailable, "the server may read its store but not write it: "+err.Error())
 	default:
 		writeError(w, http.StatusBadRequest, err.Error())
 	}

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 
+	"golang.org/x/sys/unix"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -52,13 +53,33 @@ func Create(ctx context.Context, dir string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Open opens the database file in dir.
+// ErrReadOnly means the store may be read but not written by this user.
+var ErrReadOnly = errors.New("this user may read the store but not write it")
+
+// Writable reports whether this user may write the store in dir: its
+// database file, and the folder SQLite keeps the WAL files in.
+func Writable(dir string) (file, folder bool) {
+	return unix.Access(filepath.Join(dir, File), unix.W_OK) == nil, unix.Access(dir, unix.W_OK) == nil
+}
+
+// Open opens the database file in dir. A store this user may not write
+// opens read-only, so searches and answers still work: "mode=ro" when
+// the folder is writable (SQLite can keep its WAL index there), else
+// "immutable", which tells SQLite nobody writes the file meanwhile.
 func Open(ctx context.Context, dir string) (*sql.DB, error) {
 	path := filepath.Join(dir, File)
 	// _txlock=immediate takes the write lock at BEGIN, so two writers wait
 	// for each other (busy_timeout) instead of failing on lock upgrade.
 	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	if _, err := os.Stat(path); err == nil {
+		switch file, folder := Writable(dir); {
+		case !file && folder:
+			dsn = "file:" + path + "?mode=ro&_pragma=busy_timeout(30000)&_pragma=foreign_keys(1)"
+		case !file:
+			dsn = "file:" + path + "?mode=ro&immutable=1&_pragma=foreign_keys(1)"
+		}
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)

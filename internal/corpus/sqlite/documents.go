@@ -178,8 +178,11 @@ func (s *Corpus) Verify(ctx context.Context) ([]string, error) {
 		}
 	}
 	rows.Close()
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		problems = append(problems, "full-text index: "+err.Error())
+	// FTS5 runs its check as a write, which a read-only store refuses.
+	if !s.readOnly {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+			problems = append(problems, "full-text index: "+err.Error())
+		}
 	}
 	if ident, err := s.Identity(ctx); err == nil && ident.Bound() {
 		id := ident.Embedder

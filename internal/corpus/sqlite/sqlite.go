@@ -30,6 +30,7 @@ type Corpus struct {
 	// hnswThreshold is the vector count from which RefreshIndex keeps an
 	// HNSW graph.
 	hnswThreshold int
+	readOnly      bool // this user may not write the store
 }
 
 var _ interface {
@@ -135,12 +136,16 @@ func open(ctx context.Context, dir string) (*Corpus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Corpus{db: db, dir: dir, hnswThreshold: HNSWThreshold}, nil
+	file, _ := sqlitedb.Writable(dir)
+	return &Corpus{db: db, dir: dir, hnswThreshold: HNSWThreshold, readOnly: !file}, nil
 }
 
 // addMissingColumns upgrades stores made before a column existed; it
 // takes the write lock only when there is something to add.
 func (s *Corpus) addMissingColumns(ctx context.Context) error {
+	if s.readOnly {
+		return nil // read as it is; the tags column reads as missing tags
+	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'tags'`).Scan(&n); err != nil {
 		return fmt.Errorf("inspecting the store: %w", err)
