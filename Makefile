@@ -46,9 +46,11 @@ bench:
 
 # Short fuzzing pass over every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 20s
+# Every target runs even when one fails; the failures are named at the end.
 fuzz:
-	for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzSplit:./internal/chunk FuzzReadHNSW:./internal/vector; do \
-		$(GO) test -run '^$$' -fuzz "$${t%%:*}" -fuzztime $(FUZZTIME) "$${t#*:}" || exit 1; done
+	@failed=""; for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzSplit:./internal/chunk FuzzReadHNSW:./internal/vector; do \
+		$(GO) test -run '^$$' -fuzz "$${t%%:*}" -fuzztime $(FUZZTIME) "$${t#*:}" || failed="$$failed $${t%%:*}"; done; \
+		if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf bin .ragtune ragtune.toml out finetune

@@ -56,6 +56,12 @@ func FuzzPDF(f *testing.F) {
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	l := testLoader(f)
+	// Start the PDF engine (WebAssembly, seconds on a cold cache) before
+	// fuzzing, so its start does not count against the fuzzer's per-input
+	// limit.
+	if _, err := l.Load(f.Context(), "warm.pdf", data); err != nil {
+		f.Fatalf("warming the PDF engine: %v", err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !strings.Contains(string(data[:min(len(data), 1024)]), "%PDF-") {
 			return

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,4 +92,57 @@ func TestWebUIInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// TestCrossSiteUploadInBrowser replays the reported attack in real
+// Chromium: a page on another origin posts a file to a keyless
+// (--insecure-local) server with a no-cors multipart fetch and with a
+// form. Nothing may be stored or left in the upload folder.
+func TestCrossSiteUploadInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := chromium(t)
+	f := newFixture(t, Options{Insecure: true})
+	before, _ := f.p.Documents(t.Context(), "")
+	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><body>
+<form id="f" method="post" enctype="multipart/form-data" action="%[1]s/v1/ingest" target="sink">
+<input type="hidden" name="x" value="1"></form><iframe name="sink"></iframe>
+<script>
+const fd = new FormData();
+fd.append("file", new Blob(["# Planted\n\nThe attacker wrote this document."], {type: "text/markdown"}), "planted.md");
+fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
+  .finally(() => { document.getElementById("f").submit(); document.title = "sent"; });
+</script></body>`, f.url)
+	}))
+	defer attacker.Close()
+	profile, err := os.MkdirTemp("", "ragtune-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	// The attacker's page is on localhost, the server on 127.0.0.1: two sites.
+	page := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
+	var title string
+	if err := chromedp.Run(ctx, chromedp.Navigate(page), chromedp.Poll(`document.title == "sent"`, nil), chromedp.Sleep(time.Second), chromedp.Title(&title)); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	after, _ := f.p.Documents(t.Context(), "")
+	if len(after) != len(before) {
+		t.Errorf("a cross-site upload was stored: %d documents before, %d after", len(before), len(after))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(f.dir, "uploads")); len(entries) > 0 {
+		t.Errorf("a cross-site upload left %d file(s) in the upload folder", len(entries))
+	}
 }
