@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -656,5 +657,66 @@ func TestDocumentsArePaged(t *testing.T) {
 	}
 	if res, _ := f.do(t, "GET", "/v1/documents?limit=0", f.read, ""); res.StatusCode != 400 {
 		t.Errorf("limit=0: %d", res.StatusCode)
+	}
+}
+
+// TestShutdownStopsLongWork: a real server on 127.0.0.1 is stopped while
+// it ingests 3,000 files and holds an idle WebSocket. The ingest stops at
+// once with 503 (what was ingested is kept), the socket is closed with
+// 1001 (going away), and the server returns well before its 30 s grace.
+func TestShutdownStopsLongWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 3,000 files")
+	}
+	f := newFixture(t, Options{})
+	docs := filepath.Join(f.dir, "many")
+	os.MkdirAll(docs, 0o755)
+	for i := range 3000 {
+		os.WriteFile(filepath.Join(docs, fmt.Sprintf("%04d.md", i)), []byte(fmt.Sprintf("# Doc %d\n\nText about topic %d and more words.", i, i%13)), 0o644)
+	}
+	srv := New(f.backend(), Options{})
+	ctx, stop := context.WithCancel(t.Context())
+	bound := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe(ctx, "127.0.0.1:0", func(addr string) { bound <- addr }) }()
+	url := "http://" + <-bound
+	ws, _, err := websocket.Dial(t.Context(), "ws"+strings.TrimPrefix(url, "http")+"/v1/ask/ws?access_token="+f.read, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	answered := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", url+"/v1/ingest", strings.NewReader(`{"path":"many"}`))
+		req.Header.Set("Authorization", "Bearer "+f.write)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- res
+	}()
+	time.Sleep(300 * time.Millisecond)
+	began := time.Now()
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("ListenAndServe: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server did not stop within 20 s")
+	}
+	t.Logf("served returned %s after the stop", time.Since(began))
+	if res := <-answered; res == nil || res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("the interrupted ingest: %+v; want 503 with Retry-After", res)
+	}
+	var ev map[string]any
+	if err := wsjson.Read(t.Context(), ws, &ev); websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Errorf("idle socket at shutdown: %v; want close 1001", err)
+	}
+	stored, _ := f.p.Documents(t.Context(), "many/")
+	if len(stored) == 0 || len(stored) == 3000 {
+		t.Logf("%d of 3000 stored before the stop", len(stored))
 	}
 }

@@ -38,10 +38,16 @@ func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
 		// An idle socket is closed; each question counts against the
 		// key's rate limit like a request.
 		readCtx, cancel := context.WithTimeout(ctx, socketIdle)
+		// A shutdown closes a socket that waits for a question (one in
+		// the middle of an answer is closed after it).
+		stopWaiting := context.AfterFunc(s.stopping, func() { c.Close(websocket.StatusGoingAway, "the server is shutting down") })
 		err := wsjson.Read(readCtx, c, &q)
+		stopWaiting()
 		cancel()
 		if err != nil {
 			switch {
+			case s.stopping.Err() != nil:
+				// closed above
 			case errors.Is(err, context.DeadlineExceeded):
 				c.Close(websocket.StatusPolicyViolation, "idle for too long")
 			case websocket.CloseStatus(err) == websocket.StatusNormalClosure || errors.Is(err, context.Canceled):
@@ -59,6 +65,10 @@ func (s *Server) askWS(w http.ResponseWriter, r *http.Request) {
 		err = s.answerWS(ctx, backendOf(r.Context()), c, q)
 		s.wg.Done()
 		if err != nil {
+			return
+		}
+		if s.stopping.Err() != nil {
+			c.Close(websocket.StatusGoingAway, "the server is shutting down")
 			return
 		}
 	}
