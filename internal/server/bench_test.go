@@ -110,3 +110,62 @@ func BenchmarkSearchClients(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchDuringIngest measures /v1/search p99 with 8 clients on
+// 1,000 documents, alone and while the same documents are rewritten
+// without pause in 64-document batches (as an ingest of changed files
+// writes them), so the corpus keeps its size.
+func BenchmarkSearchDuringIngest(b *testing.B) {
+	f := newFixture(b, Options{RateLimit: -1})
+	manyDocuments(b, f, 1000)
+	c, err := f.p.Corpus(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs, err := c.Documents(b.Context(), "gen/")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("alone", func(b *testing.B) {
+		for range b.N {
+			load(b, f, "/v1/search", `{"query":"signing key rotation schedule","k":10}`, 8, 1000)
+		}
+	})
+	b.Run("during-writes", func(b *testing.B) {
+		stop := make(chan struct{})
+		var writes atomic.Int64
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var batch []corpus.Document
+				for j := range 64 {
+					d, err := c.Document(b.Context(), docs[(i*64+j)%len(docs)].Path)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					d.Hash = fmt.Sprint("rewrite-", i)
+					batch = append(batch, d)
+				}
+				if err := c.Upsert(b.Context(), batch); err != nil {
+					b.Error(err)
+					return
+				}
+				writes.Add(int64(len(batch)))
+			}
+		}()
+		for range b.N {
+			load(b, f, "/v1/search", `{"query":"signing key rotation schedule","k":10}`, 8, 1000)
+		}
+		close(stop)
+		wg.Wait()
+		b.ReportMetric(float64(writes.Load()), "docs-written")
+	})
+}
