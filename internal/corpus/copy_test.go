@@ -2,29 +2,14 @@ package corpus_test
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/corpus/corpustest"
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/corpus/weaviate"
 	"github.com/ragtune/ragtune/internal/corpus/weaviate/weaviatetest"
 )
-
-func docs(from, to int) []corpus.Document {
-	var out []corpus.Document
-	for i := from; i < to; i++ {
-		path := fmt.Sprintf("doc-%03d.txt", i)
-		d := corpus.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
-		for j := range 2 {
-			text := fmt.Sprintf("Report %d part %d about topic%d and shared words.", i, j, i)
-			v := []float32{float32(i%7) + 1, float32(j) + 1, 1, float32(i%3) + 1}
-			d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
-		}
-		out = append(out, d)
-	}
-	return out
-}
 
 // TestCopyBetweenEmbedded copies one embedded corpus into another; no
 // server needed.
@@ -38,7 +23,7 @@ func TestCopyBetweenEmbedded(t *testing.T) {
 	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Upsert(ctx, docs(0, 10)); err != nil {
+	if err := src.Upsert(ctx, corpustest.Docs(0, 10)); err != nil {
 		t.Fatal(err)
 	}
 	dst, err := sqlite.Create(ctx, t.TempDir())
@@ -55,7 +40,7 @@ func TestCopyBetweenEmbedded(t *testing.T) {
 	}
 	// A target document with the same hash but other chunk text is
 	// skipped, then fails the read-back check.
-	bad := docs(0, 1)
+	bad := corpustest.Docs(0, 1)
 	bad[0].Chunks[0].Text = "changed"
 	if err := dst.Upsert(ctx, bad); err != nil {
 		t.Fatal(err)
@@ -78,7 +63,7 @@ func TestMigrateBothWays(t *testing.T) {
 	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Upsert(ctx, docs(0, 30)); err != nil {
+	if err := src.Upsert(ctx, corpustest.Docs(0, 30)); err != nil {
 		t.Fatal(err)
 	}
 	mid, err := weaviate.Open(ctx, weaviate.Config{URL: node.URL, Prefix: "Migrate"})

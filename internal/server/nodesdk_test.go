@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/ragtune/ragtune/internal/config"
-	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -57,19 +55,7 @@ func nodeSDK(t *testing.T) string {
 // the SDK's default base64 form, and a refused dimensions.
 func TestOfficialNodeSDK(t *testing.T) {
 	sdk := nodeSDK(t)
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Dir, cfg.Store.Path, cfg.Embed.Provider = dir, filepath.Join(dir, ".ragtune"), "builtin"
-	p, err := project.Init(t.Context(), cfg, project.Env{Getenv: func(k string) string {
-		if k == "RAGTUNE_MODEL_DIR" {
-			return embed.DefaultModelDir(os.Getenv)
-		}
-		return ""
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, dir := embeddingProject(t)
 	os.WriteFile(filepath.Join(dir, "keys.md"), []byte("# Keys\n\nSigning keys rotate every ninety days. Rotation is automatic.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "backups.md"), []byte("# Backups\n\nBackups run every night at two in the morning.\n"), 0o644)
 	if _, err := p.Ingest(t.Context(), project.IngestRequest{Roots: []string{dir}}); err != nil {

@@ -566,19 +566,7 @@ func TestAccessTokenOnlyOnTheHandshake(t *testing.T) {
 // default) carries the same float32s as the float form, and a dimensions
 // other than the model's is refused, not ignored.
 func TestEmbeddingsWireFormat(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Dir, cfg.Store.Path, cfg.Embed.Provider = dir, filepath.Join(dir, ".ragtune"), "builtin"
-	p, err := project.Init(t.Context(), cfg, project.Env{Getenv: func(k string) string {
-		if k == "RAGTUNE_MODEL_DIR" {
-			return embed.DefaultModelDir(os.Getenv)
-		}
-		return ""
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := embeddingProject(t)
 	key, _ := p.Store().CreateAPIKey(t.Context(), "r", []string{"read"})
 	ts := httptest.NewServer(New(Backend{Collection: p, Keys: p.Store(), Mode: retrieve.Lexical}, Options{}).Handler())
 	defer ts.Close()
@@ -719,4 +707,24 @@ func TestShutdownStopsLongWork(t *testing.T) {
 	if len(stored) == 0 || len(stored) == 3000 {
 		t.Logf("%d of 3000 stored before the stop", len(stored))
 	}
+}
+
+// embeddingProject is a real project in a new folder with the built-in
+// embedder (its weights installed by make model).
+func embeddingProject(t *testing.T) (*project.Project, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Dir, cfg.Store.Path, cfg.Embed.Provider = dir, filepath.Join(dir, ".ragtune"), "builtin"
+	p, err := project.Init(t.Context(), cfg, project.Env{Getenv: func(k string) string {
+		if k == "RAGTUNE_MODEL_DIR" {
+			return embed.DefaultModelDir(os.Getenv)
+		}
+		return ""
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, dir
 }

@@ -35,27 +35,11 @@ func TestWebUIInBrowser(t *testing.T) {
 	}
 	exe := chromium(t)
 	f := newFixture(t, Options{Insecure: true})
-	// Not t.TempDir: the browser may still write its profile while the
-	// test cleans up, so removal is best effort.
-	profile, err := os.MkdirTemp("", "ragtune-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1200, 800))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browser(t, exe)
 
 	var answer, passage, docs string
 	var shot []byte
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		chromedp.Navigate(f.url+"/"),
 		chromedp.WaitVisible("#question", chromedp.ByID),
 		chromedp.WaitVisible(`#docs li`, chromedp.ByQuery),
@@ -118,20 +102,7 @@ fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
 </script></body>`, f.url)
 	}))
 	defer attacker.Close()
-	profile, err := os.MkdirTemp("", "ragtune-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(profile)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile))
-	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	ctx := browser(t, exe)
 	// The attacker's page is on localhost, the server on 127.0.0.1: two sites.
 	page := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
 	var title string
@@ -145,4 +116,26 @@ fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
 	if entries, _ := os.ReadDir(filepath.Join(f.dir, "uploads")); len(entries) > 0 {
 		t.Errorf("a cross-site upload left %d file(s) in the upload folder", len(entries))
 	}
+}
+
+// browser starts headless Chromium with a fresh profile and no
+// background networking, for one test of at most a minute.
+func browser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	// Not t.TempDir: the browser may still write its profile while the
+	// test cleans up, so removal is best effort.
+	profile, err := os.MkdirTemp("", "ragtune-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(profile) })
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile),
+		chromedp.WindowSize(1200, 800))
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
+	return ctx
 }

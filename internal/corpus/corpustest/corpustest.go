@@ -5,6 +5,7 @@ package corpustest
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -228,4 +229,21 @@ func Run(t *testing.T, open func(t *testing.T) corpus.Corpus) {
 			t.Fatalf("left: %+v", docs)
 		}
 	})
+}
+
+// Docs makes documents doc-FROM.txt to doc-(TO-1).txt of two chunks each,
+// with 4-dimensional vectors, for tests that copy or replicate corpora.
+func Docs(from, to int) []corpus.Document {
+	var out []corpus.Document
+	for i := from; i < to; i++ {
+		path := fmt.Sprintf("doc-%03d.txt", i)
+		d := corpus.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
+		for j := range 2 {
+			text := fmt.Sprintf("Report %d part %d about topic%d and shared words.", i, j, i)
+			v := []float32{float32(i%7) + 1, float32(j) + 1, 1, float32(i%3) + 1}
+			d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
+		}
+		out = append(out, d)
+	}
+	return out
 }

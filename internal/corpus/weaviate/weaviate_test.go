@@ -34,21 +34,6 @@ func TestContract(t *testing.T) {
 	corpustest.Run(t, openOn(node))
 }
 
-func clusterDocs(from, to int) []corpus.Document {
-	var docs []corpus.Document
-	for i := from; i < to; i++ {
-		path := fmt.Sprintf("doc-%03d.txt", i)
-		d := corpus.Document{Path: path, Title: path, Format: "text", Hash: fmt.Sprint("h", i), Signature: "sig"}
-		for j := range 2 {
-			text := fmt.Sprintf("Report %d part %d about topic%d and shared words.", i, j, i)
-			v := []float32{float32(i%7) + 1, float32(j) + 1, 1, float32(i%3) + 1}
-			d.Chunks = append(d.Chunks, corpus.Chunk{ID: corpus.ChunkID(path, j, text), Ord: j, Text: text, Tokens: 12, Vector: v})
-		}
-		docs = append(docs, d)
-	}
-	return docs
-}
-
 // TestClusterSurvivesNodeLoss runs three nodes with every shard on all
 // three, kills one with SIGKILL, keeps searching and writing, restarts it
 // and checks that its own replica caught up on everything.
@@ -69,7 +54,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	if err := c.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Upsert(ctx, clusterDocs(0, 60)); err != nil {
+	if err := c.Upsert(ctx, corpustest.Docs(0, 60)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,7 +75,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 		t.Fatalf("dense search with a node down: %d hits, %v", len(dense), err)
 	}
 	// Writes go on with two of three replicas acknowledging.
-	if err := c.Upsert(ctx, clusterDocs(60, 80)); err != nil {
+	if err := c.Upsert(ctx, corpustest.Docs(60, 80)); err != nil {
 		t.Fatalf("writing with a node down: %v", err)
 	}
 	docs, err := c.Documents(ctx, "")
@@ -104,7 +89,7 @@ func TestClusterSurvivesNodeLoss(t *testing.T) {
 	// every document with the right content, read object by object from
 	// that node.
 	deadline := time.Now().Add(3 * time.Minute)
-	for _, d := range clusterDocs(0, 80) {
+	for _, d := range corpustest.Docs(0, 80) {
 		for {
 			got, err := c.Replica(ctx, d.Path, "node3", 2)
 			if err == nil {
