@@ -148,7 +148,7 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 		return server.Backend{}, err
 	}
 	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
-		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads")}, nil
+		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir}, nil
 }
 
 // serveLog is serve's log: the access log at info level on stderr, or

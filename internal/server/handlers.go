@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -151,15 +154,45 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {
-	found, err := backendOf(r.Context()).Collection.DeleteDocument(r.Context(), r.PathValue("id"))
+	b := backendOf(r.Context())
+	upload := b.uploadOf(r.Context(), r.PathValue("id"))
+	found, err := b.Collection.DeleteDocument(r.Context(), r.PathValue("id"))
 	switch {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	case !found:
 		writeError(w, http.StatusNotFound, "no document with that id")
 	default:
+		if upload != "" {
+			os.Remove(upload) // the server saved it; nobody else will clean it up
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// uploadOf is the file the server saved for the document with that ID
+// when it came as an upload, or "".
+func (b *Backend) uploadOf(ctx context.Context, id string) string {
+	if b.UploadDir == "" || b.DocumentRoot == "" {
+		return ""
+	}
+	docs, err := b.Collection.Documents(ctx, "")
+	if err != nil {
+		return ""
+	}
+	for _, d := range docs {
+		if d.ID != id {
+			continue
+		}
+		path := filepath.Join(b.DocumentRoot, filepath.FromSlash(d.Path))
+		if filepath.IsAbs(filepath.FromSlash(d.Path)) {
+			path = filepath.FromSlash(d.Path)
+		}
+		if rel, err := filepath.Rel(b.UploadDir, path); err == nil && !strings.HasPrefix(rel, "..") && rel != "." {
+			return path
+		}
+	}
+	return ""
 }
 
 // revokeKey deletes an API key of the request's collection (admin scope).

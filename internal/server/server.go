@@ -57,10 +57,13 @@ type Backend struct {
 	Keys       Keys
 	// Ingest turns POST /v1/ingest on.
 	Ingest     bool
-	IngestRoot string        // JSON ingest requests name paths inside this directory
-	UploadDir  string        // uploaded files are saved here, then ingested
-	Mode       retrieve.Mode // default retrieval mode
-	K          int           // default k
+	IngestRoot string // JSON ingest requests name paths inside this directory
+	UploadDir  string // uploaded files are saved here, then ingested
+	// DocumentRoot is the folder document paths are relative to, so that
+	// deleting an uploaded document removes its file.
+	DocumentRoot string
+	Mode         retrieve.Mode // default retrieval mode
+	K            int           // default k
 }
 
 // Options set limits and security.

@@ -90,7 +90,7 @@ func newFixture(t testing.TB, opts Options) *fixture {
 // backend serves the fixture's project as the cmd package does.
 func (f *fixture) backend() Backend {
 	return Backend{Collection: f.p, Keys: f.p.Store(), Mode: retrieve.Lexical, K: 4,
-		Ingest: true, IngestRoot: f.dir, UploadDir: filepath.Join(f.dir, "uploads")}
+		Ingest: true, IngestRoot: f.dir, UploadDir: filepath.Join(f.dir, "uploads"), DocumentRoot: f.dir}
 }
 
 func (f *fixture) do(t *testing.T, method, path, key, body string) (*http.Response, string) {
@@ -367,6 +367,13 @@ func TestIngestEndpoint(t *testing.T) {
 	res, body := f.do(t, "POST", "/v1/search", f.read, `{"query":"uploaded notes backups","tags":[]}`)
 	if res.StatusCode != 200 || !strings.Contains(body, "uploads/notes.md") {
 		t.Errorf("uploaded document not searchable: %s", body)
+	}
+	// Deleting an uploaded document removes the file the server saved.
+	if res, body := f.do(t, "DELETE", "/v1/documents/"+corpus.DocID("uploads/notes.md"), f.write, ""); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", res.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(root, "uploads", "notes.md")); err == nil {
+		t.Error("the deleted document's upload is still on disk")
 	}
 }
 
