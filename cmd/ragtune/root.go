@@ -144,7 +144,7 @@ search, and an extractive answerer that only quotes what it retrieved.`,
 	pf.BoolVar(&a.jsonOut, "json", false, "print machine-readable JSON")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log details to stderr")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "no progress reports (bars on a terminal, a log line every 15 s elsewhere)")
-	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand(), a.evalCommand(), a.serveCommand(), a.keysCommand(), a.benchCommand(), a.adviseCommand(), a.tuneCommand(), a.storeCommand())
+	root.AddCommand(a.initCommand(), a.ingestCommand(), a.searchCommand(), a.askCommand(), a.statusCommand(), a.evalCommand(), a.serveCommand(), a.keysCommand(), a.benchCommand(), a.adviseCommand(), a.tuneCommand(), a.storeCommand(), a.mcpCommand())
 	return root
 }
 

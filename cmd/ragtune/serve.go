@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/mcpserver"
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/server"
 )
@@ -147,8 +150,11 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	if err != nil {
 		return server.Backend{}, err
 	}
+	mcpServer := mcpserver.New(p, mcpserver.Options{Mode: mode, K: cfg.Retrieve.K, Version: version})
+	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil)
 	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
-		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir}, nil
+		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir,
+		MCP: mcpHandler}, nil
 }
 
 // serveLog is serve's log: the access log at info level on stderr, or

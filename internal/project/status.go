@@ -134,3 +134,12 @@ func (p *Project) Repair(ctx context.Context) error {
 	}
 	return corpus.Repair(ctx, c)
 }
+
+// Document reads one document back with its chunks.
+func (p *Project) Document(ctx context.Context, path string) (corpus.Document, error) {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return corpus.Document{}, err
+	}
+	return c.Document(ctx, path)
+}

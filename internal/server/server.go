@@ -62,6 +62,9 @@ type Backend struct {
 	// DocumentRoot is the folder document paths are relative to, so that
 	// deleting an uploaded document removes its file.
 	DocumentRoot string
+	// MCP, when set, serves the Model Context Protocol (streamable HTTP)
+	// at /mcp, behind the same keys (read scope).
+	MCP http.Handler
 	Mode         retrieve.Mode // default retrieval mode
 	K            int           // default k
 }
@@ -161,6 +164,9 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
 	s.route("GET /v1/models", "read", s.models)
+	for _, m := range []string{"POST", "GET", "DELETE"} {
+		s.route(m+" /mcp", "read", s.mcp)
+	}
 	s.route("GET /v1/models/{id}", "read", s.model)
 	return s
 }
@@ -357,4 +363,14 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "collections": len(s.collections)})
+}
+
+// mcp hands a Model Context Protocol request to the collection's server.
+func (s *Server) mcp(w http.ResponseWriter, r *http.Request) {
+	b := backendOf(r.Context())
+	if b.MCP == nil {
+		writeError(w, http.StatusNotFound, "MCP is off for this collection")
+		return
+	}
+	b.MCP.ServeHTTP(w, r)
 }
