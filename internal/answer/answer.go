@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -33,6 +34,11 @@ type Request struct {
 	// ClosedBook asks the model alone, without passages: the no-RAG arms
 	// of a comparison. Generators that only quote passages decline.
 	ClosedBook bool
+	// History is the conversation before Question, oldest first. A chat
+	// model sees the most recent turns that fit its budget; the built-in
+	// answerer answers the question alone (retrieval already used the
+	// history, see package conversation).
+	History []conversation.Turn
 }
 
 // EventType names what an Event carries.

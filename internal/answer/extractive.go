@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/lexical"
 )
 
@@ -54,6 +55,8 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, e
 	if req.ClosedBook {
 		req.Hits = nil // it can only quote passages, so without them it declines
 	}
+	// A follow-up is judged with the subject the conversation gave it.
+	req.Question = conversation.Standalone(req.Question, req.History)
 	plan, err := e.plan(ctx, req)
 	if err != nil {
 		return nil, err

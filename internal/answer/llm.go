@@ -11,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -95,7 +96,7 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 		if system == "" {
 			system = DefaultClosedBookPrompt
 		}
-		return g.stream(ctx, g.messages(system, req.Question), nil), nil
+		return g.stream(ctx, g.messages(system, req.History, req.Question), nil), nil
 	}
 	out := make(chan Event, 64)
 	if len(req.Hits) == 0 {
@@ -109,18 +110,37 @@ func (g *LLM) Generate(ctx context.Context, req Request) (<-chan Event, error) {
 		return out, nil
 	}
 	p := BuildPrompt(g.cfg.SystemPrompt, req.Question, req.Hits, g.cfg.ContextTokens, g.tok)
-	return g.stream(ctx, g.messages(p.System, p.User), req.Hits[:p.Used]), nil
+	return g.stream(ctx, g.messages(p.System, req.History, p.User), req.Hits[:p.Used]), nil
 }
 
 // DefaultClosedBookPrompt is the system prompt when the model answers
 // without passages.
 const DefaultClosedBookPrompt = "Answer the question briefly. If you do not know the answer, say \"" + Declined + "\""
 
-// messages is the conversation: system prompt, few-shot turns, question.
-func (g *LLM) messages(system, user string) []openai.ChatCompletionMessageParamUnion {
+// historyTokens bounds the earlier turns of a conversation sent along.
+const historyTokens = 1024
+
+// messages is the conversation: system prompt, few-shot turns, the most
+// recent earlier turns that fit historyTokens, then the question.
+func (g *LLM) messages(system string, history []conversation.Turn, user string) []openai.ChatCompletionMessageParamUnion {
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system)}
 	for _, ex := range g.cfg.Examples {
 		msgs = append(msgs, openai.UserMessage(ex.Question), openai.AssistantMessage(ex.Answer))
+	}
+	from, spent := len(history), 0
+	for from > 0 {
+		n := g.tok.Count(history[from-1].Text)
+		if spent+n > historyTokens {
+			break
+		}
+		from, spent = from-1, spent+n
+	}
+	for _, t := range history[from:] {
+		if t.Role == "assistant" {
+			msgs = append(msgs, openai.AssistantMessage(t.Text))
+		} else {
+			msgs = append(msgs, openai.UserMessage(t.Text))
+		}
 	}
 	return append(msgs, openai.UserMessage(user))
 }

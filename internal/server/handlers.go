@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -27,7 +28,14 @@ type queryRequest struct {
 	PathPrefix string   `json:"path_prefix"`
 	Tags       []string `json:"tags"`
 	Model      string   `json:"model"`
+	// History is the conversation before this question, oldest first:
+	// retrieval runs on the question made standalone from it, and a chat
+	// model sees it.
+	History []conversation.Turn `json:"history"`
 }
+
+// maxHistoryTurns bounds the conversation a request may carry.
+const maxHistoryTurns = 50
 
 // maxQueryBytes bounds a query or question.
 const maxQueryBytes = 16 << 10
@@ -35,6 +43,12 @@ const maxQueryBytes = 16 << 10
 func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text string) ([]retrieve.Hit, int, error) {
 	if len(text) > maxQueryBytes {
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("the query is %d bytes; the limit is %d", len(text), maxQueryBytes)
+	}
+	if len(q.History) > maxHistoryTurns {
+		return nil, http.StatusBadRequest, fmt.Errorf("the history has %d turns; the limit is %d", len(q.History), maxHistoryTurns)
+	}
+	if strings.TrimSpace(text) != "" {
+		text = conversation.Standalone(text, q.History)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.SearchLimit)
 	defer cancel()
@@ -94,7 +108,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("stream") != "true" {
-		res, err := answer.Answer(ctx, gen, answer.Request{Question: text, Hits: hits})
+		res, err := answer.Answer(ctx, gen, answer.Request{Question: text, Hits: hits, History: q.History})
 		if err != nil {
 			writeError(w, http.StatusBadGateway, err.Error())
 			return
@@ -104,7 +118,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	events, err := gen.Generate(ctx, answer.Request{Question: text, Hits: hits})
+	events, err := gen.Generate(ctx, answer.Request{Question: text, Hits: hits, History: q.History})
 	if err != nil {
 		writeError(w, http.StatusBadGateway, err.Error())
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -81,15 +82,26 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found; use %q or %q/{lexical,dense,hybrid}", req.Model, pipeline, pipeline))
 		return
 	}
-	question := ""
-	for _, m := range req.Messages {
+	// The last user message is the question; the user and assistant
+	// messages before it are the conversation.
+	question, last := "", -1
+	for i, m := range req.Messages {
 		if m.Role == "user" {
-			question = m.text()
+			question, last = m.text(), i
 		}
+	}
+	var history []conversation.Turn
+	for _, m := range req.Messages[:max(last, 0)] {
+		if m.Role == "user" || m.Role == "assistant" {
+			history = append(history, conversation.Turn{Role: m.Role, Text: m.text()})
+		}
+	}
+	if len(history) > maxHistoryTurns {
+		history = history[len(history)-maxHistoryTurns:]
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AnswerLimit)
 	defer cancel()
-	hits, code, err := s.retrieve(ctx, b, queryRequest{Mode: string(mode)}, question)
+	hits, code, err := s.retrieve(ctx, b, queryRequest{Mode: string(mode), History: history}, question)
 	if err != nil {
 		writeError(w, code, err.Error())
 		return
@@ -105,7 +117,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		model = pipeline
 	}
 	if !req.Stream {
-		res, err := answer.Answer(ctx, gen, answer.Request{Question: question, Hits: hits})
+		res, err := answer.Answer(ctx, gen, answer.Request{Question: question, Hits: hits, History: history})
 		if err != nil {
 			writeError(w, http.StatusBadGateway, err.Error())
 			return
@@ -122,7 +134,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	events, err := gen.Generate(ctx, answer.Request{Question: question, Hits: hits})
+	events, err := gen.Generate(ctx, answer.Request{Question: question, Hits: hits, History: history})
 	if err != nil {
 		writeError(w, http.StatusBadGateway, err.Error())
 		return

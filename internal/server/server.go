@@ -64,9 +64,9 @@ type Backend struct {
 	DocumentRoot string
 	// MCP, when set, serves the Model Context Protocol (streamable HTTP)
 	// at /mcp, behind the same keys (read scope).
-	MCP http.Handler
-	Mode         retrieve.Mode // default retrieval mode
-	K            int           // default k
+	MCP  http.Handler
+	Mode retrieve.Mode // default retrieval mode
+	K    int           // default k
 }
 
 // Options set limits and security.

@@ -233,6 +233,17 @@ func TestOfficialOpenAIClient(t *testing.T) {
 	if words := len(strings.Fields(res.Choices[0].Message.Content)); pieces != words {
 		t.Errorf("%d streamed pieces for a %d-word answer; want one a word", pieces, words)
 	}
+	// A follow-up names its subject only through the conversation.
+	followUp := openai.ChatCompletionNewParams{Model: "ragtune", Messages: []openai.ChatCompletionMessageParamUnion{
+		openai.UserMessage("How often do signing keys rotate?"), openai.AssistantMessage(res.Choices[0].Message.Content),
+		openai.UserMessage("And by hand?")}}
+	next, err := client.Chat.Completions.New(t.Context(), followUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := next.Choices[0].Message.Content; !strings.Contains(got, "rotate command") {
+		t.Errorf("follow-up answered %q; want the rotate command from ops/keys.md", got)
+	}
 	models, err := client.Models.List(t.Context())
 	if err != nil || len(models.Data) != 4 || models.Data[0].ID != "ragtune" {
 		t.Fatalf("models: %+v, %v", models, err)

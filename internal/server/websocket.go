@@ -92,7 +92,7 @@ func (s *Server) answerWS(ctx context.Context, b *Backend, c *websocket.Conn, q 
 	if err != nil {
 		return fail(err.Error())
 	}
-	events, err := gen.Generate(ctx, answer.Request{Question: text, Hits: hits})
+	events, err := gen.Generate(ctx, answer.Request{Question: text, Hits: hits, History: q.History})
 	if err != nil {
 		return fail(err.Error())
 	}
