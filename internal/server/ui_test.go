@@ -37,7 +37,7 @@ func TestWebUIInBrowser(t *testing.T) {
 	f := newFixture(t, Options{Insecure: true})
 	ctx := browser(t, exe)
 
-	var answer, passage, docs string
+	var answer, passage, docs, followUp string
 	var shot []byte
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(f.url+"/"),
@@ -52,6 +52,12 @@ func TestWebUIInBrowser(t *testing.T) {
 		chromedp.WaitVisible("#passage", chromedp.ByID),
 		chromedp.Text("#passage", &passage, chromedp.ByID),
 		chromedp.Text("#docs", &docs, chromedp.ByID),
+		// A follow-up that names its subject only through the conversation.
+		chromedp.Evaluate(`document.getElementById("question").value = ""`, nil),
+		chromedp.SendKeys("#question", "And by hand?", chromedp.ByID),
+		chromedp.Click("#ask", chromedp.ByID),
+		chromedp.Poll(`document.querySelectorAll("#conversation li").length == 1 && document.getElementById("answer").textContent.includes("hand")`, nil),
+		chromedp.Text("#answer", &followUp, chromedp.ByID),
 		chromedp.FullScreenshot(&shot, 100), // 100 means PNG
 	)
 	if err != nil {
@@ -65,6 +71,9 @@ func TestWebUIInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(docs, "ops/backups.md") {
 		t.Errorf("documents %q", docs)
+	}
+	if !strings.Contains(followUp, "rotate command") {
+		t.Errorf("follow-up answer %q; want the rotate command from the conversation's subject", followUp)
 	}
 	dir := os.Getenv("RAGTUNE_ARTIFACTS")
 	if dir == "" {

@@ -12,6 +12,34 @@ function headers(extra) {
 }
 
 let hits = [];
+// The conversation so far: each question and its answer, sent with the
+// next question so a follow-up ("and how is that done?") is understood.
+let history = [];
+let last = null; // the question and answer on screen, kept when the next is asked
+
+function newChat() {
+  history = [];
+  last = null;
+  $("conversation").innerHTML = "";
+  $("answer").textContent = "";
+  $("sources").innerHTML = "";
+  $("passage").style.display = "none";
+  $("status").textContent = "";
+}
+
+// keepTurn moves the finished question and answer into the conversation.
+function keepTurn(question, text) {
+  if (!text) return;
+  history.push({role: "user", content: question}, {role: "assistant", content: text});
+  const li = document.createElement("li");
+  const q = document.createElement("div");
+  q.className = "q";
+  q.textContent = question;
+  const a = document.createElement("div");
+  a.textContent = text;
+  li.append(q, a);
+  $("conversation").append(li);
+}
 
 function showPassage(n) {
   const h = hits[n - 1];
@@ -41,6 +69,9 @@ function renderAnswer(text) {
 }
 
 async function ask(question) {
+  if (last) keepTurn(last.question, last.text);
+  last = null;
+  const earlier = history.slice();
   $("answer").textContent = "";
   $("answer").className = "";
   $("sources").innerHTML = "";
@@ -48,7 +79,7 @@ async function ask(question) {
   $("status").textContent = "thinking…";
   let text = "";
   const res = await fetch("/v1/ask?stream=true", {
-    method: "POST", headers: headers({"Content-Type": "application/json"}), body: JSON.stringify({question}),
+    method: "POST", headers: headers({"Content-Type": "application/json"}), body: JSON.stringify({question, history: earlier}),
   });
   if (!res.ok) {
     const err = await res.json().catch(() => ({}));
@@ -87,6 +118,7 @@ async function ask(question) {
       if (event === "done" && $("status").textContent === "thinking…") $("status").textContent = "";
     }
   }
+  last = {question, text};
 }
 
 async function loadDocs() {
@@ -107,6 +139,8 @@ $("ask-form").addEventListener("submit", (e) => {
   const q = $("question").value.trim();
   if (q) ask(q);
 });
+
+$("new-chat").addEventListener("click", newChat);
 
 $("upload-form").addEventListener("submit", async (e) => {
   e.preventDefault();
