@@ -23,6 +23,7 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/finetune/finetunetest"
+	"github.com/ragtune/ragtune/internal/rerank/reranktest"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -992,5 +993,29 @@ func TestReadOnlyStore(t *testing.T) {
 	}
 	if _, errOut, code := asReader("keys", "add", "x"); code != exitFailure || !strings.Contains(errOut, "may read the store but not write it") {
 		t.Errorf("keys add in a read-only store: exit %d %s", code, errOut)
+	}
+}
+
+// TestCompareWithAReranker: a reranker is a setting in eval compare
+// grids like any other; the grid runs with and without one (a fake TEI
+// server on loopback scoring by word overlap).
+func TestCompareWithAReranker(t *testing.T) {
+	srv := reranktest.Start(t, "tei")
+	dir := initProject(t)
+	os.WriteFile(filepath.Join(dir, "ragtune.toml"), []byte(fmt.Sprintf("[rerank]\nbase_url = %q\ndepth = 20\n", srv.URL)), 0o644)
+	data, _ := filepath.Abs("../../examples/scifact-mini")
+	grid := filepath.Join(dir, "grid.toml")
+	os.WriteFile(grid, []byte(fmt.Sprintf("dataset = %q\nprimary = \"ndcg@10\"\n[grid]\n\"rerank.provider\" = [\"none\", \"tei\"]\n", data)), 0o644)
+	out, errOut, code := cli(t, dir, "eval", "compare", "--grid", grid, "--json")
+	if code != 0 {
+		t.Fatalf("compare: exit %d %s", code, errOut)
+	}
+	cells := decode(t, out)["comparison"].(map[string]any)["cells"].([]any)
+	if len(cells) != 2 || srv.Requests.Load() == 0 {
+		t.Fatalf("cells %v, %d rerank requests", cells, srv.Requests.Load())
+	}
+	for _, c := range cells {
+		c := c.(map[string]any)
+		t.Logf("%s: ndcg@10 %.4f", c["label"], c["metrics"].(map[string]any)["ndcg@10"])
 	}
 }

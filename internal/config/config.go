@@ -17,6 +17,7 @@ import (
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/rerank"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -32,6 +33,7 @@ type Config struct {
 	Embed    embed.Config      `toml:"embed"`
 	Answer   answer.Thresholds `toml:"answer"`
 	Generate Generate          `toml:"generate"`
+	Rerank   rerank.Config     `toml:"rerank"`
 	// Prices override the built-in price table, per model name.
 	Prices map[string]answer.Price `toml:"prices"`
 
@@ -117,6 +119,7 @@ func Default() Config {
 		Retrieve: Retrieve{Mode: string(retrieve.Lexical), K: retrieve.DefaultK, Fusion: f.Method, Alpha: f.Alpha, RRFK: f.RRFK, FusionDepth: f.Depth, Quantize: "none"},
 		Embed:    embed.DefaultConfig(),
 		Generate: Generate{Provider: "builtin", OpenAI: answer.DefaultLLMConfig()},
+		Rerank:   rerank.DefaultConfig(),
 		Prices:   map[string]answer.Price{},
 		Answer:   answer.DefaultThresholds(),
 	}
@@ -161,6 +164,9 @@ func (c Config) StoreDir() string {
 // Validate checks values a command would otherwise trip over later.
 func (c Config) Validate() error {
 	if err := c.Chunk.Validate(); err != nil {
+		return err
+	}
+	if err := c.Rerank.Validate(); err != nil {
 		return err
 	}
 	if _, err := retrieve.ParseMode(c.Retrieve.Mode); err != nil {
@@ -435,6 +441,21 @@ min_citation_support = 0.5
 # [[generate.openai.examples]]
 # question = "How do I reset my password?"
 # answer = "Open Settings > Security and choose Reset [1]."
+
+[rerank]
+# none (default): passages keep the retrieval order.
+# cohere: a /rerank endpoint of the Cohere shape (Cohere, Jina, vLLM,
+#   LiteLLM); tei: Hugging Face Text Embeddings Inference's /rerank.
+# The best "depth" retrieved passages are reordered, then k are kept; if
+# the reranker fails, the retrieval order is used and the hits say why.
+provider = "none"
+# base_url = "http://localhost:8000/v1"
+# model = "BAAI/bge-reranker-v2-m3"
+api_key_env = "RERANK_API_KEY"
+depth = 30
+batch_size = 64
+timeout_seconds = 20
+max_retries = 2
 
 # Prices per million tokens, overriding the built-in table (%s):
 # [prices."my-model"]

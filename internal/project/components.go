@@ -9,6 +9,7 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/embed/adapter"
+	"github.com/ragtune/ragtune/internal/rerank"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -80,6 +81,13 @@ func (p *Project) newRetriever(ctx context.Context, mode retrieve.Mode) (*retrie
 		return nil, err
 	}
 	r := &retrieve.Retriever{Corpus: c, Fusion: p.cfg.Retrieve.FusionSettings(), MMRLambda: p.cfg.Retrieve.MMRLambda}
+	rr, err := rerank.New(p.cfg.Rerank, p.env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if rr != nil {
+		r.Reranker = rr
+	}
 	e, err := p.VectorEmbedder(ctx, mode)
 	if err != nil || e == nil {
 		return r, err

@@ -239,6 +239,9 @@ func (p *Project) runConfig(mode retrieve.Mode, extra map[string]any) map[string
 	c := map[string]any{"mode": string(mode), "k": cfg.Retrieve.K, "chunk_strategy": string(cfg.Chunk.Strategy),
 		"chunk_size": cfg.Chunk.Size, "chunk_overlap": cfg.Chunk.Overlap, "min_coverage": cfg.Answer.MinCoverage,
 		"min_support": cfg.Answer.MinSupport, "max_sentences": cfg.Answer.MaxSentences}
+	if cfg.Rerank.Provider != "" && cfg.Rerank.Provider != "none" {
+		c["rerank"] = cfg.Rerank.Provider + ":" + cfg.Rerank.Model
+	}
 	for k, v := range extra {
 		c[k] = v
 	}

@@ -54,6 +54,19 @@ type Query struct {
 type Hit struct {
 	Rank int `json:"rank"`
 	corpus.Hit
+	// RerankScore is the reranker's score, when one reordered the hits.
+	RerankScore *float64 `json:"rerank_score,omitempty"`
+	// RerankError says why the configured reranker was not used: the hits
+	// are in retrieval order.
+	RerankError string `json:"rerank_error,omitempty"`
+}
+
+// Reranker scores passages against a query, higher is better, one score
+// per text in their order; see package rerank.
+type Reranker interface {
+	Score(ctx context.Context, query string, texts []string) ([]float64, error)
+	// Depth is how many retrieved passages it wants to reorder.
+	Depth() int
 }
 
 // Searcher is what retrieval needs from a store.
@@ -70,6 +83,9 @@ type Retriever struct {
 	// store's embedder.
 	Embedder embed.Embedder
 	Fusion   Fusion
+	// Reranker, when set, reorders the best Reranker.Depth() passages
+	// before the best k are kept.
+	Reranker Reranker
 	// MMRLambda, when above 0, re-ranks dense and hybrid results with
 	// maximal marginal relevance: lambda weighs relevance, 1-lambda
 	// penalises similarity to chunks already chosen.
@@ -96,6 +112,9 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	// A few more than asked, so that k remain once passages with the same
 	// text (an HTML page and its PDF export, say) are collapsed.
 	want := q.K + min(q.K, 8)
+	if r.Reranker != nil {
+		want = max(want, r.Reranker.Depth())
+	}
 	k := want
 	if r.MMRLambda > 0 && qv != nil {
 		k = max(4*q.K, 20, want) // candidates for MMR to choose from
@@ -114,7 +133,17 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 		return nil, err
 	}
 	hits = distinct(hits)
-	if r.MMRLambda > 0 && qv != nil {
+	var scores []float64
+	var rerankErr string
+	if r.Reranker != nil && len(hits) > 0 {
+		if hits, scores, err = r.rerank(ctx, q.Text, hits, q.K); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			rerankErr = err.Error() // fall back to the retrieval order
+		}
+	}
+	if r.MMRLambda > 0 && qv != nil && scores == nil {
 		if hits, err = r.mmr(ctx, hits, q.K); err != nil {
 			return nil, err
 		}
@@ -122,7 +151,10 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits = hits[:min(q.K, len(hits))]
 	out := make([]Hit, len(hits))
 	for i, h := range hits {
-		out[i] = Hit{Rank: i + 1, Hit: h}
+		out[i] = Hit{Rank: i + 1, Hit: h, RerankError: rerankErr}
+		if scores != nil {
+			out[i].RerankScore = &scores[i]
+		}
 	}
 	return out, nil
 }
@@ -220,4 +252,32 @@ func distinct(hits []corpus.Hit) []corpus.Hit {
 		out = append(out, h)
 	}
 	return out
+}
+
+// rerank reorders the best Reranker.Depth() hits by the reranker's
+// scores (ties keep the retrieval order) and returns them with their
+// scores, in the new order.
+func (r *Retriever) rerank(ctx context.Context, query string, hits []corpus.Hit, k int) ([]corpus.Hit, []float64, error) {
+	hits = hits[:min(len(hits), max(r.Reranker.Depth(), k))]
+	texts := make([]string, len(hits))
+	for i, h := range hits {
+		texts[i] = strings.TrimSpace(h.Title + "\n" + h.Text)
+	}
+	scores, err := r.Reranker.Score(ctx, query, texts)
+	if err != nil {
+		return hits, nil, err
+	}
+	if len(scores) != len(hits) {
+		return hits, nil, fmt.Errorf("the reranker returned %d scores for %d passages", len(scores), len(hits))
+	}
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
+	outHits, outScores := make([]corpus.Hit, len(hits)), make([]float64, len(hits))
+	for i, j := range order {
+		outHits[i], outScores[i] = hits[j], scores[j]
+	}
+	return outHits, outScores, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
+	"github.com/ragtune/ragtune/internal/rerank"
+	"github.com/ragtune/ragtune/internal/rerank/reranktest"
 
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 )
@@ -194,5 +196,40 @@ func TestLongQueriesAreBounded(t *testing.T) {
 	hits, err := r.Search(t.Context(), Query{Text: strings.Join(words, " "), K: 1, Mode: Lexical})
 	if err != nil || len(hits) != 1 || hits[0].DocPath != "d17.md" {
 		t.Fatalf("long query: %+v, %v", hits, err)
+	}
+}
+
+// TestRerankedAndFallBack: a reranker reorders the candidates (the hits
+// carry its scores); when it fails, the retrieval order stands and every
+// hit says why.
+func TestRerankedAndFallBack(t *testing.T) {
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var docs []corpus.Document
+	for path, text := range map[string]string{
+		"a.md": "keys keys keys keys are mentioned here often",
+		"b.md": "signing keys rotate every ninety days",
+		"c.md": "backups run nightly and keys are safe",
+	} {
+		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
+	}
+	st.Upsert(t.Context(), docs)
+	srv := reranktest.Start(t, rerank.TEI)
+	cfg := rerank.DefaultConfig()
+	cfg.Provider, cfg.BaseURL, cfg.MaxRetries = rerank.TEI, srv.URL, 0
+	rr, _ := rerank.New(cfg, nil)
+	plain, _ := (&Retriever{Corpus: st}).Search(t.Context(), Query{Text: "signing keys rotate", K: 3})
+	r := &Retriever{Corpus: st, Reranker: rr}
+	hits, err := r.Search(t.Context(), Query{Text: "signing keys rotate", K: 2})
+	if err != nil || len(hits) != 2 || hits[0].DocPath != "b.md" || hits[0].RerankScore == nil || *hits[0].RerankScore != 1 {
+		t.Fatalf("reranked: %+v, %v (plain order %v)", hits, err, plain)
+	}
+	srv.Fail.Store(100)
+	hits, err = r.Search(t.Context(), Query{Text: "signing keys rotate", K: 3})
+	if err != nil || len(hits) != 3 || hits[0].DocPath != plain[0].DocPath || hits[0].RerankError == "" || hits[0].RerankScore != nil {
+		t.Fatalf("with the reranker down: %+v, %v", hits, err)
 	}
 }
