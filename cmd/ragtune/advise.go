@@ -15,45 +15,8 @@ import (
 	"github.com/ragtune/ragtune/internal/project"
 )
 
-type yesNo struct {
-	val bool
-	set bool
-}
-
-func (y *yesNo) String() string {
-	if !y.set {
-		return ""
-	}
-	if y.val {
-		return "yes"
-	}
-	return "no"
-}
-
-func (y *yesNo) Set(s string) error {
-	switch strings.ToLower(s) {
-	case "yes", "y", "true":
-		y.val, y.set = true, true
-	case "no", "n", "false":
-		y.val, y.set = false, true
-	default:
-		return fmt.Errorf("want yes or no, not %q", s)
-	}
-	return nil
-}
-
-func (y *yesNo) Type() string { return "yes|no" }
-
-// ptr is the answer, nil when none was given.
-func (y *yesNo) ptr() *bool {
-	if !y.set {
-		return nil
-	}
-	return &y.val
-}
-
 func (a *app) adviseCommand() *cobra.Command {
-	var knowledge, behaviour, attribution yesNo
+	var knowledge, behaviour, attribution advise.YesNo
 	var fromEval, report string
 	useHistory := true
 	w, p := advise.DefaultWorkload(), advise.DefaultPrices()
@@ -80,26 +43,26 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 				churn = a.measureChurn(cmd)
 			}
 			var notes []string
-			if val, ok, note := advise.KnowledgeFromChurn(churn, knowledge.ptr()); ok {
-				knowledge.val, knowledge.set = val, true
+			if val, ok, note := advise.KnowledgeFromChurn(churn, knowledge.Ptr()); ok {
+				knowledge.Val, knowledge.IsSet = val, true
 				if note != "" {
 					notes = append(notes, note)
 				}
 			}
 			for _, q := range []struct {
-				y    *yesNo
+				y    *advise.YesNo
 				flag string
 				text string
 			}{{&knowledge, "knowledge-changes", "Does your information change frequently?"},
 				{&behaviour, "behavior-change", "Must the model's tone, format or terminology change?"},
 				{&attribution, "attribution", "Do answers need source attribution?"}} {
-				if !q.y.set {
+				if !q.y.IsSet {
 					if err := a.askYesNo(q.y, q.text, q.flag); err != nil {
 						return err
 					}
 				}
 			}
-			req := advise.Request{Answers: advise.Answers{KnowledgeChanges: knowledge.val, BehaviourChange: behaviour.val, Attribution: attribution.val},
+			req := advise.Request{Answers: advise.Answers{KnowledgeChanges: knowledge.Val, BehaviourChange: behaviour.Val, Attribution: attribution.Val},
 				Churn: churn, Notes: notes, Workload: w, Prices: p}
 			if fromEval != "" {
 				rec, err := a.loadRecord(cmd, fromEval)
@@ -120,7 +83,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 			if a.jsonOut {
 				return a.printJSON(rep)
 			}
-			a.printAdvice(rep)
+			rep.WriteText(a.stdout)
 			return nil
 		},
 	}
@@ -148,7 +111,7 @@ Prices default to ` + advise.PricesAsOf + `; override them with the --price-* fl
 }
 
 // askYesNo prompts on a terminal; elsewhere the flag is required.
-func (a *app) askYesNo(y *yesNo, question, flag string) error {
+func (a *app) askYesNo(y *advise.YesNo, question, flag string) error {
 	in, ok := a.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) || a.jsonOut {
 		return usagef("answer --%s yes|no (%s)", flag, question)
@@ -176,29 +139,12 @@ func (a *app) measureChurn(cmd *cobra.Command) *advise.Churn {
 	}
 	p, err := project.Open(cmd.Context(), cfg, a.env())
 	if err != nil {
-		return nil
+		return nil // no project here: no history either
 	}
 	defer p.Close()
-	runs, err := p.Store().IngestRuns(cmd.Context())
+	churn, err := p.Churn(cmd.Context())
 	if err != nil {
 		a.log.Warn("reading the ingest history", "err", err)
-		return nil
 	}
-	hist := make([]advise.Ingest, len(runs))
-	for i, r := range runs {
-		hist[i] = advise.Ingest{Root: r.Root, At: r.FinishedAt, Changed: r.Added + r.Updated + r.Deleted, Documents: r.Documents}
-	}
-	return advise.MeasureChurn(hist)
-}
-
-func (a *app) printAdvice(rep advise.Report) {
-	w := rep.Workload
-	fmt.Fprintf(a.stdout, "Recommendation: %s\n\n", strings.ToUpper(rep.Recommendation))
-	for _, r := range rep.Reasons {
-		fmt.Fprintf(a.stdout, "  - %s\n", r)
-	}
-	fmt.Fprintf(a.stdout, "\nNext step: %s\n\n", rep.NextStep)
-	fmt.Fprintf(a.stdout, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", w.MonthlyRequests, rep.Monthly.RAG, rep.Monthly.FineTune, rep.Monthly.Hybrid)
-	fmt.Fprintf(a.stdout, "Break-even: %s\n\n", rep.BreakEvenWhy)
-	fmt.Fprint(a.stdout, advise.Chart(w, rep.Prices, 48))
+	return churn
 }

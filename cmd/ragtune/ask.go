@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/answer"
@@ -64,7 +62,7 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 			if a.jsonOut {
 				return a.printJSON(res)
 			}
-			a.printAnswer(res)
+			res.WriteText(a.stdout)
 			return nil
 		},
 	}
@@ -73,33 +71,4 @@ The thresholds are [answer] min_coverage and min_support in ragtune.toml.`,
 	cmd.Flags().Float64Var(&minSupp, "min-support", 0, "quote only sentences covering this share of the question (0-1)")
 	cmd.Flags().StringVar(&model, "model", "", "answer with this chat model at [generate.openai] base_url instead of the built-in answerer")
 	return cmd
-}
-
-func (a *app) printAnswer(res answer.Result) {
-	if res.Abstained {
-		fmt.Fprintln(a.stdout, res.Answer)
-		fmt.Fprintf(a.stdout, "\n(declined: %s)\n", *res.AbstainReason)
-		return
-	}
-	// The built-in answerer only quotes cited sentences; a chat model's
-	// sentence may cite nothing, or lose an unsupported citation.
-	text, unsourced := res.Answer, 0
-	if res.Generator != answer.ExtractiveID {
-		text, unsourced = answer.MarkUnsourced(res.Answer)
-	}
-	fmt.Fprintln(a.stdout, text)
-	if res.Usage != nil && res.Usage.CitationsDropped > 0 {
-		fmt.Fprintf(a.stdout, "\n(%d citation(s) removed: their passages did not support the sentence)\n", res.Usage.CitationsDropped)
-	}
-	if unsourced > 0 {
-		fmt.Fprintf(a.stdout, "(%d sentence(s) marked %s cite no passage: check them before relying on them)\n", unsourced, answer.UnsourcedMark)
-	}
-	fmt.Fprintln(a.stdout, "\nSources:")
-	for _, c := range res.Citations {
-		where := fmt.Sprintf("%s:%d-%d", c.Doc, c.Lines[0], c.Lines[1])
-		if c.Heading != "" {
-			where += "  (" + c.Heading + ")"
-		}
-		fmt.Fprintf(a.stdout, "  [%d] %s\n", c.N, where)
-	}
 }

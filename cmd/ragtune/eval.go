@@ -140,7 +140,7 @@ func (a *app) evalBEIR(cmd *cobra.Command, p *project.Project, req project.Retri
 			return err
 		}
 	} else {
-		a.printRetrieval(run, failed)
+		run.WriteText(a.stdout, failed)
 	}
 	return gateResult(failed)
 }
@@ -157,23 +157,6 @@ func gateResult(failed []string) error {
 		return exitError{exitGate, fmt.Errorf("quality gate failed: %s", strings.Join(failed, "; "))}
 	}
 	return nil
-}
-
-func (a *app) printRetrieval(run *project.RetrievalRun, failed []string) {
-	res := run.Result
-	how := "indexed"
-	if run.Reused {
-		how = "reused index"
-	}
-	fmt.Fprintf(a.stdout, "%s: %d queries, mode %s (%s in %.1fs, total %.1fs)\n\n", res.Dataset, res.Queries, res.Mode, how, run.Indexed.Seconds(), run.Elapsed.Seconds())
-	for _, k := range evaluate.MetricNames(res.Metrics) {
-		fmt.Fprintf(a.stdout, "  %-12s %.4f\n", k, res.Metrics[k])
-	}
-	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n  run file %s\n", res.LatencyMS.P50, res.LatencyMS.P95, run.RunFile)
-	for _, f := range failed {
-		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
-	}
-	fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.RunID)
 }
 
 // progress reports library work one stage at a time: bars on a

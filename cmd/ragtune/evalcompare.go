@@ -73,7 +73,7 @@ compare.html with charts. --fail-under gates the winner (exit 3).`,
 					return err
 				}
 			} else {
-				a.printComparison(cmp, reportDir)
+				cmp.WriteText(a.stdout, reportDir)
 			}
 			if len(failed) > 0 {
 				return exitError{exitGate, fmt.Errorf("quality gate failed for the winner: %s", strings.Join(failed, "; "))}
@@ -101,38 +101,4 @@ func (a *app) compare(cmd *cobra.Command, grid *evaluate.Grid) (evaluate.Compari
 	defer done()
 	cmp, err := p.Compare(cmd.Context(), grid, progress)
 	return cmp, a.noStoreHint(err, cfg)
-}
-
-func (a *app) printComparison(cmp evaluate.Comparison, reportDir string) {
-	cols := []string{cmp.Primary}
-	if cmp.TieBreak != "" {
-		cols = append(cols, cmp.TieBreak)
-	}
-	fmt.Fprintf(a.stdout, "%-4s %-50s", "rank", "settings")
-	for _, c := range cols {
-		fmt.Fprintf(a.stdout, " %12s", c)
-	}
-	fmt.Fprintf(a.stdout, " %10s\n", "p50 ms")
-	for i, c := range cmp.Cells {
-		fmt.Fprintf(a.stdout, "%-4d %-50s", i+1, c.Label)
-		for _, m := range cols {
-			fmt.Fprintf(a.stdout, " %12.4f", c.Metrics[m])
-		}
-		fmt.Fprintf(a.stdout, " %10.1f\n", c.Latency.P50)
-	}
-	fmt.Fprintf(a.stdout, "\nwinner: %s\nreason: %s\n", cmp.Winner, cmp.Reason)
-	if h := cmp.HeadToHead; h != nil {
-		fmt.Fprintf(a.stdout, "against the runner-up on %s: %d queries won, %d lost, %d tied\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
-		for _, part := range []struct {
-			name  string
-			flips []evaluate.Flip
-		}{{"won ", h.Improved}, {"lost", h.Worsened}} {
-			for _, f := range part.flips[:min(3, len(part.flips))] {
-				fmt.Fprintf(a.stdout, "  %s %-60s %.3f -> %.3f\n", part.name, f.Label(), f.A, f.B)
-			}
-		}
-	}
-	if reportDir != "" {
-		fmt.Fprintf(a.stdout, "report: %s\n", filepath.Join(reportDir, "compare.html"))
-	}
 }

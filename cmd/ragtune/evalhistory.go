@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -90,36 +89,13 @@ and the queries whose score moved, largest moves first.`,
 			if a.jsonOut {
 				return a.printJSON(d)
 			}
-			a.printDiff(d, recs, top)
+			d.WriteText(a.stdout, recs, top)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&metric, "metric", "", "per-query metric to compare (default ndcg@10, or contains for QA runs)")
 	cmd.Flags().IntVar(&top, "top", 10, "flipped queries to show each way")
 	return cmd
-}
-
-func (a *app) printDiff(d evaluate.Diff, recs [2]evaluate.Record, top int) {
-	fmt.Fprintf(a.stdout, "A %s  %s %s\nB %s  %s %s\n", recs[0].ID, recs[0].Kind, recs[0].Dataset, recs[1].ID, recs[1].Kind, recs[1].Dataset)
-	if !d.SameCorpus {
-		fmt.Fprintln(a.stdout, "warning: the runs used different corpora; per-query comparison may mislead")
-	}
-	for k, v := range d.ConfigChanges {
-		fmt.Fprintf(a.stdout, "  setting %s: %v -> %v\n", k, v[0], v[1])
-	}
-	fmt.Fprintln(a.stdout)
-	for _, m := range d.Metrics {
-		fmt.Fprintf(a.stdout, "  %-22s %.4f -> %.4f  (%+.4f)\n", m.Metric, m.A, m.B, m.Delta)
-	}
-	fmt.Fprintf(a.stdout, "\n%s per query: %d better, %d worse, %d unchanged\n", d.QueryMetric, len(d.Improved), len(d.Worsened), d.Unchanged)
-	for _, part := range []struct {
-		name  string
-		flips []evaluate.Flip
-	}{{"better", d.Improved}, {"worse", d.Worsened}} {
-		for _, f := range part.flips[:min(top, len(part.flips))] {
-			fmt.Fprintf(a.stdout, "  %-6s %-60s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Label()), f.A, f.B)
-		}
-	}
 }
 
 // loadRecord reads one stored eval run (a unique prefix of its ID is

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -88,6 +87,12 @@ and keep their previous version. Exit code 1 means some file failed.`,
 				return usagef("--dry-run goes with --prune: it lists what pruning would delete")
 			}
 			rep, err := a.ingest(cmd, cfg, project.IngestRequest{Roots: args, Prune: prune, DryRun: dryRun, Tags: corpus.NormalizeTags(tags)})
+			if errors.Is(err, project.ErrDamaged) && rep != nil {
+				if perr := a.printIngest(rep); perr != nil {
+					return perr
+				}
+				return exitError{exitFailure, fmt.Errorf("%w; ragtune store repair rebuilds the indexes", err)}
+			}
 			if errors.Is(err, ingest.ErrInterrupted) && rep != nil {
 				if perr := a.printIngest(rep); perr != nil {
 					return perr
@@ -98,9 +103,6 @@ and keep their previous version. Exit code 1 means some file failed.`,
 				return err
 			}
 			if err := a.printIngest(rep); err != nil {
-				return err
-			}
-			if err := a.checkAfterIngest(cmd, cfg); err != nil {
 				return err
 			}
 			if rep.Failed > 0 {
@@ -141,46 +143,6 @@ func (a *app) printIngest(rep *ingest.Report) error {
 	if a.jsonOut {
 		return a.printJSON(rep)
 	}
-	if rep.DryRun {
-		for _, p := range rep.WouldDelete {
-			fmt.Fprintf(a.stdout, "would delete  %s\n", p)
-		}
-		fmt.Fprintf(a.stdout, "%d document(s) would be deleted; nothing was changed (dry run)\n", len(rep.WouldDelete))
-		return nil
-	}
-	for _, f := range rep.Files {
-		switch {
-		case f.Status == ingest.StatusFailed:
-			fmt.Fprintf(a.stdout, "failed   %s: %s\n", f.Path, f.Reason)
-		case f.Status == ingest.StatusSkipped && (a.verbose || !strings.HasPrefix(f.Reason, "unsupported file type")):
-			fmt.Fprintf(a.stdout, "skipped  %s: %s\n", f.Path, f.Reason)
-		case a.verbose && f.Status != ingest.StatusSkipped:
-			fmt.Fprintf(a.stdout, "%-8s %s (%d chunks)\n", f.Status, f.Path, f.Chunks)
-		}
-	}
-	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d deleted, %d skipped, %d failed; %d chunks written in %.2fs\n",
-		rep.Added, rep.Updated, rep.Unchanged, rep.Deleted, rep.Skipped, rep.Failed, rep.Chunks, rep.Seconds)
-	return nil
-}
-
-// checkAfterIngest checks a small store after writing to it, so a damaged
-// index is reported now rather than by wrong search results later.
-func (a *app) checkAfterIngest(cmd *cobra.Command, cfg config.Config) error {
-	p, err := a.openProject(cmd, cfg)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	c, err := p.Corpus(cmd.Context())
-	if err != nil {
-		return err
-	}
-	stats, err := c.Stats(cmd.Context())
-	if err != nil {
-		return err
-	}
-	if _, problems := p.QuickCheck(cmd.Context(), stats.Chunks); len(problems) > 0 {
-		return exitError{exitFailure, fmt.Errorf("the store is damaged (%s); ragtune store repair rebuilds the indexes", strings.Join(problems, "; "))}
-	}
+	rep.WriteText(a.stdout, a.verbose)
 	return nil
 }

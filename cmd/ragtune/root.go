@@ -175,22 +175,11 @@ func group(cmd *cobra.Command) *cobra.Command {
 // config loads the configuration: file, then environment; the caller
 // applies flags.
 func (a *app) config() (config.Config, error) {
-	path, required := a.configPath, a.configPath != ""
-	if path == "" {
-		if env := a.getenv("RAGTUNE_CONFIG"); env != "" {
-			path, required = env, true
-		} else {
-			path = config.FileName
-		}
-	}
-	cfg, err := config.Load(path, required, a.environ)
-	if err != nil {
-		return cfg, err
-	}
-	if a.storeDir != "" {
+	cfg, err := config.Find(a.configPath, a.environ)
+	if err == nil && a.storeDir != "" {
 		cfg.Store.Path = a.storeDir
 	}
-	return cfg, nil
+	return cfg, err
 }
 
 func (a *app) getenv(key string) string {

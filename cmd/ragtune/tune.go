@@ -79,7 +79,7 @@ template; preference data also gets trl-dpo.jsonl (prompt/chosen/rejected).`,
 					return err
 				}
 			} else {
-				a.printPrepare(rep)
+				rep.WriteText(a.stdout)
 			}
 			if failed && !dropInvalid {
 				return exitError{exitFailure, fmt.Errorf("%d problem(s) in %s; fix them or use --drop-invalid", len(rep.Errors), args[0])}
@@ -116,21 +116,4 @@ func (a *app) withContext(cmd *cobra.Command) (*project.Project, error) {
 		return nil, usageError{err}
 	}
 	return a.openProject(cmd, cfg)
-}
-
-func (a *app) printPrepare(r *finetune.Report) {
-	fmt.Fprintf(a.stdout, "%d examples, %d valid (%d train, %d validation)\n", r.Examples, r.Valid, r.Train, r.Validation)
-	for _, p := range r.Errors {
-		fmt.Fprintf(a.stdout, "  line %d: %s: %s\n", p.Line, p.Code, p.Message)
-	}
-	for _, w := range r.Warnings {
-		fmt.Fprintf(a.stdout, "  warning: %s\n", w)
-	}
-	fmt.Fprintf(a.stdout, "tokens per example (%s): min %d, median %d, p95 %d, max %d; assistant median %d\n", r.Encoding,
-		r.Tokens.Min, r.Tokens.P50, r.Tokens.P95, r.Tokens.Max, r.AssistantTokens.P50)
-	fmt.Fprintf(a.stdout, "%d epochs, %d billed tokens, estimated cost $%.2f at $%.2f per million (%s)\n", r.Epochs,
-		r.BilledTokens, r.EstimatedCostUSD, r.PricePerMTok, r.PricesAsOf)
-	for kind, p := range r.Files {
-		fmt.Fprintf(a.stdout, "  %-10s %s\n", kind, p)
-	}
 }

@@ -3,13 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/embed"
-	"github.com/ragtune/ragtune/internal/embed/adapter"
-	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/project"
 )
 
@@ -117,31 +114,15 @@ func (a *app) tuneEmbeddings(cmd *cobra.Command, f embeddingsFlags) error {
 	case err != nil:
 		return a.noStoreHint(err, cfg)
 	}
-	return a.printAdapter(run.Adapter, run.StoreDir, run.Took)
+	return a.printAdapter(run)
 }
 
-func (a *app) printAdapter(ad *adapter.Adapter, dir string, took time.Duration) error {
+func (a *app) printAdapter(run *project.AdapterRun) error {
+	ad := run.Adapter
 	if a.jsonOut {
-		return a.printJSON(map[string]any{"store": dir, "embedder": ad.Embedder, "dim": ad.Dim, "enabled": ad.Enabled,
-			"fingerprint": ad.Fingerprint(), "trained_at": ad.TrainedAt, "report": ad.Report, "seconds": took.Seconds()})
+		return a.printJSON(map[string]any{"store": run.StoreDir, "embedder": ad.Embedder, "dim": ad.Dim, "enabled": ad.Enabled,
+			"fingerprint": ad.Fingerprint(), "trained_at": ad.TrainedAt, "report": ad.Report, "seconds": run.Took.Seconds()})
 	}
-	r := ad.Report
-	state := "ENABLED"
-	if !ad.Enabled {
-		state = "stored but OFF"
-	}
-	fmt.Fprintf(a.stdout, "Query adapter %s for %s (%d-d): %s\n", ad.Fingerprint(), ad.Embedder, ad.Dim, state)
-	fmt.Fprintf(a.stdout, "  trained on %d pairs (%d for model selection) from %s", r.TrainPairs, r.ValidPairs, r.Source)
-	if took > 0 {
-		fmt.Fprintf(a.stdout, " in %.1fs", took.Seconds())
-	}
-	fmt.Fprintf(a.stdout, "\n  held-out questions: %d (never trained on)\n\n", r.HeldOutQueries)
-	fmt.Fprintf(a.stdout, "  %-22s %8s %8s %8s\n", "held-out metric", "before", "after", "change")
-	for _, k := range evaluate.MetricNames(r.Before) {
-		fmt.Fprintf(a.stdout, "  %-22s %8.4f %8.4f %+8.4f\n", k, r.Before[k], r.After[k], r.After[k]-r.Before[k])
-	}
-	if !ad.Enabled && len(r.Before) > 0 {
-		fmt.Fprintf(a.stdout, "\n  It did not improve held-out %s (the project's retrieve.mode), so it stays off (--enable to use it anyway).\n", r.DecidedBy)
-	}
+	run.WriteText(a.stdout)
 	return nil
 }

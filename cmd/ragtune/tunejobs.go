@@ -18,21 +18,6 @@ func (a *app) provider(cfg config.Config) (*finetune.Provider, error) {
 	return finetune.NewProvider(cfg.Generate.OpenAI.BaseURL, cfg.Generate.OpenAI.APIKeyEnv, a.getenv)
 }
 
-func (a *app) printJob(j finetune.Job) error {
-	if a.jsonOut {
-		return a.printJSON(j)
-	}
-	fmt.Fprintf(a.stdout, "%s  %-16s base %s", j.ID, j.Status, j.Model)
-	if j.FineTunedModel != "" {
-		fmt.Fprintf(a.stdout, "  model %s (use: ragtune ask --model %s)", j.FineTunedModel, j.FineTunedModel)
-	}
-	if j.Error != "" {
-		fmt.Fprintf(a.stdout, "  error: %s", j.Error)
-	}
-	fmt.Fprintln(a.stdout)
-	return nil
-}
-
 // jobAction opens the store and the provider, runs fn, then saves and
 // prints the job fn returns.
 func (a *app) jobAction(cmd *cobra.Command, fn func(p *finetune.Provider) (finetune.Job, error)) error {
@@ -204,4 +189,12 @@ prepare' first: it validates the data and estimates the cost.`,
 		},
 	}
 	tune.AddCommand(start, status, events, cancel, list)
+}
+
+func (a *app) printJob(j finetune.Job) error {
+	if a.jsonOut {
+		return a.printJSON(j)
+	}
+	j.WriteText(a.stdout)
+	return nil
 }

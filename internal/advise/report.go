@@ -1,6 +1,10 @@
 package advise
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+	"strings"
+)
 
 // KnowledgeFromChurn reconciles the measured churn with the user's
 // answer to "does your information change frequently?" (nil: not
@@ -101,4 +105,57 @@ func Advise(req Request) Report {
 	return Report{Recommendation: d.Recommendation, Reasons: append(append([]string(nil), req.Notes...), d.Reasons...),
 		NextStep: d.NextStep, Monthly: Monthly(w, req.Prices), BreakEven: be, BreakEvenWhy: why, Answers: req.Answers,
 		Measured: req.Measured, Churn: req.Churn, Workload: w, Prices: req.Prices, PricesAsOf: PricesAsOf}
+}
+
+// WriteText writes the recommendation for a person: the verdict and its
+// reasons, the next step, the monthly costs, the break-even and a chart.
+func (rep Report) WriteText(w io.Writer) {
+	wl := rep.Workload
+	fmt.Fprintf(w, "Recommendation: %s\n\n", strings.ToUpper(rep.Recommendation))
+	for _, r := range rep.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	fmt.Fprintf(w, "\nNext step: %s\n\n", rep.NextStep)
+	fmt.Fprintf(w, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", wl.MonthlyRequests, rep.Monthly.RAG, rep.Monthly.FineTune, rep.Monthly.Hybrid)
+	fmt.Fprintf(w, "Break-even: %s\n\n", rep.BreakEvenWhy)
+	fmt.Fprint(w, Chart(wl, rep.Prices, 48))
+}
+
+// YesNo is an answer to one of advise's questions, as a flag: unset
+// until given.
+type YesNo struct {
+	Val   bool
+	IsSet bool
+}
+
+func (y *YesNo) String() string {
+	if !y.IsSet {
+		return ""
+	}
+	if y.Val {
+		return "yes"
+	}
+	return "no"
+}
+
+func (y *YesNo) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "yes", "y", "true":
+		y.Val, y.IsSet = true, true
+	case "no", "n", "false":
+		y.Val, y.IsSet = false, true
+	default:
+		return fmt.Errorf("want yes or no, not %q", s)
+	}
+	return nil
+}
+
+func (y *YesNo) Type() string { return "yes|no" }
+
+// Ptr is the answer, nil when none was given.
+func (y *YesNo) Ptr() *bool {
+	if !y.IsSet {
+		return nil
+	}
+	return &y.Val
 }

@@ -42,3 +42,18 @@ func TestAdviseRetrainsWithChurn(t *testing.T) {
 		t.Errorf("churn must make fine-tuning dearer and keep the notes first: %+v vs %+v", churning, quiet)
 	}
 }
+
+func TestYesNo(t *testing.T) {
+	var y YesNo
+	if y.Ptr() != nil || y.String() != "" {
+		t.Fatal("an unset answer has a value")
+	}
+	for in, want := range map[string]bool{"yes": true, "Y": true, "false": false, "no": false} {
+		if err := y.Set(in); err != nil || y.Val != want || *y.Ptr() != want {
+			t.Errorf("Set(%q): %v %v", in, y.Val, err)
+		}
+	}
+	if err := y.Set("maybe"); err == nil {
+		t.Error("maybe was accepted")
+	}
+}

@@ -7,6 +7,7 @@ package answer
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -150,4 +151,35 @@ func Answer(ctx context.Context, g Generator, req Request) (Result, error) {
 	}
 	r.Generator = g.ID()
 	return r, err
+}
+
+// WriteText writes the answer for a person: the text (a chat model's
+// uncited sentences marked), the refusal reason or the sources.
+func (res Result) WriteText(w io.Writer) {
+	if res.Abstained {
+		fmt.Fprintln(w, res.Answer)
+		fmt.Fprintf(w, "\n(declined: %s)\n", *res.AbstainReason)
+		return
+	}
+	// The built-in answerer only quotes cited sentences; a chat model's
+	// sentence may cite nothing, or lose an unsupported citation.
+	text, unsourced := res.Answer, 0
+	if res.Generator != ExtractiveID {
+		text, unsourced = MarkUnsourced(res.Answer)
+	}
+	fmt.Fprintln(w, text)
+	if res.Usage != nil && res.Usage.CitationsDropped > 0 {
+		fmt.Fprintf(w, "\n(%d citation(s) removed: their passages did not support the sentence)\n", res.Usage.CitationsDropped)
+	}
+	if unsourced > 0 {
+		fmt.Fprintf(w, "(%d sentence(s) marked %s cite no passage: check them before relying on them)\n", unsourced, UnsourcedMark)
+	}
+	fmt.Fprintln(w, "\nSources:")
+	for _, c := range res.Citations {
+		where := fmt.Sprintf("%s:%d-%d", c.Doc, c.Lines[0], c.Lines[1])
+		if c.Heading != "" {
+			where += "  (" + c.Heading + ")"
+		}
+		fmt.Fprintf(w, "  [%d] %s\n", c.N, where)
+	}
 }

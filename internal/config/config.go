@@ -125,6 +125,24 @@ func Default() Config {
 	}
 }
 
+// Find loads the configuration a command uses: the file it names (which
+// must exist), else the one $RAGTUNE_CONFIG names (likewise), else
+// ./ragtune.toml if there is one; then the environment over it.
+func Find(named string, environ []string) (Config, error) {
+	path, required := named, named != ""
+	if path == "" {
+		for _, kv := range environ {
+			if v, ok := strings.CutPrefix(kv, "RAGTUNE_CONFIG="); ok && v != "" {
+				path, required = v, true
+			}
+		}
+	}
+	if path == "" {
+		path = FileName
+	}
+	return Load(path, required, environ)
+}
+
 // Load reads the config file at path over the defaults, then the
 // environment. A missing file is fine unless required (the user named it).
 func Load(path string, required bool, environ []string) (Config, error) {

@@ -117,3 +117,21 @@ func TestCollections(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
+
+func TestFind(t *testing.T) {
+	dir := t.TempDir()
+	named := filepath.Join(dir, "named.toml")
+	os.WriteFile(named, []byte("[retrieve]\nk = 7\n"), 0o644)
+	if cfg, err := Find(named, nil); err != nil || cfg.Retrieve.K != 7 {
+		t.Errorf("named file: %v %v", cfg.Retrieve.K, err)
+	}
+	if cfg, err := Find("", []string{"RAGTUNE_CONFIG=" + named}); err != nil || cfg.Retrieve.K != 7 {
+		t.Errorf("RAGTUNE_CONFIG: %v %v", cfg.Retrieve.K, err)
+	}
+	if _, err := Find("", []string{"RAGTUNE_CONFIG=" + filepath.Join(dir, "missing.toml")}); err == nil {
+		t.Error("a missing RAGTUNE_CONFIG file was accepted")
+	}
+	if _, err := Find(filepath.Join(dir, "missing.toml"), nil); err == nil {
+		t.Error("a missing named file was accepted")
+	}
+}

@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -192,4 +193,41 @@ func Rank(results []CellResult, primary, tieBreak string) Comparison {
 	d.SameCorpus = true
 	c.HeadToHead = &d
 	return c
+}
+
+// WriteText writes the comparison for a person: the ranked settings, the
+// winner and why, and its largest wins and losses against the runner-up;
+// reportDir, when set, is where the HTML report went.
+func (cmp Comparison) WriteText(w io.Writer, reportDir string) {
+	cols := []string{cmp.Primary}
+	if cmp.TieBreak != "" {
+		cols = append(cols, cmp.TieBreak)
+	}
+	fmt.Fprintf(w, "%-4s %-50s", "rank", "settings")
+	for _, c := range cols {
+		fmt.Fprintf(w, " %12s", c)
+	}
+	fmt.Fprintf(w, " %10s\n", "p50 ms")
+	for i, c := range cmp.Cells {
+		fmt.Fprintf(w, "%-4d %-50s", i+1, c.Label)
+		for _, m := range cols {
+			fmt.Fprintf(w, " %12.4f", c.Metrics[m])
+		}
+		fmt.Fprintf(w, " %10.1f\n", c.Latency.P50)
+	}
+	fmt.Fprintf(w, "\nwinner: %s\nreason: %s\n", cmp.Winner, cmp.Reason)
+	if h := cmp.HeadToHead; h != nil {
+		fmt.Fprintf(w, "against the runner-up on %s: %d queries won, %d lost, %d tied\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
+		for _, part := range []struct {
+			name  string
+			flips []Flip
+		}{{"won ", h.Improved}, {"lost", h.Worsened}} {
+			for _, f := range part.flips[:min(3, len(part.flips))] {
+				fmt.Fprintf(w, "  %s %-60s %.3f -> %.3f\n", part.name, f.Label(), f.A, f.B)
+			}
+		}
+	}
+	if reportDir != "" {
+		fmt.Fprintf(w, "report: %s\n", filepath.Join(reportDir, "compare.html"))
+	}
 }

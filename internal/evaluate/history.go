@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
@@ -254,4 +255,29 @@ func QueryTexts(r Record) map[string]string {
 		}
 	}
 	return texts
+}
+
+// WriteText writes the diff of two runs for a person: the settings that
+// changed, every metric, and the top queries that moved each way.
+func (d Diff) WriteText(w io.Writer, recs [2]Record, top int) {
+	fmt.Fprintf(w, "A %s  %s %s\nB %s  %s %s\n", recs[0].ID, recs[0].Kind, recs[0].Dataset, recs[1].ID, recs[1].Kind, recs[1].Dataset)
+	if !d.SameCorpus {
+		fmt.Fprintln(w, "warning: the runs used different corpora; per-query comparison may mislead")
+	}
+	for k, v := range d.ConfigChanges {
+		fmt.Fprintf(w, "  setting %s: %v -> %v\n", k, v[0], v[1])
+	}
+	fmt.Fprintln(w)
+	for _, m := range d.Metrics {
+		fmt.Fprintf(w, "  %-22s %.4f -> %.4f  (%+.4f)\n", m.Metric, m.A, m.B, m.Delta)
+	}
+	fmt.Fprintf(w, "\n%s per query: %d better, %d worse, %d unchanged\n", d.QueryMetric, len(d.Improved), len(d.Worsened), d.Unchanged)
+	for _, part := range []struct {
+		name  string
+		flips []Flip
+	}{{"better", d.Improved}, {"worse", d.Worsened}} {
+		for _, f := range part.flips[:min(top, len(part.flips))] {
+			fmt.Fprintf(w, "  %-6s %-60s %.3f -> %.3f\n", part.name, strings.TrimSpace(f.Label()), f.A, f.B)
+		}
+	}
 }

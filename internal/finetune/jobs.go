@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -191,4 +192,16 @@ func (p *Provider) Events(ctx context.Context, id string) ([]JobEvent, error) {
 		out[a], out[b] = out[b], out[a]
 	}
 	return out, nil
+}
+
+// WriteText writes the job on one line: ID, status, models, error.
+func (j Job) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "%s  %-16s base %s", j.ID, j.Status, j.Model)
+	if j.FineTunedModel != "" {
+		fmt.Fprintf(w, "  model %s (use: ragtune ask --model %s)", j.FineTunedModel, j.FineTunedModel)
+	}
+	if j.Error != "" {
+		fmt.Fprintf(w, "  error: %s", j.Error)
+	}
+	fmt.Fprintln(w)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sort"
 	"strings"
@@ -277,4 +278,23 @@ func method(exs []Example, rep *Report) (string, []Example) {
 			fmt.Sprintf("a %s example in a file of %s examples; one job trains one way", kind(ex.IsPreference()), kind(want))})
 	}
 	return name, keep
+}
+
+// WriteText writes the preparation report for a person: counts,
+// problems by line, warnings, tokens, epochs, cost and the files written.
+func (r *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "%d examples, %d valid (%d train, %d validation)\n", r.Examples, r.Valid, r.Train, r.Validation)
+	for _, p := range r.Errors {
+		fmt.Fprintf(w, "  line %d: %s: %s\n", p.Line, p.Code, p.Message)
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warning)
+	}
+	fmt.Fprintf(w, "tokens per example (%s): min %d, median %d, p95 %d, max %d; assistant median %d\n", r.Encoding,
+		r.Tokens.Min, r.Tokens.P50, r.Tokens.P95, r.Tokens.Max, r.AssistantTokens.P50)
+	fmt.Fprintf(w, "%d epochs, %d billed tokens, estimated cost $%.2f at $%.2f per million (%s)\n", r.Epochs,
+		r.BilledTokens, r.EstimatedCostUSD, r.PricePerMTok, r.PricesAsOf)
+	for kind, p := range r.Files {
+		fmt.Fprintf(w, "  %-10s %s\n", kind, p)
+	}
 }

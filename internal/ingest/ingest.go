@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -547,4 +548,28 @@ func (in *Ingester) prune(ctx context.Context, gone []string, rep *Report) error
 		rep.add(Result{Path: p, Status: StatusDeleted})
 	}
 	return nil
+}
+
+// WriteText writes the report for a person: the problems, every file
+// when verbose, and the totals; a dry run lists what would be deleted.
+func (r *Report) WriteText(w io.Writer, verbose bool) {
+	if r.DryRun {
+		for _, p := range r.WouldDelete {
+			fmt.Fprintf(w, "would delete  %s\n", p)
+		}
+		fmt.Fprintf(w, "%d document(s) would be deleted; nothing was changed (dry run)\n", len(r.WouldDelete))
+		return
+	}
+	for _, f := range r.Files {
+		switch {
+		case f.Status == StatusFailed:
+			fmt.Fprintf(w, "failed   %s: %s\n", f.Path, f.Reason)
+		case f.Status == StatusSkipped && (verbose || !strings.HasPrefix(f.Reason, "unsupported file type")):
+			fmt.Fprintf(w, "skipped  %s: %s\n", f.Path, f.Reason)
+		case verbose && f.Status != StatusSkipped:
+			fmt.Fprintf(w, "%-8s %s (%d chunks)\n", f.Status, f.Path, f.Chunks)
+		}
+	}
+	fmt.Fprintf(w, "%d added, %d updated, %d unchanged, %d deleted, %d skipped, %d failed; %d chunks written in %.2fs\n",
+		r.Added, r.Updated, r.Unchanged, r.Deleted, r.Skipped, r.Failed, r.Chunks, r.Seconds)
 }

@@ -290,3 +290,22 @@ func (p *Project) warnUnknownGold(ctx context.Context, items []evaluate.QAItem) 
 	}
 	return nil
 }
+
+// WriteText writes the run for a person: the metrics, latency, run file
+// and ID, and the gates it failed.
+func (run *RetrievalRun) WriteText(w io.Writer, failed []string) {
+	res := run.Result
+	how := "indexed"
+	if run.Reused {
+		how = "reused index"
+	}
+	fmt.Fprintf(w, "%s: %d queries, mode %s (%s in %.1fs, total %.1fs)\n\n", res.Dataset, res.Queries, res.Mode, how, run.Indexed.Seconds(), run.Elapsed.Seconds())
+	for _, k := range evaluate.MetricNames(res.Metrics) {
+		fmt.Fprintf(w, "  %-12s %.4f\n", k, res.Metrics[k])
+	}
+	fmt.Fprintf(w, "\n  latency p50 %.1f ms, p95 %.1f ms\n  run file %s\n", res.LatencyMS.P50, res.LatencyMS.P95, run.RunFile)
+	for _, f := range failed {
+		fmt.Fprintf(w, "  GATE FAILED %s\n", f)
+	}
+	fmt.Fprintf(w, "  run id %s (ragtune eval history)\n", run.RunID)
+}

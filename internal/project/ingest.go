@@ -2,8 +2,11 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/ragtune/ragtune/internal/advise"
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
@@ -92,11 +95,48 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 		total.DryRun = rep.DryRun
 		total.WouldDelete = append(total.WouldDelete, rep.WouldDelete...)
 	}
-	return total, nil
+	if req.DryRun {
+		return total, nil
+	}
+	return total, p.checkAfterWrite(ctx)
+}
+
+// ErrDamaged means a check found the store's indexes inconsistent.
+var ErrDamaged = errors.New("the store is damaged")
+
+// checkAfterWrite checks a small store after an ingest wrote to it, so a
+// damaged index is reported now rather than by wrong results later.
+func (p *Project) checkAfterWrite(ctx context.Context) error {
+	c, err := p.Corpus(ctx)
+	if err != nil {
+		return err
+	}
+	stats, err := c.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if _, problems := p.QuickCheck(ctx, stats.Chunks); len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrDamaged, strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // IngestPath ingests one file or directory with the project's settings
 // (the server's POST /v1/ingest).
 func (p *Project) IngestPath(ctx context.Context, path string, tags []string) (*ingest.Report, error) {
 	return p.Ingest(ctx, IngestRequest{Roots: []string{path}, Tags: tags})
+}
+
+// Churn measures how often the project's documents change from its
+// ingest history; nil when the history is too short to tell.
+func (p *Project) Churn(ctx context.Context) (*advise.Churn, error) {
+	runs, err := p.store.IngestRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hist := make([]advise.Ingest, len(runs))
+	for i, r := range runs {
+		hist[i] = advise.Ingest{Root: r.Root, At: r.FinishedAt, Changed: r.Added + r.Updated + r.Deleted, Documents: r.Documents}
+	}
+	return advise.MeasureChurn(hist), nil
 }

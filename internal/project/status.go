@@ -3,7 +3,9 @@ package project
 import (
 	"context"
 	"fmt"
+	"io"
 
+	"github.com/dustin/go-humanize"
 	"github.com/ragtune/ragtune/internal/corpus"
 )
 
@@ -19,11 +21,15 @@ type Status struct {
 	Problems []string `json:"problems,omitempty"`
 	// DocumentList is set when the documents were asked for.
 	DocumentList []corpus.DocumentInfo `json:"document_list,omitempty"`
+	// Check says how far the store was checked: "full" (Verify),
+	// "quick" (a small store, without being asked) or "skipped".
+	Check string `json:"-"`
 }
 
 // StatusRequest says what Status reports beyond the counts.
 type StatusRequest struct {
 	Verify    bool // check the corpus's consistency
+	Quick     bool // without Verify: check a corpus of up to QuickCheckLimit chunks
 	Documents bool // list every document
 }
 
@@ -58,10 +64,19 @@ func (p *Project) Status(ctx context.Context, req StatusRequest) (Status, error)
 	for k, v := range c.Describe() {
 		st.Identity[k] = v
 	}
-	if req.Verify {
-		st.Problems = p.check(ctx, c)
+	switch {
+	case req.Verify:
+		st.Check, st.Problems = "full", p.check(ctx, c)
 		if countErr != nil {
 			st.Problems = append([]string{countErr.Error()}, st.Problems...)
+		}
+	case req.Quick:
+		st.Check = "skipped"
+		if ran, found := p.QuickCheck(ctx, st.Chunks); ran {
+			st.Check = "quick"
+			if len(found) > 0 {
+				st.Problems = found
+			}
 		}
 	}
 	if req.Documents {
@@ -142,4 +157,32 @@ func (p *Project) Document(ctx context.Context, path string) (corpus.Document, e
 		return corpus.Document{}, err
 	}
 	return c.Document(ctx, path)
+}
+
+// WriteText writes the status for a person, with where the store and its
+// configuration are.
+func (st Status) WriteText(w io.Writer, storeDir, configFile string) {
+	fmt.Fprintf(w, "store      %s (%s on disk)\n", storeDir, humanize.IBytes(uint64(max(st.Bytes, 0))))
+	if configFile != "" {
+		fmt.Fprintf(w, "config     %s\n", configFile)
+	}
+	if st.Identity["backend"] == "weaviate" {
+		fmt.Fprintf(w, "corpus     weaviate at %s (%s; consistency %s)\n", st.Identity["weaviate"], st.Identity["collections"], st.Identity["consistency"])
+	}
+	fmt.Fprintf(w, "documents  %d\nchunks     %d (%d tokens)\n", st.Documents, st.Chunks, st.Tokens)
+	fmt.Fprintf(w, "lexical    %s\nembedder   %s (dimension %s)\n", st.Identity["lexical"], st.Identity["embedder"], st.Identity["dimension"])
+	for _, d := range st.DocumentList {
+		fmt.Fprintf(w, "  %-50s %-8s %4d chunks  %s\n", d.Path, d.Format, d.Chunks, humanize.IBytes(uint64(max(d.Size, 0))))
+	}
+	switch {
+	case st.Check == "skipped":
+		fmt.Fprintf(w, "check      not run (over %d chunks: ragtune status --verify checks the whole store)\n", QuickCheckLimit)
+	case st.Check == "full" && len(st.Problems) == 0:
+		fmt.Fprintln(w, "check      ok (integrity, full-text index, chunk counts, vectors)")
+	case len(st.Problems) > 0:
+		fmt.Fprintln(w, "check      damaged; ragtune store repair rebuilds the indexes")
+	}
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "problem    %s\n", p)
+	}
 }

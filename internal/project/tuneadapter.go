@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -295,4 +296,28 @@ func (p *Project) heldOutFigures(ctx context.Context, ad *adapter.Adapter, held 
 		}
 	}
 	return before, after, nil
+}
+
+// WriteText writes the adapter for a person: whether it is on, what it
+// was trained on, and the held-out figures before and after.
+func (run *AdapterRun) WriteText(w io.Writer) {
+	ad := run.Adapter
+	r := ad.Report
+	state := "ENABLED"
+	if !ad.Enabled {
+		state = "stored but OFF"
+	}
+	fmt.Fprintf(w, "Query adapter %s for %s (%d-d): %s\n", ad.Fingerprint(), ad.Embedder, ad.Dim, state)
+	fmt.Fprintf(w, "  trained on %d pairs (%d for model selection) from %s", r.TrainPairs, r.ValidPairs, r.Source)
+	if run.Took > 0 {
+		fmt.Fprintf(w, " in %.1fs", run.Took.Seconds())
+	}
+	fmt.Fprintf(w, "\n  held-out questions: %d (never trained on)\n\n", r.HeldOutQueries)
+	fmt.Fprintf(w, "  %-22s %8s %8s %8s\n", "held-out metric", "before", "after", "change")
+	for _, k := range evaluate.MetricNames(r.Before) {
+		fmt.Fprintf(w, "  %-22s %8.4f %8.4f %+8.4f\n", k, r.Before[k], r.After[k], r.After[k]-r.Before[k])
+	}
+	if !ad.Enabled && len(r.Before) > 0 {
+		fmt.Fprintf(w, "\n  It did not improve held-out %s (the project's retrieve.mode), so it stays off (--enable to use it anyway).\n", r.DecidedBy)
+	}
 }
