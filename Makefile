@@ -34,7 +34,7 @@ model:
 	scripts/fetch-model.sh
 
 weaviate:
-	@test -x $(WEAVIATE_BIN) || { echo "building weaviate-server $(WEAVIATE_VERSION) into $(WEAVIATE_DIR) (about 5 minutes, once)"; \
+	@test -x $(WEAVIATE_BIN) || { echo "building weaviate-server $(WEAVIATE_VERSION) into $(WEAVIATE_DIR) (once; minutes on a small machine)"; \
 		GOBIN=$(WEAVIATE_DIR) $(GO) install github.com/weaviate/weaviate/cmd/weaviate-server@$(WEAVIATE_VERSION); }
 
 test: model weaviate
