@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +17,7 @@ import (
 func (a *app) ingestCommand() *cobra.Command {
 	var (
 		prune, follow bool
-		dryRun        bool
+		dryRun, watch bool
 		include       []string
 		exclude       []string
 		tags          []string
@@ -83,6 +84,9 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := mustExist(args...); err != nil {
 				return err
 			}
+			if watch {
+				return a.watch(cmd, cfg, args, corpus.NormalizeTags(tags))
+			}
 			if dryRun && !prune {
 				return usagef("--dry-run goes with --prune: it lists what pruning would delete")
 			}
@@ -113,6 +117,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&prune, "prune", false, "delete stored documents under PATH whose files no longer exist (files left out by --include/--exclude stay)")
+	fl.BoolVar(&watch, "watch", false, "after ingesting, keep following PATH: changed, new, renamed and deleted files are ingested or removed within a second (Ctrl-C stops)")
 	fl.BoolVar(&dryRun, "dry-run", false, "with --prune: list what would be deleted, change nothing")
 	fl.StringSliceVar(&include, "include", nil, "only files matching these globs (relative to PATH), e.g. '**/*.md'")
 	fl.StringSliceVar(&exclude, "exclude", nil, "skip files matching these globs, e.g. 'drafts/**'")
@@ -145,4 +150,26 @@ func (a *app) printIngest(rep *ingest.Report) error {
 	}
 	rep.WriteText(a.stdout, a.verbose)
 	return nil
+}
+
+// watch ingests roots and follows them until interrupted, printing what
+// each batch of changes did.
+func (a *app) watch(cmd *cobra.Command, cfg config.Config, roots []string, tags []string) error {
+	p, err := a.openProject(cmd, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if !a.jsonOut {
+		fmt.Fprintf(a.stderr, "watching %s (Ctrl-C stops)\n", strings.Join(roots, ", "))
+	}
+	return a.noStoreHint(p.Watch(cmd.Context(), project.WatchRequest{Roots: roots, Tags: tags,
+		Report: func(rep *ingest.Report, err error) {
+			if err != nil {
+				a.log.Error("ingesting changes", "err", err)
+			}
+			if rep != nil {
+				a.printIngest(rep)
+			}
+		}}), cfg)
 }

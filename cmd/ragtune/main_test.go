@@ -1019,3 +1019,42 @@ func TestCompareWithAReranker(t *testing.T) {
 		t.Logf("%s: ndcg@10 %.4f", c["label"], c["metrics"].(map[string]any)["ndcg@10"])
 	}
 }
+
+// TestIngestWatch runs `ingest --watch` as a process: a file saved under
+// the folder becomes searchable without another ingest, and SIGTERM ends
+// the watch cleanly.
+func TestIngestWatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := initProject(t)
+	copyDocs(t, dir)
+	cmd := process(t, dir, "ingest", "docs", "--watch", "--quiet")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	searchable := func(word string) bool {
+		out, _, code := cli(t, dir, "search", word, "--json")
+		return code == 0 && len(decode(t, out)["hits"].([]any)) > 0
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !searchable("unchanged") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	os.WriteFile(filepath.Join(dir, "docs", "watched.md"), []byte("# Watched\n\nQuokkas live on Rottnest Island.\n"), 0o644)
+	saved := time.Now()
+	for !searchable("quokkas") {
+		if time.Since(saved) > 10*time.Second {
+			t.Fatalf("a saved file was not searchable within 10 s; stderr: %s", errb.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("saved to searchable: %s", time.Since(saved))
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("ingest --watch after SIGTERM: %v; stderr: %s", err, errb.String())
+	}
+}

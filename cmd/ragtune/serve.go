@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ragtune/ragtune/internal/config"
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/mcpserver"
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/server"
@@ -22,6 +23,7 @@ type serveOptions struct {
 	addr, ingestRoot, name string
 	tlsCert, tlsKey        string
 	allowHosts             []string
+	watch                  []string
 	insecure               bool
 	maxBody, maxUpload     int64
 	rate                   float64
@@ -68,6 +70,7 @@ out to get the only collection a key opens.`,
 	f.IntVar(&o.answerSec, "answer-timeout", 120, "longest an answer may take, in seconds")
 	f.IntVar(&o.searchSec, "search-timeout", 30, "longest a search (with its query embedding) may take, in seconds; past it the answer is 504")
 	f.IntVar(&o.maxConns, "max-conns", 1024, "open connections at most (WebSockets included); more wait to be accepted")
+	f.StringSliceVar(&o.watch, "watch", nil, "keep the served project's index in step with this folder (repeatable): changes are ingested within a second")
 	f.StringSliceVar(&o.allowHosts, "allow-host", nil, "with --insecure-local: a host name, besides localhost, that requests may name (repeatable)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
@@ -120,6 +123,12 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		if backends[n], err = backend(p, root); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
+		if n == o.name && len(o.watch) > 0 {
+			if err := mustExist(o.watch...); err != nil {
+				return err
+			}
+			go a.serveWatch(cmd, p, o.watch)
+		}
 	}
 	if !o.insecure && keys == 0 {
 		return fmt.Errorf("no API keys: create one with `ragtune keys add NAME --scope read`, or use --insecure-local on loopback")
@@ -165,4 +174,19 @@ func (a *app) serveLog() *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// serveWatch keeps the served project in step with folders while serving.
+func (a *app) serveWatch(cmd *cobra.Command, p *project.Project, roots []string) {
+	log := a.serveLog()
+	err := p.Watch(cmd.Context(), project.WatchRequest{Roots: roots, Report: func(rep *ingest.Report, err error) {
+		if err != nil {
+			log.Error("ingesting changes", "err", err)
+			return
+		}
+		log.Info("ingested changes", "added", rep.Added, "updated", rep.Updated, "deleted", rep.Deleted, "failed", rep.Failed)
+	}})
+	if err != nil {
+		log.Error("watching stopped", "err", err)
+	}
 }

@@ -319,3 +319,19 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("a run stopped before it began: %v", err)
 	}
 }
+
+func TestSelects(t *testing.T) {
+	root := t.TempDir()
+	o := Options{Root: root, Include: []string{"**/*.md"}, Exclude: []string{"drafts/**"}}
+	for rel, want := range map[string]bool{
+		"a.md": true, "sub/b.md": true, "c.txt": false, "drafts/d.md": false,
+		".git/e.md": false, "x/node_modules/f.md": false, "../outside.md": false,
+	} {
+		if got := o.Selects(filepath.Join(root, rel)); got != want {
+			t.Errorf("Selects(%s) = %v, want %v", rel, got, want)
+		}
+	}
+	if k := Key(filepath.Dir(root), filepath.Join(root, "a.md")); k != filepath.Base(root)+"/a.md" {
+		t.Errorf("Key = %q", k)
+	}
+}

@@ -145,3 +145,45 @@ func within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
+
+// Selects reports whether a walk of o.Root would take the file at path:
+// inside the root, not excluded (nor any folder above it) and included.
+// A watcher uses it to decide which changed files to ingest.
+func (o Options) Selects(path string) bool {
+	root, err := filepath.Abs(o.Root)
+	if err != nil {
+		return false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil || !within(root, abs) {
+		return false
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || rel == "." {
+		return rel == "." // the root itself, when it is a file
+	}
+	w := &walker{include: o.Include, exclude: append(append([]string{}, DefaultExclude...), o.Exclude...)}
+	rel = filepath.ToSlash(rel)
+	parts := strings.Split(rel, "/")
+	for i := 1; i < len(parts); i++ {
+		if w.excluded(strings.Join(parts[:i], "/") + "/") {
+			return false
+		}
+	}
+	return !w.excluded(rel) && w.included(rel)
+}
+
+// Key is the document key of the file at path for keyBase, as ingest
+// stores it: the path relative to keyBase, or absolute outside it.
+func Key(keyBase, path string) string {
+	base, _ := filepath.Abs(cmpOr(keyBase, "."))
+	abs, _ := filepath.Abs(path)
+	return docKey(base, abs)
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,101 @@
+package project
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/retrieve"
+)
+
+// TestWatchKeepsTheIndexInStep saves, atomically replaces, renames and
+// deletes files under a watched folder and measures how long each change
+// takes to be searchable (or gone), without a manual ingest.
+func TestWatchKeepsTheIndexInStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("watches a folder")
+	}
+	dir := t.TempDir()
+	cfg, env := newConfig(dir)
+	cfg.Ingest.Include = []string{"**/*.md"}
+	p, err := Init(t.Context(), cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	docs := filepath.Join(dir, "docs")
+	os.MkdirAll(docs, 0o755)
+	os.WriteFile(filepath.Join(docs, "first.md"), []byte("# First\n\nThe first document about apples.\n"), 0o644)
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	watching := make(chan error, 1)
+	ready := make(chan struct{}, 1)
+	go func() {
+		watching <- p.Watch(ctx, WatchRequest{Roots: []string{docs}, Quiet: 100 * time.Millisecond,
+			Report: func(rep *ingest.Report, err error) {
+				select {
+				case ready <- struct{}{}:
+				default:
+				}
+			}})
+	}()
+	<-ready // the first ingest is done
+	found := func(word string) bool {
+		hits, err := p.Search(t.Context(), retrieve.Query{Text: word, K: 5, Mode: retrieve.Lexical})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits) > 0
+	}
+	until := func(what string, cond func() bool) time.Duration {
+		began := time.Now()
+		for time.Since(began) < 10*time.Second {
+			if cond() {
+				return time.Since(began)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("%s: not within 10 s", what)
+		return 0
+	}
+	if !found("apples") {
+		t.Fatal("the first ingest did not run")
+	}
+	var lat []time.Duration
+	for i := range 20 {
+		word := fmt.Sprintf("zebra%02d", i)
+		path := filepath.Join(docs, fmt.Sprintf("note%02d.md", i%5))
+		switch i % 4 {
+		case 0, 1: // a plain save
+			os.WriteFile(path, []byte("# Note\n\nAbout "+word+".\n"), 0o644)
+		case 2: // an editor's atomic save: write a temporary file, rename it over
+			tmp := filepath.Join(docs, ".note.tmp")
+			os.WriteFile(tmp, []byte("# Note\n\nAbout "+word+".\n"), 0o644)
+			os.Rename(tmp, path)
+		case 3: // a new folder with a file in it
+			sub := filepath.Join(docs, fmt.Sprintf("sub%02d", i))
+			os.MkdirAll(sub, 0o755)
+			os.WriteFile(filepath.Join(sub, "n.md"), []byte("# Sub\n\nAbout "+word+".\n"), 0o644)
+		}
+		lat = append(lat, until(word+" searchable", func() bool { return found(word) }))
+	}
+	os.WriteFile(filepath.Join(docs, "ignored.txt"), []byte("pears everywhere"), 0o644)
+	os.Remove(filepath.Join(docs, "first.md"))
+	until("a deleted file gone", func() bool { return !found("apples") })
+	os.Rename(filepath.Join(docs, "sub03"), filepath.Join(dir, "moved-out"))
+	until("a folder moved away gone", func() bool { return !found("zebra03") })
+	if found("pears") {
+		t.Error("a file --include leaves out was ingested")
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	t.Logf("save to searchable over %d changes: p50 %s, p95 %s", len(lat), lat[len(lat)/2], lat[len(lat)*95/100])
+	stop()
+	if err := <-watching; err != nil {
+		t.Error(err)
+	}
+}
