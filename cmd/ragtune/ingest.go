@@ -12,12 +12,14 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/project"
+	"github.com/ragtune/ragtune/internal/web"
 )
 
 func (a *app) ingestCommand() *cobra.Command {
 	var (
 		prune, follow bool
 		dryRun, watch bool
+		anySite       bool
 		include       []string
 		exclude       []string
 		tags          []string
@@ -27,10 +29,14 @@ func (a *app) ingestCommand() *cobra.Command {
 		workers       int
 	)
 	cmd := &cobra.Command{
-		Use:   "ingest PATH...",
+		Use:   "ingest PATH... | URL...",
 		Short: "Load, chunk and index documents (only changed files are redone)",
 		Long: `ingest reads Markdown, text, HTML, PDF, DOCX and source files under each
 PATH (directories recursively), cuts them into chunks and indexes them.
+A web address is fetched as a page, or as a sitemap of pages: robots.txt
+is obeyed, only the sitemap's own site is followed (--any-site for more),
+and a page fetched before is asked for with its ETag and Last-Modified, so
+an unchanged page costs a 304.
 
 It is incremental: documents are keyed by path and content hash, so
 unchanged files are skipped and changed ones replaced. --prune deletes
@@ -40,6 +46,7 @@ run (--prune --dry-run lists what would go). Unsupported, binary and oversized
 files are skipped with a reason; unreadable ones are reported as failed
 and keep their previous version. Exit code 1 means some file failed.`,
 		Example: `  ragtune ingest ./docs
+  ragtune ingest https://intranet.example/sitemap.xml --tag intranet
   ragtune ingest ./docs --prune --exclude 'drafts/**'
   ragtune ingest ./handbook --chunk-strategy markdown --chunk-size 400 --json`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -81,8 +88,22 @@ and keep their previous version. Exit code 1 means some file failed.`,
 			if err := cfg.Validate(); err != nil {
 				return usageError{err}
 			}
-			if err := mustExist(args...); err != nil {
+			var urls, paths []string
+			for _, arg := range args {
+				if web.IsURL(arg) {
+					urls = append(urls, arg)
+				} else {
+					paths = append(paths, arg)
+				}
+			}
+			if err := mustExist(paths...); err != nil {
 				return err
+			}
+			if len(urls) > 0 {
+				if len(paths) > 0 || watch || prune {
+					return usagef("ingest takes web addresses or paths, not both (and --watch and --prune are for paths)")
+				}
+				return a.ingestURLs(cmd, cfg, urls, ingestOpts{tags: corpus.NormalizeTags(tags), anySite: anySite})
 			}
 			if watch {
 				return a.watch(cmd, cfg, args, corpus.NormalizeTags(tags))
@@ -117,6 +138,7 @@ and keep their previous version. Exit code 1 means some file failed.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&prune, "prune", false, "delete stored documents under PATH whose files no longer exist (files left out by --include/--exclude stay)")
+	fl.BoolVar(&anySite, "any-site", false, "web addresses: also follow sitemap entries on other sites")
 	fl.BoolVar(&watch, "watch", false, "after ingesting, keep following PATH: changed, new, renamed and deleted files are ingested or removed within a second (Ctrl-C stops)")
 	fl.BoolVar(&dryRun, "dry-run", false, "with --prune: list what would be deleted, change nothing")
 	fl.StringSliceVar(&include, "include", nil, "only files matching these globs (relative to PATH), e.g. '**/*.md'")
@@ -172,4 +194,36 @@ func (a *app) watch(cmd *cobra.Command, cfg config.Config, roots []string, tags 
 				a.printIngest(rep)
 			}
 		}}), cfg)
+}
+
+// ingestOpts are the settings of a web ingest.
+type ingestOpts struct {
+	tags    []string
+	anySite bool
+}
+
+// ingestURLs ingests web pages and sitemaps.
+func (a *app) ingestURLs(cmd *cobra.Command, cfg config.Config, urls []string, o ingestOpts) error {
+	p, err := a.openProject(cmd, cfg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	total := &ingest.Report{Files: []ingest.Result{}}
+	for _, u := range urls {
+		rep, err := p.IngestURL(cmd.Context(), u, o.tags, o.anySite)
+		if rep != nil {
+			total.Merge(rep)
+		}
+		if err != nil {
+			return a.noStoreHint(err, cfg)
+		}
+	}
+	if err := a.printIngest(total); err != nil {
+		return err
+	}
+	if total.Failed > 0 {
+		return exitError{exitFailure, fmt.Errorf("%d page(s) failed to ingest; everything else was stored", total.Failed)}
+	}
+	return nil
 }

@@ -1058,3 +1058,38 @@ func TestIngestWatch(t *testing.T) {
 		t.Errorf("ingest --watch after SIGTERM: %v; stderr: %s", err, errb.String())
 	}
 }
+
+// TestIngestWebPage ingests a page from a real HTTP server on loopback
+// and finds it by its URL; a second ingest finds it unchanged (304).
+func TestIngestWebPage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/handbook.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		fmt.Fprint(w, "<html><head><title>Handbook</title></head><body><h1>Leave</h1><p>Annual leave is thirty days for every employee.</p></body></html>")
+	}))
+	defer srv.Close()
+	dir := initProject(t)
+	out, errOut, code := cli(t, dir, "ingest", srv.URL+"/handbook.html", "--json")
+	if code != 0 || decode(t, out)["added"].(float64) != 1 {
+		t.Fatalf("ingest URL: exit %d %s %s", code, out, errOut)
+	}
+	out, _, _ = cli(t, dir, "search", "annual leave", "--json")
+	if hits := decode(t, out)["hits"].([]any); len(hits) != 1 || hits[0].(map[string]any)["doc"] != srv.URL+"/handbook.html" {
+		t.Errorf("search finds the page by its URL: %v", hits)
+	}
+	out, _, _ = cli(t, dir, "ingest", srv.URL+"/handbook.html", "--json")
+	if decode(t, out)["unchanged"].(float64) != 1 {
+		t.Errorf("second ingest: %s", out)
+	}
+	if _, errOut, code := cli(t, dir, "ingest", srv.URL+"/handbook.html", filepath.Join(dir, "docs")); code != exitUsage {
+		t.Errorf("URLs and paths together: exit %d %s", code, errOut)
+	}
+}

@@ -23,7 +23,8 @@ type serveOptions struct {
 	addr, ingestRoot, name string
 	tlsCert, tlsKey        string
 	allowHosts             []string
-	watch                  []string
+	watch, crawl           []string
+	crawlEvery             time.Duration
 	insecure               bool
 	maxBody, maxUpload     int64
 	rate                   float64
@@ -71,6 +72,8 @@ out to get the only collection a key opens.`,
 	f.IntVar(&o.searchSec, "search-timeout", 30, "longest a search (with its query embedding) may take, in seconds; past it the answer is 504")
 	f.IntVar(&o.maxConns, "max-conns", 1024, "open connections at most (WebSockets included); more wait to be accepted")
 	f.StringSliceVar(&o.watch, "watch", nil, "keep the served project's index in step with this folder (repeatable): changes are ingested within a second")
+	f.StringSliceVar(&o.crawl, "crawl", nil, "ingest this web page or sitemap at start and every --crawl-every (repeatable)")
+	f.DurationVar(&o.crawlEvery, "crawl-every", time.Hour, "how often --crawl pages are fetched again (unchanged ones cost a 304)")
 	f.StringSliceVar(&o.allowHosts, "allow-host", nil, "with --insecure-local: a host name, besides localhost, that requests may name (repeatable)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
@@ -128,6 +131,9 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 				return err
 			}
 			go a.serveWatch(cmd, p, o.watch)
+		}
+		if n == o.name && len(o.crawl) > 0 {
+			go a.serveCrawl(cmd, p, o.crawl, o.crawlEvery)
 		}
 	}
 	if !o.insecure && keys == 0 {
@@ -188,5 +194,26 @@ func (a *app) serveWatch(cmd *cobra.Command, p *project.Project, roots []string)
 	}})
 	if err != nil {
 		log.Error("watching stopped", "err", err)
+	}
+}
+
+// serveCrawl fetches web sources into the served project now and on a
+// schedule, until the server stops.
+func (a *app) serveCrawl(cmd *cobra.Command, p *project.Project, urls []string, every time.Duration) {
+	log := a.serveLog()
+	for {
+		for _, u := range urls {
+			rep, err := p.IngestURL(cmd.Context(), u, nil, false)
+			if err != nil {
+				log.Error("crawling", "url", u, "err", err)
+				continue
+			}
+			log.Info("crawled", "url", u, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged, "skipped", rep.Skipped)
+		}
+		select {
+		case <-cmd.Context().Done():
+			return
+		case <-time.After(max(every, time.Minute)):
+		}
 	}
 }
