@@ -209,21 +209,15 @@ func (a *app) ingestURLs(cmd *cobra.Command, cfg config.Config, urls []string, o
 		return err
 	}
 	defer p.Close()
-	total := &ingest.Report{Files: []ingest.Result{}}
-	for _, u := range urls {
-		rep, err := p.IngestURL(cmd.Context(), u, o.tags, o.anySite)
-		if rep != nil {
-			total.Merge(rep)
-		}
-		if err != nil {
-			return a.noStoreHint(err, cfg)
-		}
+	rep, err := p.IngestURLs(cmd.Context(), urls, o.tags, o.anySite)
+	if err != nil {
+		return a.noStoreHint(err, cfg)
 	}
-	if err := a.printIngest(total); err != nil {
+	if err := a.printIngest(rep); err != nil {
 		return err
 	}
-	if total.Failed > 0 {
-		return exitError{exitFailure, fmt.Errorf("%d page(s) failed to ingest; everything else was stored", total.Failed)}
+	if rep.Failed > 0 {
+		return exitError{exitFailure, fmt.Errorf("%d page(s) failed to ingest; everything else was stored", rep.Failed)}
 	}
 	return nil
 }

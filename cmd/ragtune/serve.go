@@ -126,14 +126,11 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		if backends[n], err = backend(p, root); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
-		if n == o.name && len(o.watch) > 0 {
+		if n == o.name {
 			if err := mustExist(o.watch...); err != nil {
 				return err
 			}
-			go a.serveWatch(cmd, p, o.watch)
-		}
-		if n == o.name && len(o.crawl) > 0 {
-			go a.serveCrawl(cmd, p, o.crawl, o.crawlEvery)
+			a.follow(cmd, p, o)
 		}
 	}
 	if !o.insecure && keys == 0 {
@@ -182,38 +179,27 @@ func (a *app) serveLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// serveWatch keeps the served project in step with folders while serving.
-func (a *app) serveWatch(cmd *cobra.Command, p *project.Project, roots []string) {
+// follow keeps the served project in step with folders (--watch) and
+// web sources (--crawl) while serving, logging what each round did.
+func (a *app) follow(cmd *cobra.Command, p *project.Project, o serveOptions) {
 	log := a.serveLog()
-	err := p.Watch(cmd.Context(), project.WatchRequest{Roots: roots, Report: func(rep *ingest.Report, err error) {
-		if err != nil {
-			log.Error("ingesting changes", "err", err)
-			return
-		}
-		log.Info("ingested changes", "added", rep.Added, "updated", rep.Updated, "deleted", rep.Deleted, "failed", rep.Failed)
-	}})
-	if err != nil {
-		log.Error("watching stopped", "err", err)
-	}
-}
-
-// serveCrawl fetches web sources into the served project now and on a
-// schedule, until the server stops.
-func (a *app) serveCrawl(cmd *cobra.Command, p *project.Project, urls []string, every time.Duration) {
-	log := a.serveLog()
-	for {
-		for _, u := range urls {
-			rep, err := p.IngestURL(cmd.Context(), u, nil, false)
+	report := func(what string) func(*ingest.Report, error) {
+		return func(rep *ingest.Report, err error) {
 			if err != nil {
-				log.Error("crawling", "url", u, "err", err)
-				continue
+				log.Error(what, "err", err)
+			} else if rep != nil {
+				log.Info(what, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged, "deleted", rep.Deleted, "failed", rep.Failed)
 			}
-			log.Info("crawled", "url", u, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged, "skipped", rep.Skipped)
 		}
-		select {
-		case <-cmd.Context().Done():
-			return
-		case <-time.After(max(every, time.Minute)):
-		}
+	}
+	if len(o.watch) > 0 {
+		go func() {
+			if err := p.Watch(cmd.Context(), project.WatchRequest{Roots: o.watch, Report: report("ingested changes")}); err != nil {
+				log.Error("watching stopped", "err", err)
+			}
+		}()
+	}
+	if len(o.crawl) > 0 {
+		go p.Crawl(cmd.Context(), o.crawl, o.crawlEvery, report("crawled"))
 	}
 }

@@ -105,3 +105,34 @@ func (p *Project) ingestPage(ctx context.Context, in *ingest.Ingester, pg web.Pa
 	}
 	return res
 }
+
+// IngestURLs ingests web pages and sitemaps and sums the reports.
+func (p *Project) IngestURLs(ctx context.Context, urls, tags []string, anySite bool) (*ingest.Report, error) {
+	total := &ingest.Report{Files: []ingest.Result{}}
+	for _, u := range urls {
+		rep, err := p.IngestURL(ctx, u, tags, anySite)
+		if rep != nil {
+			total.Merge(rep)
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Crawl ingests web sources now and every interval (at least a minute)
+// until ctx ends, telling report of each round.
+func (p *Project) Crawl(ctx context.Context, urls []string, every time.Duration, report func(*ingest.Report, error)) {
+	for {
+		rep, err := p.IngestURLs(ctx, urls, nil, false)
+		if report != nil {
+			report(rep, err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(max(every, time.Minute)):
+		}
+	}
+}
