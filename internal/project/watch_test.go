@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 )
 
 // TestWatchKeepsTheIndexInStep saves, atomically replaces, renames and
-// deletes files under a watched folder and measures how long each change
-// takes to be searchable (or gone), without a manual ingest.
+// deletes files under a watched folder (100 edits) and measures how long
+// each change takes to be searchable (or gone), without a manual ingest;
+// then writes 1,000 files at once, which must be ingested in one batch.
 func TestWatchKeepsTheIndexInStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("watches a folder")
@@ -34,10 +36,12 @@ func TestWatchKeepsTheIndexInStep(t *testing.T) {
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
 	watching := make(chan error, 1)
+	var batches atomic.Int64
 	ready := make(chan struct{}, 1)
 	go func() {
 		watching <- p.Watch(ctx, WatchRequest{Roots: []string{docs}, Quiet: 100 * time.Millisecond,
 			Report: func(rep *ingest.Report, err error) {
+				batches.Add(1)
 				select {
 				case ready <- struct{}{}:
 				default:
@@ -67,8 +71,8 @@ func TestWatchKeepsTheIndexInStep(t *testing.T) {
 		t.Fatal("the first ingest did not run")
 	}
 	var lat []time.Duration
-	for i := range 20 {
-		word := fmt.Sprintf("zebra%02d", i)
+	for i := range 100 {
+		word := fmt.Sprintf("zebra%03d", i)
 		path := filepath.Join(docs, fmt.Sprintf("note%02d.md", i%5))
 		switch i % 4 {
 		case 0, 1: // a plain save
@@ -78,7 +82,7 @@ func TestWatchKeepsTheIndexInStep(t *testing.T) {
 			os.WriteFile(tmp, []byte("# Note\n\nAbout "+word+".\n"), 0o644)
 			os.Rename(tmp, path)
 		case 3: // a new folder with a file in it
-			sub := filepath.Join(docs, fmt.Sprintf("sub%02d", i))
+			sub := filepath.Join(docs, fmt.Sprintf("sub%03d", i))
 			os.MkdirAll(sub, 0o755)
 			os.WriteFile(filepath.Join(sub, "n.md"), []byte("# Sub\n\nAbout "+word+".\n"), 0o644)
 		}
@@ -87,11 +91,20 @@ func TestWatchKeepsTheIndexInStep(t *testing.T) {
 	os.WriteFile(filepath.Join(docs, "ignored.txt"), []byte("pears everywhere"), 0o644)
 	os.Remove(filepath.Join(docs, "first.md"))
 	until("a deleted file gone", func() bool { return !found("apples") })
-	os.Rename(filepath.Join(docs, "sub03"), filepath.Join(dir, "moved-out"))
-	until("a folder moved away gone", func() bool { return !found("zebra03") })
+	os.Rename(filepath.Join(docs, "sub003"), filepath.Join(dir, "moved-out"))
+	until("a folder moved away gone", func() bool { return !found("zebra003") })
 	if found("pears") {
 		t.Error("a file --include leaves out was ingested")
 	}
+	batches.Store(0)
+	for i := range 1000 {
+		os.WriteFile(filepath.Join(docs, fmt.Sprintf("burst%04d.md", i)), []byte(fmt.Sprintf("# Burst\n\nBurst note %d about kiwis.\n", i)), 0o644)
+	}
+	until("1,000 files written at once", func() bool {
+		docs, _ := p.Documents(t.Context(), "docs/burst")
+		return len(docs) == 1000
+	})
+	t.Logf("1,000 files written at once were ingested in %d batch(es)", batches.Load())
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	t.Logf("save to searchable over %d changes: p50 %s, p95 %s", len(lat), lat[len(lat)/2], lat[len(lat)*95/100])
 	stop()
