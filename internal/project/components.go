@@ -81,7 +81,16 @@ func (p *Project) newRetriever(ctx context.Context, mode retrieve.Mode) (*retrie
 		return nil, err
 	}
 	r := &retrieve.Retriever{Corpus: c, Fusion: p.cfg.Retrieve.FusionSettings(), MMRLambda: p.cfg.Retrieve.MMRLambda}
-	rr, err := rerank.New(p.cfg.Rerank, p.env.getenv)
+	rc := p.cfg.Rerank
+	if rc.Provider == rerank.LLM && rc.BaseURL == "" {
+		// Graded by the configured chat model unless told otherwise.
+		g := p.cfg.Generate.OpenAI
+		rc.BaseURL, rc.APIKeyEnv = g.BaseURL, g.APIKeyEnv
+		if rc.Model == "" {
+			rc.Model = g.Model
+		}
+	}
+	rr, err := rerank.New(rc, p.env.getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ const (
 	None   = "none"
 	Cohere = "cohere" // POST {base_url}/rerank with {"model","query","documents","top_n"}: Cohere, Jina, vLLM, LiteLLM
 	TEI    = "tei"    // POST {base_url}/rerank with {"query","texts"}: Hugging Face Text Embeddings Inference
+	LLM    = "llm"    // pointwise: a chat model at {base_url}/chat/completions grades each passage 0-10
 )
 
 // Config is the [rerank] section.
@@ -49,11 +50,11 @@ func (c Config) Validate() error {
 	switch c.Provider {
 	case None, "":
 		return nil
-	case Cohere, TEI:
+	case Cohere, TEI, LLM:
 	default:
-		return fmt.Errorf("rerank.provider %q: want none, cohere or tei", c.Provider)
+		return fmt.Errorf("rerank.provider %q: want none, cohere, tei or llm", c.Provider)
 	}
-	if c.BaseURL == "" {
+	if c.BaseURL == "" && c.Provider != LLM { // llm defaults to [generate.openai]
 		return fmt.Errorf("rerank.provider = %s needs rerank.base_url", c.Provider)
 	}
 	if c.Depth < 1 {
@@ -109,6 +110,9 @@ func (r *Reranker) Score(ctx context.Context, query string, texts []string) ([]f
 }
 
 func (r *Reranker) batch(ctx context.Context, query string, texts []string) ([]float64, error) {
+	if r.cfg.Provider == LLM {
+		return r.grade(ctx, query, texts)
+	}
 	var body any
 	if r.cfg.Provider == TEI {
 		body = map[string]any{"query": query, "texts": texts, "truncate": true}

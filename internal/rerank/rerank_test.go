@@ -1,6 +1,9 @@
 package rerank_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -48,5 +51,33 @@ func TestConfig(t *testing.T) {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("%+v was accepted", cfg)
 		}
+	}
+}
+
+// TestChatModelGrades: the llm provider asks a chat model (a fake
+// OpenAI-compatible /chat/completions on loopback) to grade each passage.
+func TestChatModelGrades(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		grade := "2"
+		if strings.Contains(req.Messages[1].Content, "ninety days") {
+			grade = "9"
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": "c", "object": "chat.completion", "choices": []any{
+			map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": grade}}}})
+	}))
+	defer srv.Close()
+	cfg := rerank.DefaultConfig()
+	cfg.Provider, cfg.BaseURL, cfg.Model = rerank.LLM, srv.URL+"/v1", "m"
+	r, err := rerank.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := r.Score(t.Context(), "how often do keys rotate", []string{"backups nightly", "keys rotate every ninety days"})
+	if err != nil || scores[0] != 2 || scores[1] != 9 {
+		t.Errorf("grades %v, %v", scores, err)
 	}
 }
