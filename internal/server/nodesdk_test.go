@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/npmtest"
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -16,45 +17,12 @@ import (
 // major that runs on Node.js 20, which the machines have).
 const openaiNodeVersion = "6.49.0"
 
-// nodeSDK installs the official openai npm package once into the user
-// cache and returns the folder to run scripts from. Without Node.js or
-// the registry it skips, unless RAGTUNE_REQUIRE_NODE_SDK=1 (CI) makes
-// that a failure.
-func nodeSDK(t *testing.T) string {
-	t.Helper()
-	need := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("RAGTUNE_REQUIRE_NODE_SDK") == "1" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		need("node is not installed")
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		need("no cache directory: %v", err)
-	}
-	dir := filepath.Join(cache, "ragtune", "npm-openai-"+openaiNodeVersion)
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); err != nil {
-		os.MkdirAll(dir, 0o755)
-		os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"name":"ragtune-sdk-test","private":true,"type":"module"}`), 0o644)
-		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--silent", "openai@"+openaiNodeVersion)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			need("installing openai@%s from npm: %v\n%s", openaiNodeVersion, err, out)
-		}
-	}
-	return dir
-}
-
 // TestOfficialNodeSDK drives a real server with the official openai npm
 // package: models, a completion with real usage, the stream word by word
 // with usage, an unknown model as the SDK's NotFoundError, embeddings in
 // the SDK's default base64 form, and a refused dimensions.
 func TestOfficialNodeSDK(t *testing.T) {
-	sdk := nodeSDK(t)
+	sdk := npmtest.Package(t, "openai", openaiNodeVersion)
 	p, dir := embeddingProject(t)
 	os.WriteFile(filepath.Join(dir, "keys.md"), []byte("# Keys\n\nSigning keys rotate every ninety days. Rotation is automatic.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "backups.md"), []byte("# Backups\n\nBackups run every night at two in the morning.\n"), 0o644)
