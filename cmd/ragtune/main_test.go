@@ -595,24 +595,7 @@ func TestServeProcess(t *testing.T) {
 	if _, errOut, code := cli(t, dir, "serve", "--addr", "127.0.0.1:0"); code != exitFailure || !strings.Contains(errOut, "keys add") {
 		t.Errorf("serve without keys: exit %d %s", code, errOut)
 	}
-	cmd := process(t, dir, "serve", "--insecure-local", "--addr", "127.0.0.1:0")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	sc := bufio.NewScanner(stderr)
-	url := ""
-	for sc.Scan() {
-		if _, after, ok := strings.Cut(sc.Text(), "serving on "); ok {
-			url = after
-			break
-		}
-	}
-	if url == "" {
-		t.Fatal("server did not report its address")
-	}
-	go io.Copy(io.Discard, stderr)
+	cmd, url := startServe(t, dir, "--insecure-local")
 	res, err := http.Post(url+"/v1/ask", "application/json", strings.NewReader(`{"question":"Why is an unchanged file skipped on the next ingest?"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -1092,4 +1075,29 @@ func TestIngestWebPage(t *testing.T) {
 	if _, errOut, code := cli(t, dir, "ingest", srv.URL+"/handbook.html", filepath.Join(dir, "docs")); code != exitUsage {
 		t.Errorf("URLs and paths together: exit %d %s", code, errOut)
 	}
+}
+
+// startServe starts `ragtune serve` on a free loopback port as a process
+// and returns it with the URL it reported; the process is killed when
+// the test ends.
+func startServe(t *testing.T, dir string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := process(t, dir, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	url := ""
+	for sc := bufio.NewScanner(stderr); sc.Scan(); {
+		if _, after, ok := strings.Cut(sc.Text(), "serving on "); ok {
+			url = after
+			break
+		}
+	}
+	if url == "" {
+		t.Fatal("serve did not report its address")
+	}
+	go io.Copy(io.Discard, stderr)
+	return cmd, url
 }

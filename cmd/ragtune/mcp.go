@@ -37,18 +37,14 @@ API keys (read scope). Logs go to stderr; stdout carries only the protocol.`,
 					return usageError{err}
 				}
 				s := mcpserver.New(p, mcpserver.Options{Mode: mode, K: p.Config().Retrieve.K, Version: version})
-				return s.Run(cmd.Context(), &mcp.IOTransport{Reader: nopCloser{a.stdin}, Writer: nopWriteCloser{a.stdout}})
+				return s.Run(cmd.Context(), &mcp.IOTransport{Reader: io.NopCloser(a.stdin), Writer: nopWriteCloser{a.stdout}})
 			})
 		},
 	}
 }
 
-// nopCloser and nopWriteCloser give the run's streams the Close the MCP
-// transport wants, leaving the process's own stdin and stdout open.
-type nopCloser struct{ io.Reader }
-
-func (nopCloser) Close() error { return nil }
-
+// nopWriteCloser gives the run's stdout the Close the MCP transport
+// wants, leaving the process's own stdout open.
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }

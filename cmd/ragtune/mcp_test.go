@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,23 +33,7 @@ func TestMCPWithTheOfficialClient(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	key := decode(t, out)["key"].(string)
-	serve := process(t, dir, "serve", "--addr", "127.0.0.1:0")
-	stderr, _ := serve.StderrPipe()
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer serve.Process.Kill()
-	url := ""
-	for sc := bufio.NewScanner(stderr); sc.Scan(); {
-		if _, after, ok := strings.Cut(sc.Text(), "serving on "); ok {
-			url = after
-			break
-		}
-	}
-	if url == "" {
-		t.Fatal("serve did not report its address")
-	}
-	go io.Copy(io.Discard, stderr)
+	serve, url := startServe(t, dir)
 	script, _ := filepath.Abs("testdata/mcp-client.mjs")
 	data, _ := os.ReadFile(script)
 	os.WriteFile(filepath.Join(sdk, "mcp-probe.mjs"), data, 0o644)

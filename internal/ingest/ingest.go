@@ -285,7 +285,7 @@ func mustRel(base, path string) string {
 // docKey is abs relative to base with forward slashes, or abs itself
 // when it lies outside base.
 func docKey(base, abs string) string {
-	if within(base, abs) {
+	if Within(base, abs) {
 		rel, _ := filepath.Rel(base, abs)
 		return filepath.ToSlash(rel)
 	}

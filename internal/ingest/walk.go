@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"os"
@@ -81,7 +82,7 @@ func (w *walker) symlink(path string) error {
 		w.skip(path, fmt.Sprintf("broken symlink: %v", err))
 		return nil
 	}
-	if !within(w.root, target) {
+	if !Within(w.root, target) {
 		w.skip(path, "symlink points outside the ingest root: "+target)
 		return nil
 	}
@@ -140,8 +141,8 @@ func (w *walker) skip(path, reason string) {
 	w.skipped = append(w.skipped, Result{Path: w.keyOf(path), Status: StatusSkipped, Reason: reason})
 }
 
-// within reports whether path is root or below it.
-func within(root, path string) bool {
+// Within reports whether path is root or below it.
+func Within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
@@ -155,7 +156,7 @@ func (o Options) Selects(path string) bool {
 		return false
 	}
 	abs, err := filepath.Abs(path)
-	if err != nil || !within(root, abs) {
+	if err != nil || !Within(root, abs) {
 		return false
 	}
 	rel, err := filepath.Rel(root, abs)
@@ -176,14 +177,7 @@ func (o Options) Selects(path string) bool {
 // Key is the document key of the file at path for keyBase, as ingest
 // stores it: the path relative to keyBase, or absolute outside it.
 func Key(keyBase, path string) string {
-	base, _ := filepath.Abs(cmpOr(keyBase, "."))
+	base, _ := filepath.Abs(cmp.Or(keyBase, "."))
 	abs, _ := filepath.Abs(path)
 	return docKey(base, abs)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -29,6 +29,20 @@ func newConfig(dir string) (config.Config, Env) {
 	return cfg, env
 }
 
+// initProject is a new project with the default configuration in a
+// temporary folder; it is closed when the test ends.
+func initProject(t *testing.T) (*Project, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, env := newConfig(dir)
+	p, err := Init(t.Context(), cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, dir
+}
+
 func TestOpenNeedsInit(t *testing.T) {
 	cfg, env := newConfig(t.TempDir())
 	if _, err := Open(t.Context(), cfg, env); !errors.Is(err, ErrNoStore) {
@@ -53,13 +67,7 @@ func TestOpenNeedsInit(t *testing.T) {
 // TestPartsAreBuiltOnce ingests a document and checks that the retriever
 // of a mode is built once and that an unusable mode is an error.
 func TestPartsAreBuiltOnce(t *testing.T) {
-	dir := t.TempDir()
-	cfg, env := newConfig(dir)
-	p, err := Init(t.Context(), cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, dir := initProject(t)
 	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Keys\n\nSigning keys rotate every ninety days.\n"), 0o644)
 	rep, err := p.Ingest(t.Context(), IngestRequest{Roots: []string{dir}})
 	if err != nil || rep.Added != 1 {
@@ -84,7 +92,7 @@ func TestPartsAreBuiltOnce(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Documents != 1 {
 		t.Errorf("ingest history: %+v, %v", runs, err)
 	}
-	bad := cfg
+	bad := p.Config()
 	bad.Retrieve.Mode = "lexcial"
 	v := p.with(bad)
 	defer v.Close()
@@ -124,13 +132,7 @@ func TestOpenForEvalWithoutProject(t *testing.T) {
 // scratch index, evaluates lexical retrieval, checks the index is reused,
 // and that the TREC run file re-scores to the same numbers.
 func TestRetrievalEvalEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	cfg, env := newConfig(dir)
-	p, err := Init(t.Context(), cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, _ := initProject(t)
 	ds, err := evaluate.LoadBEIR("../../examples/scifact-mini", "test")
 	if err != nil {
 		t.Fatal(err)

@@ -122,7 +122,7 @@ func (p *Project) applyChanges(ctx context.Context, changed map[string]bool, opt
 		fi, statErr := os.Stat(path)
 		for _, o := range opts {
 			switch {
-			case statErr == nil && fi.IsDir() && within(o.Root, path):
+			case statErr == nil && fi.IsDir() && ingest.Within(absPath(o.Root), absPath(path)):
 				o.Root = path // a new or moved-in folder: ingest what it holds
 				rep, err := in.Run(ctx, o)
 				if rep != nil {
@@ -131,7 +131,7 @@ func (p *Project) applyChanges(ctx context.Context, changed map[string]bool, opt
 				if err != nil {
 					return total, err
 				}
-			case statErr != nil && within(o.Root, path):
+			case statErr != nil && ingest.Within(absPath(o.Root), absPath(path)):
 				gone = append(gone, ingest.Key(o.KeyBase, path)) // a file, or a folder moved away
 			case statErr != nil || !o.Selects(path):
 			default:
@@ -172,7 +172,9 @@ func (p *Project) applyChanges(ctx context.Context, changed map[string]bool, opt
 	return total, nil
 }
 
-func within(root, path string) bool {
-	r, err := filepath.Rel(root, path)
-	return err == nil && r != ".." && !filepath.IsAbs(r) && (len(r) < 3 || r[:3] != "../")
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }

@@ -127,23 +127,12 @@ func TestMMRDiversifies(t *testing.T) {
 // TestSamePassageOnce: the same text in two documents (an HTML page and
 // its PDF export) is given once, and k passages still come back.
 func TestSamePassageOnce(t *testing.T) {
-	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var docs []corpus.Document
-	for path, text := range map[string]string{
+	st := textCorpus(t, map[string]string{
 		"page.html": "Signing keys rotate every ninety days.",
 		"page.pdf":  "Signing  keys rotate every NINETY days.",
 		"ops.md":    "Keys are rotated by the rotate command.",
 		"faq.md":    "Rotate a key when it leaks.",
-	} {
-		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
-	}
-	if err := st.Upsert(t.Context(), docs); err != nil {
-		t.Fatal(err)
-	}
+	})
 	hits, err := (&Retriever{Corpus: st}).Search(t.Context(), Query{Text: "keys rotate ninety days", K: 3, Mode: Lexical})
 	if err != nil {
 		t.Fatal(err)
@@ -203,20 +192,11 @@ func TestLongQueriesAreBounded(t *testing.T) {
 // carry its scores); when it fails, the retrieval order stands and every
 // hit says why.
 func TestRerankedAndFallBack(t *testing.T) {
-	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var docs []corpus.Document
-	for path, text := range map[string]string{
+	st := textCorpus(t, map[string]string{
 		"a.md": "keys keys keys keys are mentioned here often",
 		"b.md": "signing keys rotate every ninety days",
 		"c.md": "backups run nightly and keys are safe",
-	} {
-		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
-	}
-	st.Upsert(t.Context(), docs)
+	})
 	srv := reranktest.Start(t, rerank.TEI)
 	cfg := rerank.DefaultConfig()
 	cfg.Provider, cfg.BaseURL, cfg.MaxRetries = rerank.TEI, srv.URL, 0
@@ -232,4 +212,22 @@ func TestRerankedAndFallBack(t *testing.T) {
 	if err != nil || len(hits) != 3 || hits[0].DocPath != plain[0].DocPath || hits[0].RerankError == "" || hits[0].RerankScore != nil {
 		t.Fatalf("with the reranker down: %+v, %v", hits, err)
 	}
+}
+
+// textCorpus is a real embedded corpus holding one chunk per document.
+func textCorpus(t *testing.T, texts map[string]string) *sqlite.Corpus {
+	t.Helper()
+	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var docs []corpus.Document
+	for path, text := range texts {
+		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
+	}
+	if err := st.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

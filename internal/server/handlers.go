@@ -190,7 +190,12 @@ func (b *Backend) uploadOf(ctx context.Context, id string) string {
 	if b.UploadDir == "" || b.DocumentRoot == "" {
 		return ""
 	}
-	docs, err := b.Collection.Documents(ctx, "")
+	// Only documents under the upload folder can be uploads.
+	prefix := ""
+	if rel, err := filepath.Rel(b.DocumentRoot, b.UploadDir); err == nil && !strings.HasPrefix(rel, "..") {
+		prefix = filepath.ToSlash(rel) + "/"
+	}
+	docs, err := b.Collection.Documents(ctx, prefix)
 	if err != nil {
 		return ""
 	}

@@ -27,7 +27,11 @@ func newLimiter(rate float64, burst int) *limiter {
 	return &limiter{rate: rate, burst: float64(burst), buckets: map[string]*bucket{}}
 }
 
-func (l *limiter) allow(key string) bool {
+func (l *limiter) allow(key string) bool { return l.take(key, true) }
+
+// take refills key's bucket and reports whether it holds a token, spending
+// it when spend is set.
+func (l *limiter) take(key string, spend bool) bool {
 	if l.rate <= 0 {
 		return true
 	}
@@ -44,7 +48,9 @@ func (l *limiter) allow(key string) bool {
 	if b.tokens < 1 {
 		return false
 	}
-	b.tokens--
+	if spend {
+		b.tokens--
+	}
 	return true
 }
 
@@ -56,18 +62,7 @@ type guessLimiter struct{ l *limiter }
 func newGuessLimiter() *guessLimiter { return &guessLimiter{newLimiter(1, 10)} }
 
 // allow reports whether addr may present a key now.
-func (g *guessLimiter) allow(addr string) bool {
-	g.l.mu.Lock()
-	defer g.l.mu.Unlock()
-	b, ok := g.l.buckets[addr]
-	if !ok {
-		return true
-	}
-	now := time.Now()
-	b.tokens = min(g.l.burst, b.tokens+now.Sub(b.last).Seconds()*g.l.rate)
-	b.last = now
-	return b.tokens >= 1
-}
+func (g *guessLimiter) allow(addr string) bool { return g.l.take(addr, false) }
 
 // failed spends one of addr's guesses.
 func (g *guessLimiter) failed(addr string) { g.l.allow(addr) }

@@ -746,3 +746,18 @@ func embeddingProject(t *testing.T) (*project.Project, string) {
 	t.Cleanup(func() { p.Close() })
 	return p, dir
 }
+
+// TestKeyGuessesAreSlowed: ten invalid keys from one address, then one a
+// second; past that the address is refused (429) before any key is
+// checked.
+func TestKeyGuessesAreSlowed(t *testing.T) {
+	f := newFixture(t, Options{})
+	codes := map[int]int{}
+	for i := range 14 {
+		res, _ := f.do(t, "POST", "/v1/search", fmt.Sprintf("rt_guess%d", i), `{"query":"keys"}`)
+		codes[res.StatusCode]++
+	}
+	if codes[http.StatusUnauthorized] < 10 || codes[http.StatusTooManyRequests] < 3 {
+		t.Errorf("14 guesses: %v; want 10 refused as invalid, then 429", codes)
+	}
+}
