@@ -15,17 +15,7 @@ import (
 // server needed.
 func TestCopyBetweenEmbedded(t *testing.T) {
 	ctx := t.Context()
-	src, err := sqlite.Create(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Upsert(ctx, corpustest.Docs(0, 10)); err != nil {
-		t.Fatal(err)
-	}
+	src := embedded(t, 10)
 	dst, err := sqlite.Create(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -55,17 +45,7 @@ func TestCopyBetweenEmbedded(t *testing.T) {
 func TestMigrateBothWays(t *testing.T) {
 	node := weaviatetest.Start(t)
 	ctx := t.Context()
-	src, err := sqlite.Create(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	if err := src.Bind(ctx, corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Upsert(ctx, corpustest.Docs(0, 30)); err != nil {
-		t.Fatal(err)
-	}
+	src := embedded(t, 30)
 	mid, err := weaviate.Open(ctx, weaviate.Config{URL: node.URL, Prefix: "Migrate"})
 	if err != nil {
 		t.Fatal(err)
@@ -96,4 +76,21 @@ func TestMigrateBothWays(t *testing.T) {
 	if id, _ := back.Identity(ctx); id != (corpus.Identity{Embedder: "test", Dim: 4}) {
 		t.Fatalf("embedder after the round trip: %+v", id)
 	}
+}
+
+// embedded is a new embedded corpus holding n test documents.
+func embedded(t *testing.T, n int) *sqlite.Corpus {
+	t.Helper()
+	c, err := sqlite.Create(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Bind(t.Context(), corpus.Identity{Embedder: "test", Dim: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Upsert(t.Context(), corpustest.Docs(0, n)); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

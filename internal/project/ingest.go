@@ -78,10 +78,8 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 	defer done()
 	total := &ingest.Report{Files: []ingest.Result{}}
 	for _, root := range req.Roots {
-		opts := ingest.Options{
-			Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
-			Prune: req.Prune, DryRun: req.DryRun, KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: req.Tags,
-		}
+		opts := rootOptions(cfg, root, req.Tags)
+		opts.Prune, opts.DryRun = req.Prune, req.DryRun
 		if req.Progress != nil {
 			opts.Progress = req.Progress(root)
 		}
@@ -99,6 +97,12 @@ func (p *Project) Ingest(ctx context.Context, req IngestRequest) (*ingest.Report
 		return total, nil
 	}
 	return total, p.checkAfterWrite(ctx)
+}
+
+// rootOptions are the ingest settings of one root under cfg.
+func rootOptions(cfg config.Config, root string, tags []string) ingest.Options {
+	return ingest.Options{Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
+		KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: tags}
 }
 
 // ErrDamaged means a check found the store's indexes inconsistent.

@@ -39,8 +39,7 @@ func (p *Project) Watch(ctx context.Context, req WatchRequest) error {
 	defer w.Close()
 	var opts []ingest.Options
 	for _, root := range req.Roots {
-		o := p.ingestOptions(root, req.Tags)
-		opts = append(opts, o)
+		opts = append(opts, rootOptions(p.cfg, root, req.Tags))
 		if err := watchTree(w, root); err != nil {
 			return err
 		}
@@ -69,7 +68,6 @@ func (p *Project) Watch(ctx context.Context, req WatchRequest) error {
 			if ev.Has(fsnotify.Create) {
 				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
 					watchTree(w, ev.Name) // a new folder, maybe with files already
-					changed[ev.Name] = true
 				}
 			}
 			changed[ev.Name] = true
@@ -82,13 +80,6 @@ func (p *Project) Watch(ctx context.Context, req WatchRequest) error {
 			}
 		}
 	}
-}
-
-// ingestOptions are the ingest settings of one root.
-func (p *Project) ingestOptions(root string, tags []string) ingest.Options {
-	cfg := p.cfg
-	return ingest.Options{Root: root, Include: cfg.Ingest.Include, Exclude: cfg.Ingest.Exclude, FollowSymlinks: cfg.Ingest.FollowSymlinks,
-		KeyBase: cfg.Dir, Workers: cfg.Ingest.Workers, Chunk: cfg.Chunk, Tags: tags}
 }
 
 // watchTree watches dir and every folder below it (fsnotify watches one
@@ -121,20 +112,16 @@ func (p *Project) applyChanges(ctx context.Context, changed map[string]bool, opt
 	for path := range changed {
 		fi, statErr := os.Stat(path)
 		for _, o := range opts {
-			switch {
-			case statErr == nil && fi.IsDir() && ingest.Within(absPath(o.Root), absPath(path)):
-				o.Root = path // a new or moved-in folder: ingest what it holds
-				rep, err := in.Run(ctx, o)
-				if rep != nil {
-					total.Merge(rep)
+			under := ingest.Within(absPath(o.Root), absPath(path))
+			if statErr != nil {
+				if under {
+					gone = append(gone, ingest.Key(o.KeyBase, path)) // a file, or a folder moved away
 				}
-				if err != nil {
-					return total, err
-				}
-			case statErr != nil && ingest.Within(absPath(o.Root), absPath(path)):
-				gone = append(gone, ingest.Key(o.KeyBase, path)) // a file, or a folder moved away
-			case statErr != nil || !o.Selects(path):
-			default:
+				continue
+			}
+			// A new or moved-in folder: ingest what it holds; a file: when
+			// the root's settings select it.
+			if (fi.IsDir() && under) || (!fi.IsDir() && o.Selects(path)) {
 				o.Root = path
 				rep, err := in.Run(ctx, o)
 				if rep != nil {

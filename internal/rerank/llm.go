@@ -1,16 +1,13 @@
 package rerank
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -19,6 +16,17 @@ const gradePrompt = "You grade how well a passage answers a search query. Reply 
 	"to 10 (answers the query fully), and nothing else."
 
 var firstInt = regexp.MustCompile(`\d+`)
+
+// chatClient reaches the grading model with the OpenAI SDK, which retries
+// rate limits and server errors with backoff.
+func (r *Reranker) chatClient() openai.Client {
+	key := r.key
+	if key == "" {
+		key = "unused" // local servers take no key
+	}
+	return openai.NewClient(option.WithBaseURL(r.cfg.BaseURL), option.WithAPIKey(key),
+		option.WithMaxRetries(max(r.cfg.MaxRetries, 0)), option.WithHTTPClient(r.client))
+}
 
 // grade asks the chat model to grade each passage, a few at a time.
 func (r *Reranker) grade(ctx context.Context, query string, texts []string) ([]float64, error) {
@@ -36,49 +44,23 @@ func (r *Reranker) grade(ctx context.Context, query string, texts []string) ([]f
 }
 
 func (r *Reranker) gradeOne(ctx context.Context, query, text string) (float64, error) {
-	body, _ := json.Marshal(map[string]any{"model": r.cfg.Model, "temperature": 0, "max_tokens": 4,
-		"messages": []map[string]string{{"role": "system", "content": gradePrompt},
-			{"role": "user", "content": "Query: " + query + "\n\nPassage: " + text}}})
-	var last error
-	for attempt := 0; attempt <= r.cfg.MaxRetries; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimRight(r.cfg.BaseURL, "/")+"/chat/completions", bytes.NewReader(body))
-		if err != nil {
-			return 0, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if r.key != "" {
-			req.Header.Set("Authorization", "Bearer "+r.key)
-		}
-		res, err := r.client.Do(req)
-		if err != nil {
-			last = err
-			continue
-		}
-		data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			last = fmt.Errorf("HTTP %d: %.200s", res.StatusCode, data)
-			if res.StatusCode != http.StatusTooManyRequests && res.StatusCode < 500 {
-				break
-			}
-			continue
-		}
-		var out struct {
-			Choices []struct {
-				Message struct {
-					Content string `json:"content"`
-				} `json:"message"`
-			} `json:"choices"`
-		}
-		if err := json.Unmarshal(data, &out); err != nil || len(out.Choices) == 0 {
-			return 0, fmt.Errorf("reading the chat model's grade: %.200s", data)
-		}
-		m := firstInt.FindString(out.Choices[0].Message.Content)
-		n, err := strconv.Atoi(m)
-		if err != nil || n > 10 {
-			return 0, fmt.Errorf("the chat model answered %q, not a grade from 0 to 10", out.Choices[0].Message.Content)
-		}
-		return float64(n), nil
+	res, err := r.chat.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
+		Model:       r.cfg.Model,
+		Temperature: openai.Float(0),
+		MaxTokens:   openai.Int(4),
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(gradePrompt),
+			openai.UserMessage("Query: " + query + "\n\nPassage: " + text)},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("grading with %s at %s: %w", r.ID(), r.cfg.BaseURL, err)
 	}
-	return 0, fmt.Errorf("grading with %s at %s: %w", r.ID(), r.cfg.BaseURL, last)
+	if len(res.Choices) == 0 {
+		return 0, fmt.Errorf("grading with %s at %s: the reply has no choices", r.ID(), r.cfg.BaseURL)
+	}
+	content := res.Choices[0].Message.Content
+	n, err := strconv.Atoi(firstInt.FindString(content))
+	if err != nil || n > 10 {
+		return 0, fmt.Errorf("the chat model answered %q, not a grade from 0 to 10", content)
+	}
+	return float64(n), nil
 }

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/openai/openai-go/v3"
 )
 
 // Providers.
@@ -68,6 +70,7 @@ type Reranker struct {
 	cfg    Config
 	key    string
 	client *http.Client
+	chat   openai.Client // the llm provider's grading model
 }
 
 // New builds the configured reranker, or nil when reranking is off.
@@ -84,6 +87,9 @@ func New(cfg Config, getenv func(string) string) (*Reranker, error) {
 	}
 	if r.cfg.BatchSize <= 0 {
 		r.cfg.BatchSize = 64
+	}
+	if cfg.Provider == LLM {
+		r.chat = r.chatClient()
 	}
 	return r, nil
 }

@@ -66,6 +66,7 @@ func TestChatModelGrades(t *testing.T) {
 		if strings.Contains(req.Messages[1].Content, "ninety days") {
 			grade = "9"
 		}
+		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"id": "c", "object": "chat.completion", "choices": []any{
 			map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": grade}}}})
 	}))

@@ -155,23 +155,15 @@ func TestSamePassageOnce(t *testing.T) {
 // lexical.MaxQueryTerms words, the rarest, and still finds the passage
 // its two rare words point to.
 func TestLongQueriesAreBounded(t *testing.T) {
-	st, err := sqlite.Create(t.Context(), filepath.Join(t.TempDir(), "s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var docs []corpus.Document
+	texts := map[string]string{}
 	for i := range 40 {
 		text := fmt.Sprintf("common words appear everywhere in document number %d of the collection", i)
 		if i == 17 {
 			text += " with zymurgy and quillwort"
 		}
-		path := fmt.Sprintf("d%02d.md", i)
-		docs = append(docs, corpus.Document{Path: path, Chunks: []corpus.Chunk{{ID: corpus.ChunkID(path, 0, text), Text: text}}})
+		texts[fmt.Sprintf("d%02d.md", i)] = text
 	}
-	if err := st.Upsert(t.Context(), docs); err != nil {
-		t.Fatal(err)
-	}
+	st := textCorpus(t, texts)
 	var words []string
 	for i := range 900 {
 		words = append(words, fmt.Sprintf("filler%03d", i), "common", "words")
