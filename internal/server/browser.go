@@ -4,7 +4,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 )
@@ -29,7 +28,10 @@ func (s *Server) crossSite(r *http.Request) (int, string) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 		return 0, ""
 	}
-	if !sameOrigin(r) {
+	// Sec-Fetch-Site, which browsers set and pages cannot, or else the
+	// Origin must name this server; requests with neither (curl, SDKs) are
+	// not from a browser page.
+	if (&http.CrossOriginProtection{}).Check(r) != nil {
 		return http.StatusForbidden, "a request from another site may not change this server"
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -58,26 +60,6 @@ func (s *Server) hostAllowed(hostport string) bool {
 		return true
 	}
 	return slices.Contains(s.opts.AllowHosts, host)
-}
-
-// sameOrigin reports whether a browser sent r from the server's own
-// pages: Sec-Fetch-Site, which browsers set and pages cannot, says so, or
-// the Origin names the Host. Requests without either (curl, SDKs) are not
-// from a browser page.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		return false
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
 }
 
 // websocketHandshake reports whether r asks to open a WebSocket.
