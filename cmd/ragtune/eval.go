@@ -99,7 +99,7 @@ is below its threshold.`,
 	f := cmd.Flags()
 	f.StringVar(&mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
 	f.StringVar(&split, "split", "test", "qrels file to use: qrels/SPLIT.tsv")
-	f.IntVar(&depth, "depth", 100, "chunks retrieved per query")
+	f.IntVar(&depth, "depth", 100, "documents ranked per query (chunks are fetched until this many documents are seen)")
 	f.StringVar(&runFile, "run-file", "", "where to write the TREC run (default under the user cache directory)")
 	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
 	f.StringVar(&corpus, "corpus", "", "QA sets: answer against this BEIR corpus instead of the current store")

@@ -50,8 +50,11 @@ const (
 	EventCitation EventType = "citation"
 	EventAbstain  EventType = "abstain"
 	EventUsage    EventType = "usage"
-	EventDone     EventType = "done"
-	EventError    EventType = "error"
+	// EventAssessment carries the built-in answerer's judgement of the
+	// context, before the answer.
+	EventAssessment EventType = "assessment"
+	EventDone       EventType = "done"
+	EventError      EventType = "error"
 )
 
 // Event is one step of a streamed answer.
@@ -61,7 +64,9 @@ type Event struct {
 	Citation *Citation `json:"citation,omitempty"` // citation
 	Reason   string    `json:"reason,omitempty"`   // abstain
 	Usage    *Usage    `json:"usage,omitempty"`    // usage
-	Error    string    `json:"error,omitempty"`    // error
+	// assessment
+	Assessment *Assessment `json:"assessment,omitempty"`
+	Error      string      `json:"error,omitempty"` // error
 }
 
 // Usage counts what an answer cost.
@@ -72,6 +77,16 @@ type Usage struct {
 	// CitationsDropped counts citations removed because their passage
 	// did not support the sentence.
 	CitationsDropped int `json:"citations_dropped"`
+}
+
+// Assessment is how well the retrieved context answers the question.
+type Assessment struct {
+	// Answerability is the calibrated probability that the best sentence
+	// answers the question.
+	Answerability float64 `json:"answerability"`
+	// ShortAnswer is the span of that sentence that answers ("" when the
+	// answer is declined).
+	ShortAnswer string `json:"short_answer,omitempty"`
 }
 
 // Citation maps a marker [n] to the chunk it cites.
@@ -103,6 +118,10 @@ type Result struct {
 	Retrieved     []retrieve.Hit `json:"retrieved"`
 	Usage         *Usage         `json:"usage,omitempty"`
 	Generator     string         `json:"generator"`
+	// Answerability and ShortAnswer come from generators that judge the
+	// context (the built-in answerer); a chat model decides for itself.
+	Answerability *float64 `json:"answerability,omitempty"`
+	ShortAnswer   string   `json:"short_answer,omitempty"`
 }
 
 // Collect drains a stream into a Result.
@@ -131,6 +150,9 @@ func Collect(ctx context.Context, events <-chan Event) (Result, error) {
 				r.Abstained, r.AbstainReason = true, &reason
 			case EventUsage:
 				r.Usage = ev.Usage
+			case EventAssessment:
+				a := ev.Assessment.Answerability
+				r.Answerability, r.ShortAnswer = &a, ev.Assessment.ShortAnswer
 			case EventError:
 				return r, fmt.Errorf("generating the answer: %s", ev.Error)
 			}

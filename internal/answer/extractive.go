@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/answerability"
 	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/lexical"
 )
@@ -16,19 +17,26 @@ import (
 // IDF-weighted share of the question's content words found in a text.
 type Thresholds struct {
 	// MinCoverage: the best retrieved chunk must cover at least this much
-	// of the question, else the answer is low_retrieval_score.
+	// of the question, else the answer is low_retrieval_score. It only
+	// keeps off-topic questions away; whether a passage answers is the
+	// answerability model's call.
 	MinCoverage float64 `toml:"min_coverage" json:"min_coverage"`
-	// MinSupport: a sentence must cover at least this much to be quoted;
-	// if none does, the answer is unsupported_answer.
+	// MinSupport: a sentence must cover at least this much to be judged.
 	MinSupport float64 `toml:"min_support" json:"min_support"`
+	// MinAnswerability: the best sentence's answerability (the fitted
+	// probability that it answers the question) must reach this, else the
+	// answer is unsupported_answer.
+	MinAnswerability float64 `toml:"min_answerability" json:"min_answerability"`
 	// MaxSentences caps the answer length.
 	MaxSentences int `toml:"max_sentences" json:"max_sentences"`
 }
 
 // DefaultThresholds are starting points; `ragtune eval` measures how they
-// trade answered against declined questions on a labelled set.
+// trade answered against declined questions on a labelled set. The
+// answerability threshold is the one fitted with the model (see
+// cmd/fit-answerability for the objective).
 func DefaultThresholds() Thresholds {
-	return Thresholds{MinCoverage: 0.5, MinSupport: 0.4, MaxSentences: 2}
+	return Thresholds{MinCoverage: 0.3, MinSupport: 0.2, MinAnswerability: answerability.FittedThreshold(), MaxSentences: 2}
 }
 
 // TermStatser reports corpus statistics for IDF weights.
@@ -36,34 +44,45 @@ type TermStatser interface {
 	TermStats(ctx context.Context, terms []string) (int, map[string]int, error)
 }
 
-// Extractive answers by quoting the retrieved sentences that best cover
-// the question, each cited. It cannot invent anything, which makes it a
-// safe offline default and a baseline for real models.
+// Extractive answers by quoting the retrieved sentences that answer the
+// question, each cited, with the short span that answers beside them. It
+// cannot invent anything, which makes it a safe offline default and a
+// baseline for real models.
 type Extractive struct {
-	Stats      TermStatser
-	Thresholds Thresholds
+	stats      TermStatser
+	thresholds Thresholds
+	judge      *answerability.Judge
 }
 
-// ID names the generator.
+// NewExtractive is the built-in answerer over a corpus' statistics, with
+// the answerability models shipped in the binary.
+func NewExtractive(stats TermStatser, th Thresholds) *Extractive {
+	return NewExtractiveWith(stats, th, answerability.NewJudge(answerability.MustFitted()))
+}
+
+// NewExtractiveWith uses the given judge (a freshly fitted one, say).
+func NewExtractiveWith(stats TermStatser, th Thresholds, judge *answerability.Judge) *Extractive {
+	return &Extractive{stats: stats, thresholds: th, judge: judge}
+}
+
 // ExtractiveID names the built-in answerer.
 const ExtractiveID = "builtin-extractive"
 
+// ID names the generator.
 func (e *Extractive) ID() string { return ExtractiveID }
 
 // Generate streams the answer for req.
 func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, error) {
-	if req.ClosedBook {
-		req.Hits = nil // it can only quote passages, so without them it declines
-	}
-	// A follow-up is judged with the subject the conversation gave it.
-	req.Question = conversation.Standalone(req.Question, req.History)
 	plan, err := e.plan(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan Event, 2*len(plan.sentences)+3)
+	out := make(chan Event, 2*len(plan.sentences)+4)
 	go func() {
 		defer close(out)
+		if plan.judged {
+			out <- Event{Type: EventAssessment, Assessment: &Assessment{Answerability: plan.answerability, ShortAnswer: plan.short}}
+		}
 		if plan.reason != "" {
 			out <- Event{Type: EventAbstain, Reason: plan.reason}
 			out <- Event{Type: EventToken, Text: Declined}
@@ -74,10 +93,10 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, e
 				if i > 0 {
 					sep = " "
 				}
-				out <- Event{Type: EventToken, Text: sep + s.text + " [" + strconv.Itoa(s.n) + "]"}
-				if !cited[s.n] {
-					cited[s.n] = true
-					c := CitationFor(s.n, req.Hits[s.n-1])
+				out <- Event{Type: EventToken, Text: sep + s.Text + " [" + strconv.Itoa(s.Passage+1) + "]"}
+				if n := s.Passage + 1; !cited[n] {
+					cited[n] = true
+					c := CitationFor(n, req.Hits[s.Passage])
 					out <- Event{Type: EventCitation, Citation: &c}
 				}
 			}
@@ -88,82 +107,160 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (<-chan Event, e
 	return out, nil
 }
 
-type candidate struct {
-	n     int // context number of its chunk
-	pos   int // order within the chunk
-	text  string
-	score float64
-	cov   float64
-}
-
 type plan struct {
-	reason    string
-	sentences []candidate
+	reason        string
+	judged        bool
+	answerability float64
+	short         string
+	sentences     []answerability.Sentence
 }
 
 func (e *Extractive) plan(ctx context.Context, req Request) (plan, error) {
+	j, err := e.Judge(ctx, req)
+	if err != nil || j.Reason != "" {
+		return plan{reason: j.Reason}, err
+	}
+	best := j.Best()
+	p := plan{judged: true, answerability: j.Answerability(), short: j.Verdicts[best].Short.Text}
+	if p.answerability < e.thresholds.MinAnswerability {
+		p.reason, p.short = ReasonUnsupportedAnswer, ""
+		return p, nil
+	}
+	// A second sentence joins only when it, too, answers nearly as well.
+	order := make([]int, len(j.Verdicts))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return j.Verdicts[order[a]].Prob > j.Verdicts[order[b]].Prob })
+	var picked []int
+	for _, i := range order {
+		v := j.Verdicts[i]
+		if len(picked) >= max(1, e.thresholds.MaxSentences) || len(picked) > 0 && (v.Prob < e.thresholds.MinAnswerability || v.Prob < 0.8*p.answerability) {
+			break
+		}
+		picked = append(picked, i)
+	}
+	sort.SliceStable(picked, func(a, b int) bool {
+		sa, sb := j.Input.Sentences[picked[a]], j.Input.Sentences[picked[b]]
+		if sa.Passage != sb.Passage {
+			return sa.Passage < sb.Passage
+		}
+		return j.positions[picked[a]] < j.positions[picked[b]]
+	})
+	for _, i := range picked {
+		p.sentences = append(p.sentences, j.Input.Sentences[i])
+	}
+	return p, nil
+}
+
+// Judged is what the answerer weighed for a request: the candidate
+// sentences and their verdicts, or the reason it declined before judging.
+type Judged struct {
+	Reason    string
+	Input     answerability.Input
+	Verdicts  []answerability.Verdict
+	positions []int // each sentence's order within its passage
+}
+
+// Best is the index of the verdict with the highest answerability.
+func (j Judged) Best() int {
+	best := 0
+	for i, v := range j.Verdicts {
+		if v.Prob > j.Verdicts[best].Prob {
+			best = i
+		}
+	}
+	return best
+}
+
+// Answerability is the question's answerability: that of its best
+// sentence, 0 when nothing was judged.
+func (j Judged) Answerability() float64 {
+	if len(j.Verdicts) == 0 {
+		return 0
+	}
+	return j.Verdicts[j.Best()].Prob
+}
+
+// maxJudged bounds the sentences the model reads per question: the best
+// by coverage, which is cheap to compute.
+const maxJudged = 8
+
+// Judge weighs req's retrieved sentences. It declines before judging when
+// there is nothing retrieved or nothing on topic.
+func (e *Extractive) Judge(ctx context.Context, req Request) (Judged, error) {
+	if req.ClosedBook {
+		req.Hits = nil // it can only quote passages, so without them it declines
+	}
+	// A follow-up is judged with the subject the conversation gave it.
+	req.Question = conversation.Standalone(req.Question, req.History)
 	if len(req.Hits) == 0 {
-		return plan{reason: ReasonNoResults}, nil
+		return Judged{Reason: ReasonNoResults}, nil
 	}
 	w, err := e.weights(ctx, req.Question)
 	if err != nil {
-		return plan{}, err
+		return Judged{}, err
 	}
 	if len(w) == 0 {
-		return plan{reason: ReasonLowRetrievalScore}, nil
+		return Judged{Reason: ReasonLowRetrievalScore}, nil
 	}
-	th := e.Thresholds
+	type cand struct {
+		s          answerability.Sentence
+		pos        int
+		cov, score float64
+	}
 	best := 0.0
-	var cands []candidate
+	var cands []cand
+	in := answerability.Input{Question: answerability.Analyze(req.Question), IDF: w}
 	for i, h := range req.Hits {
+		in.Passages = append(in.Passages, answerability.Passage{Title: h.Title, Text: h.Text})
 		chunkCov := coverage(w, lexical.StemSet(h.Title+" "+h.Text))
 		best = math.Max(best, chunkCov)
-		for pos, s := range sentences(h.Text) {
+		for pos, s := range Sentences(h.Text) {
 			cov := coverage(w, lexical.StemSet(s))
 			// Prefer sentences from chunks that cover the question as a
 			// whole, and from higher-ranked chunks when all else is equal.
-			cands = append(cands, candidate{n: i + 1, pos: pos, text: s, cov: cov, score: cov + 0.1*chunkCov - 0.01*float64(i)})
+			cands = append(cands, cand{s: answerability.Sentence{Passage: i, Text: s}, pos: pos, cov: cov, score: cov + 0.1*chunkCov - 0.01*float64(i)})
 		}
 	}
-	if best < th.MinCoverage {
-		return plan{reason: ReasonLowRetrievalScore}, nil
+	if best < e.thresholds.MinCoverage {
+		return Judged{Reason: ReasonLowRetrievalScore}, nil
 	}
 	sort.SliceStable(cands, func(a, b int) bool { return cands[a].score > cands[b].score })
-	var picked []candidate
+	j := Judged{}
 	seen := map[string]bool{}
 	for _, c := range cands {
-		key := strings.Join(lexical.Words(c.text), " ")
-		// Later sentences must be nearly as well supported as the first,
-		// or they dilute the answer.
-		if c.cov < th.MinSupport || seen[key] || len(picked) >= max(1, th.MaxSentences) ||
-			(len(picked) > 0 && c.cov < 0.8*picked[0].cov) {
+		key := strings.Join(lexical.Words(c.s.Text), " ")
+		if c.cov < e.thresholds.MinSupport || seen[key] || len(in.Sentences) >= maxJudged {
 			continue
 		}
 		seen[key] = true
-		picked = append(picked, c)
+		in.Sentences = append(in.Sentences, c.s)
+		j.positions = append(j.positions, c.pos)
 	}
-	if len(picked) == 0 {
-		return plan{reason: ReasonUnsupportedAnswer}, nil
+	if len(in.Sentences) == 0 {
+		return Judged{Reason: ReasonUnsupportedAnswer}, nil
 	}
-	sort.SliceStable(picked, func(a, b int) bool {
-		if picked[a].n != picked[b].n {
-			return picked[a].n < picked[b].n
-		}
-		return picked[a].pos < picked[b].pos
-	})
-	return plan{sentences: picked}, nil
+	j.Input, j.Verdicts = in, e.judge.Assess(in)
+	return j, nil
 }
+
+// pseudoDocs are chunks assumed to hold none of the question's words, so
+// that a corpus of one or two chunks still weighs the question's words
+// almost evenly instead of by a collapsed IDF; on a real corpus they
+// change nothing that matters.
+const pseudoDocs = 100
 
 // weights gives each question term (by stem) its IDF in the store.
 func (e *Extractive) weights(ctx context.Context, question string) (map[string]float64, error) {
 	terms := lexical.Terms(question)
-	n, df, err := e.Stats.TermStats(ctx, terms)
+	n, df, err := e.stats.TermStats(ctx, terms)
 	if err != nil {
 		return nil, err
 	}
 	w := map[string]float64{}
 	for _, t := range terms {
-		idf := math.Log(1 + (float64(n)-float64(df[t])+0.5)/(float64(df[t])+0.5))
+		idf := math.Log(1 + (float64(n+pseudoDocs)-float64(df[t])+0.5)/(float64(df[t])+0.5))
 		stem := lexical.Stem(t)
 		w[stem] = math.Max(w[stem], idf)
 	}
@@ -194,10 +291,10 @@ var (
 // anything on their own.
 const minSentenceWords = 4
 
-// sentences splits chunk text into quotable sentences: Markdown headings,
+// Sentences splits chunk text into quotable sentences: Markdown headings,
 // tables and code fences are left out, list markers and emphasis removed,
 // hard-wrapped lines rejoined.
-func sentences(text string) []string {
+func Sentences(text string) []string {
 	var out []string
 	inFence := false
 	for _, para := range strings.Split(text, "\n\n") {

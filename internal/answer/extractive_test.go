@@ -38,7 +38,7 @@ var (
 )
 
 func TestExtractive(t *testing.T) {
-	gen := &Extractive{Stats: stats, Thresholds: DefaultThresholds()}
+	gen := NewExtractive(stats, DefaultThresholds())
 	tests := []struct {
 		question string
 		hits     []retrieve.Hit
@@ -85,7 +85,7 @@ func TestExtractive(t *testing.T) {
 }
 
 func TestStreamOrder(t *testing.T) {
-	gen := &Extractive{Stats: stats, Thresholds: DefaultThresholds()}
+	gen := NewExtractive(stats, DefaultThresholds())
 	events, err := gen.Generate(t.Context(), Request{Question: "How do I rotate a key by hand?", Hits: []retrieve.Hit{rotation}})
 	if err != nil {
 		t.Fatal(err)
@@ -94,13 +94,13 @@ func TestStreamOrder(t *testing.T) {
 	for ev := range events {
 		types = append(types, string(ev.Type))
 	}
-	if got := strings.Join(types, ","); got != "token,citation,usage,done" {
+	if got := strings.Join(types, ","); got != "assessment,token,citation,usage,done" {
 		t.Errorf("event order %s", got)
 	}
 }
 
 func TestSentences(t *testing.T) {
-	got := sentences("# Title\n\nFirst sentence is here. Second one, e.g. this, ends here!\n```\ncode block line here\n```\n- list item with words\n- another list item here\n| table | row | with | cells |")
+	got := Sentences("# Title\n\nFirst sentence is here. Second one, e.g. this, ends here!\n```\ncode block line here\n```\n- list item with words\n- another list item here\n| table | row | with | cells |")
 	want := []string{"First sentence is here.", "Second one, e.g. this, ends here!", "list item with words", "another list item here"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("sentences = %q\nwant %q", got, want)

@@ -190,7 +190,7 @@ func TestLLMClosedBook(t *testing.T) {
 	if user != "How often do keys rotate?" || strings.Contains(msgs[0].(map[string]any)["content"].(string), "Context passages") {
 		t.Errorf("closed-book request carried passages: %v", msgs)
 	}
-	ex, err := Answer(t.Context(), &Extractive{Stats: nil}, Request{Question: "How often do keys rotate?", Hits: llmHits, ClosedBook: true})
+	ex, err := Answer(t.Context(), NewExtractive(nil, DefaultThresholds()), Request{Question: "How often do keys rotate?", Hits: llmHits, ClosedBook: true})
 	if err != nil || ex.Answer != Declined {
 		t.Errorf("the extractive answerer must decline without passages: %q %v", ex.Answer, err)
 	}

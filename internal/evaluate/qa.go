@@ -18,6 +18,10 @@ type QAItem struct {
 	// decline.
 	Answerable *bool   `json:"answerable"`
 	Expect     *Expect `json:"expect"`
+	// Kind groups items for reporting (e.g. how an unanswerable question
+	// was made); Origin names the item it was derived from.
+	Kind   string `json:"kind,omitempty"`
+	Origin string `json:"origin,omitempty"`
 }
 
 // ShouldAnswer reports whether the item expects an answer.

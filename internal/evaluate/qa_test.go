@@ -73,7 +73,7 @@ func TestQAEvalOnSQuADMini(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := indexed(t, ds)
-	gen := &answer.Extractive{Stats: st, Thresholds: answer.DefaultThresholds()}
+	gen := answer.NewExtractive(st, answer.DefaultThresholds())
 	res, err := EvaluateQA(t.Context(), items, &retrieve.Retriever{Corpus: st},
 		func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
 			return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits})

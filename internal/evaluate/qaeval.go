@@ -43,6 +43,28 @@ type AnswerMetrics struct {
 	AbstentionRecall    *float64 `json:"abstention_recall"`
 	AbstentionF1        *float64 `json:"abstention_f1"`
 	BehaviourPass       *float64 `json:"behaviour_pass"`
+	// With unanswerable items in the set: declining is judged on each
+	// half. AbstainRate* are the declined shares of the answerable and
+	// the unanswerable items; Answer* treat answering as the positive
+	// class (precision: answered items that were answerable); Decision
+	// is answer-or-decline accuracy; SQuAD2EM/F1 are SQuAD 2.0's overall
+	// scores, where a declined unanswerable item scores 1.
+	AbstainRateAnswerable   *float64 `json:"abstain_rate_answerable"`
+	AbstainRateUnanswerable *float64 `json:"abstain_rate_unanswerable"`
+	AnswerPrecision         *float64 `json:"answer_precision"`
+	AnswerRecall            *float64 `json:"answer_recall"`
+	AnswerF1                *float64 `json:"answer_f1"`
+	DecisionAccuracy        *float64 `json:"answer_or_decline_accuracy"`
+	SQuAD2EM                *float64 `json:"squad2_em"`
+	SQuAD2F1                *float64 `json:"squad2_f1"`
+	// AnswerabilityAUC is the ROC area of the generator's answerability
+	// score for telling answerable from unanswerable items (a declined
+	// item without a score counts as 0); nil when the generator gives no
+	// score or the set has one class.
+	AnswerabilityAUC *float64 `json:"answerability_auc"`
+	// DeclinedByKind is the declined share of each kind of item (see
+	// QAItem.Kind).
+	DeclinedByKind map[string]float64 `json:"declined_by_kind,omitempty"`
 	// Per request, from the generator's usage reports.
 	TokensIn  float64 `json:"tokens_in"`
 	TokensOut float64 `json:"tokens_out"`
@@ -54,6 +76,9 @@ type ItemResult struct {
 	ID            string   `json:"id"`
 	Question      string   `json:"question"`
 	Answer        string   `json:"answer"`
+	ShortAnswer   string   `json:"short_answer,omitempty"`
+	Answerability *float64 `json:"answerability,omitempty"`
+	Kind          string   `json:"kind,omitempty"`
 	Answerable    bool     `json:"answerable"`
 	Abstained     bool     `json:"abstained"`
 	AbstainReason string   `json:"abstain_reason,omitempty"`
@@ -132,6 +157,11 @@ type qaAccumulator struct {
 	goldCited, goldCitable            int
 	abstained, truePos, shouldAbstain int
 	behaviourItems, behaviourPass     int
+	answeredAnswerable                int
+	squad2EM, squad2F1                float64
+	scores                            [2][]float64 // answerability of unanswerable [0] and answerable [1] items
+	unscored                          bool         // an answered item came without a score
+	kinds                             map[string][2]int
 	tokensIn, tokensOut, cost         float64
 	requests                          float64
 }
@@ -141,7 +171,9 @@ func (a *qaAccumulator) init(ks []int) {
 }
 
 func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answer.Result, opts QAOptions) ItemResult {
-	r := ItemResult{ID: item.ID, Question: item.Question, Answer: ans.Answer, Answerable: item.ShouldAnswer(), Abstained: ans.Abstained}
+	r := ItemResult{ID: item.ID, Question: item.Question, Answer: ans.Answer, ShortAnswer: ans.ShortAnswer, Answerability: ans.Answerability,
+		Kind: item.Kind, Answerable: item.ShouldAnswer(), Abstained: ans.Abstained}
+	a.decision(item, ans)
 	if ans.AbstainReason != nil {
 		r.AbstainReason = *ans.AbstainReason
 	}
@@ -184,10 +216,17 @@ func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answe
 	} else {
 		a.answerable++
 		if !ans.Abstained && len(item.Answers) > 0 {
+			// EM and F1 score the short answer when there is one: a
+			// quoted sentence is not a span.
 			text := StripCitations(ans.Answer)
-			r.EM, r.F1, r.Contains = ExactMatch(text, item.Answers), TokenF1(text, item.Answers), Contains(text, item.Answers)
+			short := text
+			if ans.ShortAnswer != "" {
+				short = ans.ShortAnswer
+			}
+			r.EM, r.F1, r.Contains = ExactMatch(short, item.Answers), TokenF1(short, item.Answers), Contains(text, item.Answers)
 		}
 		a.em, a.f1, a.contains = a.em+r.EM, a.f1+r.F1, a.contains+r.Contains
+		a.squad2EM, a.squad2F1 = a.squad2EM+r.EM, a.squad2F1+r.F1
 	}
 	if !ans.Abstained {
 		a.answered++
@@ -200,6 +239,56 @@ func (a *qaAccumulator) add(item QAItem, hits, ctxHits []retrieve.Hit, ans answe
 		}
 	}
 	return r
+}
+
+// decision records whether the item was answered or declined, with the
+// generator's answerability score.
+func (a *qaAccumulator) decision(item QAItem, ans answer.Result) {
+	class := 0
+	if item.ShouldAnswer() {
+		class = 1
+		if !ans.Abstained {
+			a.answeredAnswerable++
+		}
+	} else if ans.Abstained {
+		a.squad2EM++
+		a.squad2F1++
+	}
+	switch {
+	case ans.Answerability != nil:
+		a.scores[class] = append(a.scores[class], *ans.Answerability)
+	case ans.Abstained:
+		a.scores[class] = append(a.scores[class], 0)
+	default:
+		a.unscored = true
+	}
+	if item.Kind != "" {
+		if a.kinds == nil {
+			a.kinds = map[string][2]int{}
+		}
+		k := a.kinds[item.Kind]
+		k[1]++
+		if ans.Abstained {
+			k[0]++
+		}
+		a.kinds[item.Kind] = k
+	}
+}
+
+// ROCArea is the probability that a random positive scores above a
+// random negative (ties count half).
+func ROCArea(pos, neg []float64) float64 {
+	sorted := slices.Sorted(slices.Values(neg))
+	var sum float64
+	for _, p := range pos {
+		lo, _ := slices.BinarySearch(sorted, p)
+		hi := lo
+		for hi < len(sorted) && sorted[hi] == p {
+			hi++
+		}
+		sum += float64(lo) + 0.5*float64(hi-lo)
+	}
+	return sum / float64(max(1, len(pos)*len(neg)))
 }
 
 func goldIn(hits []retrieve.Hit, gold []string) bool {
@@ -309,8 +398,37 @@ func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
 			f = 2 * p * *m.AbstentionRecall / (p + *m.AbstentionRecall)
 		}
 		m.AbstentionF1 = &f
+		a.halves(&m)
+	}
+	if len(a.kinds) > 0 {
+		m.DeclinedByKind = map[string]float64{}
+		for k, v := range a.kinds {
+			m.DeclinedByKind[k] = ratio(v[0], v[1])
+		}
 	}
 	return ret, m
+}
+
+// halves fills the figures that need both answerable and unanswerable
+// items.
+func (a *qaAccumulator) halves(m *AnswerMetrics) {
+	total := a.answerable + a.shouldAbstain
+	m.AbstainRateAnswerable = optRatio(a.answerable-a.answeredAnswerable, a.answerable)
+	m.AbstainRateUnanswerable = optRatio(a.truePos, a.shouldAbstain)
+	answered := total - a.abstained
+	p, r := ratio(a.answeredAnswerable, answered), ratio(a.answeredAnswerable, a.answerable)
+	f := 0.0
+	if p+r > 0 {
+		f = 2 * p * r / (p + r)
+	}
+	m.AnswerPrecision, m.AnswerRecall, m.AnswerF1 = &p, &r, &f
+	m.DecisionAccuracy = optRatio(a.answeredAnswerable+a.truePos, total)
+	em, f1 := a.squad2EM/float64(total), a.squad2F1/float64(total)
+	m.SQuAD2EM, m.SQuAD2F1 = &em, &f1
+	if !a.unscored && a.answerable > 0 {
+		auc := ROCArea(a.scores[1], a.scores[0])
+		m.AnswerabilityAUC = &auc
+	}
 }
 
 // PerQueryScores gives each question's scores in the form history and
@@ -351,8 +469,7 @@ func (r *QAResult) Flat() map[string]float64 {
 		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD} {
 		m[k] = v
 	}
-	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
-		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass} {
+	for k, v := range a.optional() {
 		if v != nil {
 			m[k] = *v
 		}
@@ -366,12 +483,21 @@ func (a AnswerMetrics) Map() map[string]any {
 	m := map[string]any{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
 		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate,
 		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD}
-	for k, v := range map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
-		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass} {
+	for k, v := range a.optional() {
 		m[k] = nil
 		if v != nil {
 			m[k] = *v
 		}
 	}
 	return m
+}
+
+// optional are the figures a set may not be able to measure.
+func (a AnswerMetrics) optional() map[string]*float64 {
+	return map[string]*float64{"abstention_precision": a.AbstentionPrecision, "abstention_recall": a.AbstentionRecall,
+		"abstention_f1": a.AbstentionF1, "behaviour_pass": a.BehaviourPass,
+		"abstain_rate_answerable": a.AbstainRateAnswerable, "abstain_rate_unanswerable": a.AbstainRateUnanswerable,
+		"answer_precision": a.AnswerPrecision, "answer_recall": a.AnswerRecall, "answer_f1": a.AnswerF1,
+		"answer_or_decline_accuracy": a.DecisionAccuracy, "squad2_em": a.SQuAD2EM, "squad2_f1": a.SQuAD2F1,
+		"answerability_auc": a.AnswerabilityAUC}
 }

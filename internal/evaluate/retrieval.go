@@ -18,8 +18,11 @@ type Searcher interface {
 
 // RetrievalOptions configure a retrieval eval.
 type RetrievalOptions struct {
-	Mode    retrieve.Mode
-	Depth   int // chunks retrieved per query; documents rank by their best chunk
+	Mode retrieve.Mode
+	// Depth is the documents ranked per query (BEIR's convention: 100);
+	// documents rank by their best chunk, so more chunks are fetched
+	// until that many documents are seen.
+	Depth   int
 	Metrics []Metric
 	// Progress, if set, is called after each query.
 	Progress func(done, total int)
@@ -58,13 +61,13 @@ func EvaluateRetrieval(ctx context.Context, ds *Dataset, s Searcher, opts Retrie
 	perLat := make(map[string]float64, len(ds.Queries))
 	for i, q := range ds.Queries {
 		began := time.Now()
-		hits, err := s.Search(ctx, retrieve.Query{Text: q.Text, K: opts.Depth, Mode: opts.Mode})
+		docs, err := documentsAtDepth(ctx, s, retrieve.Query{Text: q.Text, Mode: opts.Mode}, opts.Depth)
 		lat = append(lat, float64(time.Since(began).Microseconds())/1000)
 		perLat[q.ID] = lat[len(lat)-1]
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.ID, err)
 		}
-		run[q.ID] = DocRanking(hits)
+		run[q.ID] = docs
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(ds.Queries))
 		}
@@ -72,6 +75,30 @@ func EvaluateRetrieval(ctx context.Context, ds *Dataset, s Searcher, opts Retrie
 	means, per := Evaluate(run, ds.Qrels, opts.Metrics)
 	return &RetrievalResult{Dataset: ds.Name, Queries: len(per), Mode: opts.Mode, Metrics: means,
 		LatencyMS: latency(lat), PerQuery: per, Run: run, Latencies: perLat}, nil
+}
+
+// chunksPerDocument is the first guess at how many chunks it takes to see
+// one more document; maxChunkFactor bounds the guesses.
+const (
+	chunksPerDocument = 2
+	maxChunkFactor    = 16
+)
+
+// documentsAtDepth ranks the best depth documents for q, fetching more
+// chunks while the chunks fetched came from fewer documents and the
+// corpus has more to give.
+func documentsAtDepth(ctx context.Context, s Searcher, q retrieve.Query, depth int) ([]Scored, error) {
+	for factor := chunksPerDocument; ; factor *= 2 {
+		q.K = depth * factor
+		hits, err := s.Search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		docs := DocRanking(hits)
+		if len(docs) >= depth || len(hits) < q.K || factor >= maxChunkFactor {
+			return docs[:min(depth, len(docs))], nil
+		}
+	}
 }
 
 // DocRanking turns ranked chunks into ranked documents: each document

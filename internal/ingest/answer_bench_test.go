@@ -56,7 +56,7 @@ func BenchmarkAbstentionSQuAD(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := answer.Answer(b.Context(), &answer.Extractive{Stats: in.Corpus, Thresholds: th}, answer.Request{Question: question, Hits: hits})
+		res, err := answer.Answer(b.Context(), answer.NewExtractive(in.Corpus, th), answer.Request{Question: question, Hits: hits})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -77,19 +77,68 @@ func QueryTerms(text string) []string {
 	return Words(text)
 }
 
+// QueryTerm is a word of a query and how many times the query says it.
+type QueryTerm struct {
+	Word  string
+	Count int
+}
+
+// MaxTermRepeat caps how many times one word counts in a query's BM25
+// score. BM25 as Lucene and Anserini run it sums a term once per time the
+// query holds it, so the words a long, verbose query repeats are the ones
+// it is about; the cap keeps a word pasted a hundred times from drowning
+// the rest.
+const MaxTermRepeat = 3
+
+// WeighQuery is QueryTerms with each word's count in text, in order of
+// first appearance.
+func WeighQuery(text string) []QueryTerm {
+	terms := QueryTerms(text)
+	at := make(map[string]int, len(terms))
+	out := make([]QueryTerm, 0, len(terms))
+	for _, t := range terms {
+		if _, dup := at[t]; !dup {
+			at[t] = len(out)
+			out = append(out, QueryTerm{Word: t})
+		}
+	}
+	for _, w := range Words(text) {
+		if i, ok := at[w]; ok {
+			out[i].Count++
+		}
+	}
+	return out
+}
+
 // MatchQuery turns free text into an FTS5 MATCH expression that ORs the
 // content words, each quoted so FTS5 syntax in user input is inert. It
 // returns "" when text has no content words.
-func MatchQuery(text string) string { return MatchTerms(QueryTerms(text)) }
+func MatchQuery(text string) string { return MatchWeighted(WeighQuery(text)) }
 
 // MatchTerms is the FTS5 MATCH expression that ORs terms, each quoted.
 func MatchTerms(terms []string) string {
 	quoted := make([]string, 0, len(terms))
 	for _, t := range terms {
-		quoted = append(quoted, `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)
+		quoted = append(quoted, quote(t))
 	}
 	return strings.Join(quoted, " OR ")
 }
+
+// MatchWeighted is MatchTerms with each term repeated as often as the
+// query says it (up to MaxTermRepeat): FTS5's bm25() sums over the
+// expression's phrases, so a repeated phrase weighs as Lucene's query
+// term frequency does.
+func MatchWeighted(terms []QueryTerm) string {
+	quoted := make([]string, 0, len(terms))
+	for _, t := range terms {
+		for range min(max(t.Count, 1), MaxTermRepeat) {
+			quoted = append(quoted, quote(t.Word))
+		}
+	}
+	return strings.Join(quoted, " OR ")
+}
+
+func quote(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 
 // stopwords: English function words, including the question words that
 // every query carries ("how", "what", "does") and that must not count as

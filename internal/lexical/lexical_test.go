@@ -27,6 +27,9 @@ func TestMatchQuery(t *testing.T) {
 		{"rotate keys", `"rotate" OR "keys"`},
 		{`a "quoted" NEAR(x) AND y*`, `"quoted" OR "near"`},
 		{"what is it", `"what" OR "is" OR "it"`},
+		{"what is it, what", `"what" OR "what" OR "is" OR "it"`},
+		// a repeated word counts as often as it is said, up to MaxTermRepeat
+		{"rotate keys: rotate the key, rotate, rotate, rotate", `"rotate" OR "rotate" OR "rotate" OR "keys" OR "key"`},
 		{"", ""},
 	}
 	for _, tc := range tests {

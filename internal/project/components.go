@@ -143,7 +143,7 @@ func (p *Project) Generator(ctx context.Context, model string) (answer.Generator
 		if err != nil {
 			return nil, err
 		}
-		gen = &answer.Extractive{Stats: c, Thresholds: cfg.Answer}
+		gen = answer.NewExtractive(c, cfg.Answer)
 	} else {
 		tok, err := p.Tokenizer()
 		if err != nil {

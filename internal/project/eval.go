@@ -72,7 +72,7 @@ func (p *Project) SaveRecord(ctx context.Context, r evaluate.Record) error {
 type RetrievalEval struct {
 	Dataset  *evaluate.Dataset
 	Split    string // recorded with the run
-	Depth    int    // chunks retrieved per query
+	Depth    int    // documents ranked per query
 	RunFile  string // where the TREC run goes; "" for the cache directory
 	Progress Progress
 }

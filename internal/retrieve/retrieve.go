@@ -160,16 +160,20 @@ func (r *Retriever) Search(ctx context.Context, q Query) ([]Hit, error) {
 }
 
 func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]corpus.Hit, error) {
-	all := lexical.QueryTerms(q.Text)
+	all := lexical.WeighQuery(q.Text)
 	terms, err := r.boundedTerms(ctx, all)
 	if err != nil {
 		return nil, err
 	}
 	text := q.Text
 	if len(terms) < len(all) {
-		text = strings.Join(terms, " ") // engines with their own query syntax see the bound too
+		words := make([]string, len(terms))
+		for i, t := range terms {
+			words[i] = t.Word
+		}
+		text = strings.Join(words, " ") // engines with their own query syntax see the bound too
 	}
-	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchTerms(terms), Text: text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
+	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchWeighted(terms), Text: text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 }
 
 // termStatser is a corpus that counts how many chunks hold each term.
@@ -181,7 +185,7 @@ type termStatser interface {
 // terms: the rarest of its first lexical.MaxWeighedTerms, which carry
 // nearly all of BM25's weight, in the query's order. A corpus that cannot
 // count terms keeps the first ones.
-func (r *Retriever) boundedTerms(ctx context.Context, terms []string) ([]string, error) {
+func (r *Retriever) boundedTerms(ctx context.Context, terms []lexical.QueryTerm) ([]lexical.QueryTerm, error) {
 	if len(terms) <= lexical.MaxQueryTerms {
 		return terms, nil
 	}
@@ -190,7 +194,11 @@ func (r *Retriever) boundedTerms(ctx context.Context, terms []string) ([]string,
 	if !ok {
 		return terms[:lexical.MaxQueryTerms], nil
 	}
-	_, df, err := ts.TermStats(ctx, terms)
+	words := make([]string, len(terms))
+	for i, t := range terms {
+		words[i] = t.Word
+	}
+	_, df, err := ts.TermStats(ctx, words)
 	if err != nil {
 		return nil, fmt.Errorf("weighing the query's terms: %w", err)
 	}
@@ -201,15 +209,15 @@ func (r *Retriever) boundedTerms(ctx context.Context, terms []string) ([]string,
 		}
 		return df[t]
 	}
-	byRarity := append([]string(nil), terms...)
+	byRarity := append([]string(nil), words...)
 	sort.SliceStable(byRarity, func(i, j int) bool { return rank(byRarity[i]) < rank(byRarity[j]) })
 	keep := make(map[string]bool, lexical.MaxQueryTerms)
 	for _, t := range byRarity[:lexical.MaxQueryTerms] {
 		keep[t] = true
 	}
-	out := make([]string, 0, lexical.MaxQueryTerms)
+	out := make([]lexical.QueryTerm, 0, lexical.MaxQueryTerms)
 	for _, t := range terms {
-		if keep[t] {
+		if keep[t.Word] {
 			out = append(out, t)
 		}
 	}

@@ -187,7 +187,7 @@ func TestAskStreamsSSE(t *testing.T) {
 			citation = ev["citation"].(map[string]any)
 		}
 	}
-	if got := strings.Join(events, ","); got != "retrieved,token,citation,usage,done" {
+	if got := strings.Join(events, ","); got != "retrieved,assessment,token,citation,usage,done" {
 		t.Errorf("events %s", got)
 	}
 	if citation["doc"] != "ops/keys.md" {
@@ -295,7 +295,7 @@ func TestAskOverWebSocket(t *testing.T) {
 			}
 		}
 		got := strings.Join(types, ",")
-		if q[0] == 'H' && got != "retrieved,token,citation,usage,done" || q[0] == 'W' && !strings.Contains(got, "abstain") {
+		if q[0] == 'H' && got != "retrieved,assessment,token,citation,usage,done" || q[0] == 'W' && !strings.Contains(got, "abstain") {
 			t.Errorf("%q: events %s", q, got)
 		}
 	}
