@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/ragtune
 
-.PHONY: build install demo test bench fuzz clean model weaviate
+.PHONY: build install demo test bench fuzz clean model weaviate fit-answerability
 
 # The Weaviate server the store tests run against, built once from the Go
 # module proxy and kept in the cache (see the README for measured times).
@@ -51,6 +51,14 @@ fuzz:
 	@failed=""; for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzSplit:./internal/chunk FuzzReadHNSW:./internal/vector; do \
 		$(GO) test -run '^$$' -fuzz "$${t%%:*}" -fuzztime $(FUZZTIME) "$${t#*:}" || failed="$$failed $${t%%:*}"; done; \
 		if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
+
+# Refit the built-in answerer's answerability and short-answer models
+# (internal/answerability/weights.json) from SQuAD v1.1 dev and rewrite
+# the test set cut from its held-out half (examples/squad-unanswerable).
+# Deterministic: the same data give the same weights. About two minutes.
+SQUAD ?= ../shared/datasets/squad-v1.1-dev
+fit-answerability:
+	$(GO) run ./cmd/fit-answerability -squad $(SQUAD) -out internal/answerability/weights.json -slice-out examples/squad-unanswerable
 
 clean:
 	rm -rf bin .ragtune ragtune.toml out finetune

@@ -180,7 +180,11 @@ func Answer(ctx context.Context, g Generator, req Request) (Result, error) {
 func (res Result) WriteText(w io.Writer) {
 	if res.Abstained {
 		fmt.Fprintln(w, res.Answer)
-		fmt.Fprintf(w, "\n(declined: %s)\n", *res.AbstainReason)
+		if res.Answerability != nil {
+			fmt.Fprintf(w, "\n(declined: %s; answerability %.2f)\n", *res.AbstainReason, *res.Answerability)
+		} else {
+			fmt.Fprintf(w, "\n(declined: %s)\n", *res.AbstainReason)
+		}
 		return
 	}
 	// The built-in answerer only quotes cited sentences; a chat model's
@@ -190,6 +194,13 @@ func (res Result) WriteText(w io.Writer) {
 		text, unsourced = MarkUnsourced(res.Answer)
 	}
 	fmt.Fprintln(w, text)
+	if res.ShortAnswer != "" {
+		fmt.Fprintf(w, "\nShort answer: %s", res.ShortAnswer)
+		if res.Answerability != nil {
+			fmt.Fprintf(w, "  (answerability %.2f)", *res.Answerability)
+		}
+		fmt.Fprintln(w)
+	}
 	if res.Usage != nil && res.Usage.CitationsDropped > 0 {
 		fmt.Fprintf(w, "\n(%d citation(s) removed: their passages did not support the sentence)\n", res.Usage.CitationsDropped)
 	}

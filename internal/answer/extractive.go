@@ -2,8 +2,10 @@ package answer
 
 import (
 	"context"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -269,7 +271,10 @@ func (e *Extractive) weights(ctx context.Context, question string) (map[string]f
 
 func coverage(w map[string]float64, stems map[string]bool) float64 {
 	var have, total float64
-	for s, idf := range w {
+	// In sorted order: a sum in map order differs in its last bits from
+	// run to run, and ties between sentences would break differently.
+	for _, s := range slices.Sorted(maps.Keys(w)) {
+		idf := w[s]
 		total += idf
 		if stems[s] {
 			have += idf

@@ -35,7 +35,8 @@ func (m *Logistic) check(n int) error {
 
 // FitOptions tune Fit.
 type FitOptions struct {
-	// L2 is the ridge penalty on the standardised weights.
+	// L2 is the ridge penalty on the standardised weights, per training
+	// row (so that it means the same for a small and a large set).
 	L2         float64
 	Iterations int
 }

@@ -1,6 +1,10 @@
 package answerability
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ragtune/ragtune/internal/lexical"
+)
 
 // AnswerType is the kind of unit a question asks for.
 type AnswerType int
@@ -93,7 +97,11 @@ func answerType(toks []Token) (AnswerType, string) {
 			return TypePlace, ""
 		case "how":
 			if howNumber[next] {
-				return TypeNumber, next
+				// "how many students": the head is what is counted
+				if i+2 < len(words) && !auxiliaries[words[i+2]] && !lexical.IsStopword(words[i+2]) {
+					return TypeNumber, words[i+2]
+				}
+				return TypeNumber, ""
 			}
 			return TypeOther, ""
 		case "what", "which", "name":

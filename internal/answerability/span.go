@@ -150,7 +150,7 @@ var SpanFeatures = []string{
 	"after_prep", "after_by_person", "after_in_date_place", "near_share", "head_near", "contains_head",
 	"right_of_match", "sentence_start",
 	"starts_segment", "ends_segment", "log_segment_len", "cuts_run", "typed_log_len", "next_matched", "prev_matched",
-	"quoted", "in_parens",
+	"quoted", "in_parens", "typed_share", "untyped_edge",
 }
 
 // spanFeatures describes candidate c.
@@ -193,6 +193,7 @@ func (v *view) spanFeatures(c candidate) ([]float64, bool) {
 		b2f(c.starts), b2f(c.ends), math.Log(float64(max(1, c.segmentLen))), b2f(v.cutsRun(c, allCap, num)), b2f(match) * math.Log(float64(n)),
 		b2f(c.j < len(v.toks) && v.matched[c.j]), b2f(c.i > 0 && v.matched[c.i-1]),
 		b2f(v.enclosed(c, `"“`, `"”`)), b2f(v.enclosed(c, "(", ")")),
+		v.typedShare(c), b2f(known && (!v.typedToken(c.i) || !v.typedToken(c.j-1))),
 	}
 	return f, match
 }
@@ -213,6 +214,36 @@ func (v *view) cutsRun(c candidate, allCap, num bool) bool {
 // enclosed: c sits right inside the open and close marks.
 func (v *view) enclosed(c candidate, open, close string) bool {
 	return c.i > 0 && c.j < len(v.toks) && strings.Contains(open, v.toks[c.i-1].Text) && strings.Contains(close, v.toks[c.j].Text)
+}
+
+// typedToken: token k is a unit of the question's expected type (a
+// capitalised word for names, a number, a date word).
+func (v *view) typedToken(k int) bool {
+	t := v.toks[k]
+	switch v.q.Type {
+	case TypePerson, TypePlace, TypeEntity:
+		return t.Cap && !t.Num || t.Stop && !t.Punct // "of" in "Bank of England"
+	case TypeDate:
+		return t.Date || t.Num
+	case TypeNumber:
+		return t.Num || t.Punct
+	}
+	return true
+}
+
+// typedShare is the share of c's words that are of the expected type.
+func (v *view) typedShare(c candidate) float64 {
+	n, typed := 0, 0
+	for k := c.i; k < c.j; k++ {
+		if !v.toks[k].Punct {
+			n++
+			typed += b2i(v.typedToken(k))
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(typed) / float64(n)
 }
 
 func typeMatches(t AnswerType, allCap, num, date bool) bool {

@@ -219,6 +219,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("retrieve.mmr_lambda = %g; want 0 (off) to 1", c.Retrieve.MMRLambda)
 	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1 || c.Answer.MinSupport < 0 || c.Answer.MinSupport > 1:
 		return fmt.Errorf("answer.min_coverage and answer.min_support are shares between 0 and 1")
+	case c.Answer.MinAnswerability < 0 || c.Answer.MinAnswerability > 1:
+		return fmt.Errorf("answer.min_answerability = %g; it is a probability between 0 and 1", c.Answer.MinAnswerability)
 	}
 	return nil
 }
@@ -428,12 +430,19 @@ max_retries = 3
 timeout_seconds = 60
 
 [answer]
-# Coverage = IDF-weighted share of the question's content words found in
-# a text. Below min_coverage for every retrieved chunk, or below
-# min_support for every sentence, ragtune answers
+# The built-in answerer. Coverage = IDF-weighted share of the question's
+# content words found in a text. Below min_coverage for every retrieved
+# chunk, or below min_support for every sentence, it answers
 # "I do not have information about that." instead of guessing.
+# Then a fitted model judges whether a sentence answers the question (the
+# expected answer type is there, the question's names, numbers and
+# qualifiers agree): below min_answerability (a probability) it declines
+# too. The default was chosen on SQuAD-derived unanswerable questions
+# (cmd/fit-answerability); raise it to refuse more, lower it to answer
+# more, and measure with ragtune eval run on your own set.
 min_coverage = %g
 min_support = %g
+min_answerability = %g
 max_sentences = %d
 
 [generate]
@@ -481,7 +490,7 @@ max_retries = 2
 # output_per_mtok = 1.5
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
-		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MaxSentences, answer.PricesAsOf)
+		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MinAnswerability, d.Answer.MaxSentences, answer.PricesAsOf)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",

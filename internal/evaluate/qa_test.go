@@ -94,3 +94,57 @@ func TestQAEvalOnSQuADMini(t *testing.T) {
 		t.Errorf("answer metrics %+v", a)
 	}
 }
+
+type fixedHits []retrieve.Hit
+
+func (h fixedHits) Search(context.Context, retrieve.Query) ([]retrieve.Hit, error) { return h, nil }
+
+// TestDecisionMetrics: answer-or-decline figures on four scripted
+// outcomes, one of each (answerable or not) × (answered or declined).
+func TestDecisionMetrics(t *testing.T) {
+	yes, no := true, false
+	items := []QAItem{
+		{ID: "a1", Question: "q1", Answers: []string{"Denver Broncos"}, Answerable: &yes, Kind: KindAnswerable},
+		{ID: "a2", Question: "q2", Answers: []string{"1889"}, Answerable: &yes, Kind: KindAnswerable},
+		{ID: "u1", Question: "q3", Answerable: &no, Kind: KindRemovedSentence},
+		{ID: "u2", Question: "q4", Answerable: &no, Kind: KindSwappedEntity},
+	}
+	declined := answer.ReasonUnsupportedAnswer
+	score := func(p float64) *float64 { return &p }
+	outcomes := map[string]answer.Result{
+		"q1": {Answer: "The Denver Broncos won it. [1]", ShortAnswer: "the Denver Broncos", Answerability: score(0.9)},
+		"q2": {Answer: answer.Declined, Abstained: true, AbstainReason: &declined, Answerability: score(0.2)},
+		"q3": {Answer: answer.Declined, Abstained: true, AbstainReason: &declined, Answerability: score(0.1)},
+		"q4": {Answer: "Something else entirely. [1]", ShortAnswer: "else", Answerability: score(0.6)},
+	}
+	hits := fixedHits{{Rank: 1}}
+	res, err := EvaluateQA(t.Context(), items, hits, func(_ context.Context, q string, _ []retrieve.Hit) (answer.Result, error) {
+		return outcomes[q], nil
+	}, QAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Answer
+	// SQuAD 2.0: a1 exact (1), a2 declined (0), u1 rightly declined (1),
+	// u2 answered (0). Answerability ranks answerable over unanswerable
+	// in 3 of the 4 pairs.
+	want := map[string]float64{
+		"em": 0.5, "abstain_rate_answerable": 0.5, "abstain_rate_unanswerable": 0.5,
+		"answer_precision": 0.5, "answer_recall": 0.5, "answer_or_decline_accuracy": 0.5,
+		"squad2_em": 0.5, "squad2_f1": 0.5, "answerability_auc": 0.75, "abstention_precision": 0.5,
+	}
+	got := res.Flat()
+	for k := range got {
+		if !KnownMetric("qa", k) {
+			t.Errorf("%s is reported but --fail-under cannot gate it", k)
+		}
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || !near(g, v) {
+			t.Errorf("%s = %v (reported %v), want %v", k, g, ok, v)
+		}
+	}
+	if a.DeclinedByKind[KindSwappedEntity] != 0 || a.DeclinedByKind[KindRemovedSentence] != 1 || a.DeclinedByKind[KindAnswerable] != 0.5 {
+		t.Errorf("declined by kind %v", a.DeclinedByKind)
+	}
+}

@@ -389,6 +389,7 @@ func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
 		TokensOut:         a.tokensOut / max(1, a.requests),
 		CostUSD:           a.cost / max(1, a.requests),
 	}
+	m.AbstainRateAnswerable = optRatio(a.answerable-a.answeredAnswerable, a.answerable)
 	if a.shouldAbstain > 0 {
 		m.AbstentionRecall = optRatio(a.truePos, a.shouldAbstain)
 		p := ratio(a.truePos, a.abstained)
@@ -413,7 +414,6 @@ func (a *qaAccumulator) finish() (map[string]float64, AnswerMetrics) {
 // items.
 func (a *qaAccumulator) halves(m *AnswerMetrics) {
 	total := a.answerable + a.shouldAbstain
-	m.AbstainRateAnswerable = optRatio(a.answerable-a.answeredAnswerable, a.answerable)
 	m.AbstainRateUnanswerable = optRatio(a.truePos, a.shouldAbstain)
 	answered := total - a.abstained
 	p, r := ratio(a.answeredAnswerable, answered), ratio(a.answeredAnswerable, a.answerable)
