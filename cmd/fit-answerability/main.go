@@ -26,6 +26,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,7 @@ import (
 type options struct {
 	squad, out, sets, slice, sliceOut string
 	seed                              uint64
+	spansOnly                         bool
 }
 
 func main() {
@@ -54,6 +56,7 @@ func main() {
 	flag.StringVar(&o.slice, "slice", "a01,a03", "held-out articles for the small CI test set")
 	flag.StringVar(&o.sliceOut, "slice-out", "", "write the small CI test set here")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed for the synthetic questions")
+	flag.BoolVar(&o.spansOnly, "spans-only", false, "fit and report the span models only; write nothing")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "fit-answerability:", err)
@@ -79,12 +82,15 @@ func run(ctx context.Context, o options) error {
 	for _, d := range u.Corpus {
 		docs[d.ID] = d
 	}
-	spanModel, err := fitSpans(split.train, docs)
+	spanModels, err := fitSpans(split.train, docs)
 	if err != nil {
 		return err
 	}
-	spanReport(split.held, docs, spanModel)
-	rows, err := judgeAll(ctx, u, spanModel)
+	spanReport(split.held, docs, spanModels)
+	if o.spansOnly {
+		return nil
+	}
+	rows, err := judgeAll(ctx, u, split, spanModels)
 	if err != nil {
 		return err
 	}
@@ -110,9 +116,10 @@ func run(ctx context.Context, o options) error {
 	}
 	train, held := scored(rows, split.isTrain, score, true), scored(rows, split.isTrain, score, false)
 	threshold := bestBalanced(train)
-	m := &answerability.Models{Span: spanModel, Sentence: sentModel, Threshold: threshold,
+	m := &answerability.Models{Span: spanModels.Span, SpanWords: spanModels.SpanWords, Sentence: sentModel, Threshold: threshold,
 		Objective: "maximum balanced accuracy (mean of answered-when-answerable and declined-when-unanswerable) on the training half",
-		Data:      fmt.Sprintf("SQuAD v1.1 dev, even-numbered articles, with synthetic unanswerables (seed %d): %d questions, %d sentence rows", o.seed, len(train), len(x))}
+		Data: fmt.Sprintf("SQuAD v1.1 dev, even-numbered articles, with synthetic unanswerables (seed %d), each question answered against the whole corpus and against a two-article one: %d judgements, %d sentence rows",
+			o.seed, len(train), len(x))}
 	raw, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return err
@@ -122,7 +129,13 @@ func run(ctx context.Context, o options) error {
 	}
 	report("train", train, threshold)
 	report("held-out", held, threshold)
-	printWeights("span", spanModel)
+	for _, setting := range []string{"full", "small"} {
+		only := slices.DeleteFunc(slices.Clone(held), func(it scoredItem) bool { return it.setting != setting })
+		report("held-out, "+setting+" corpora", only, threshold)
+		operatingPoints(only)
+	}
+	printWeights("span", spanModels.Span)
+	fmt.Printf("span word features: %d weights\n", len(spanModels.SpanWords.Weights))
 	printWeights("sentence", sentModel)
 	return nil
 }
@@ -198,10 +211,17 @@ func writeSets(o options, u evaluate.Unanswerable, s split) error {
 	return evaluate.WriteUnanswerable(o.sliceOut, small)
 }
 
-// fitSpans fits the span model on the training half's answerable
-// questions, over the sentence of their paragraph that holds the answer.
-func fitSpans(train []evaluate.QAItem, docs map[string]evaluate.CorpusDoc) (*answerability.Logistic, error) {
+// lexicalFit: AdaGrad's usual step, three passes, and only words seen
+// five times or more, so that the weights stay small (a few hundred kB).
+var lexicalFit = answerability.LexicalFitOptions{Epochs: 3, Rate: 0.1, L2: 1e-4, MinCount: 5, MinWeight: 0.01}
+
+// fitSpans fits the span models on the training half's answerable
+// questions, over the sentence of their paragraph that holds the answer
+// (target: each candidate span's token F1 with the gold answer): first the
+// dense model, then the word features as a correction to it.
+func fitSpans(train []evaluate.QAItem, docs map[string]evaluate.CorpusDoc) (*answerability.Models, error) {
 	var x [][]float64
+	var keys [][]string
 	var y []float64
 	for _, it := range train {
 		s, ok := goldSentence(it, docs)
@@ -210,6 +230,7 @@ func fitSpans(train []evaluate.QAItem, docs map[string]evaluate.CorpusDoc) (*ans
 		}
 		q := answerability.Analyze(it.Question)
 		rows, texts := answerability.SpanRows(&q, s)
+		keys = append(keys, answerability.LexicalRows(&q, s)...)
 		for i, r := range rows {
 			x, y = append(x, r), append(y, evaluate.TokenF1(texts[i], it.Answers))
 		}
@@ -218,8 +239,13 @@ func fitSpans(train []evaluate.QAItem, docs map[string]evaluate.CorpusDoc) (*ans
 	if err != nil {
 		return nil, fmt.Errorf("fitting the span model: %w", err)
 	}
-	fmt.Printf("span model: %d candidate rows\n", len(x))
-	return m, nil
+	offset := make([]float64, len(x))
+	for i, r := range x {
+		offset[i] = m.Logit(r)
+	}
+	words := answerability.FitLexical(keys, offset, y, lexicalFit)
+	fmt.Printf("span model: %d candidate spans\n", len(x))
+	return &answerability.Models{Span: m, SpanWords: words}, nil
 }
 
 // goldSentence is the first sentence of the item's paragraph that holds
@@ -238,9 +264,9 @@ func goldSentence(it evaluate.QAItem, docs map[string]evaluate.CorpusDoc) (strin
 
 // spanReport prints how well the span model finds the answer in the
 // sentence that holds it, on the held-out half.
-func spanReport(held []evaluate.QAItem, docs map[string]evaluate.CorpusDoc, m *answerability.Logistic) {
-	var n, em, f1 float64
-	judge := answerability.NewJudge(&answerability.Models{Span: m})
+func spanReport(held []evaluate.QAItem, docs map[string]evaluate.CorpusDoc, m *answerability.Models) {
+	var n, em, f1, oracle float64
+	judge := answerability.NewJudge(m)
 	for _, it := range held {
 		s, ok := goldSentence(it, docs)
 		if !ok {
@@ -251,19 +277,30 @@ func spanReport(held []evaluate.QAItem, docs map[string]evaluate.CorpusDoc, m *a
 		n++
 		em += evaluate.ExactMatch(best.Text, it.Answers)
 		f1 += evaluate.TokenF1(best.Text, it.Answers)
+		top := 0.0
+		_, texts := answerability.SpanRows(&q, s)
+		for _, t := range texts {
+			top = max(top, evaluate.TokenF1(t, it.Answers))
+		}
+		oracle += top
 	}
-	fmt.Printf("held-out spans in the gold sentence: %d, EM %.4f, F1 %.4f\n", int(n), em/n, f1/n)
+	fmt.Printf("held-out spans in the gold sentence: %d, EM %.4f, F1 %.4f (best candidate: F1 %.4f)\n", int(n), em/n, f1/n, oracle/n)
 }
 
 type judgedRow struct {
 	item     evaluate.QAItem
+	setting  string // "full" or "small": the corpus it was answered against
 	features [][]float64
 	labels   []float64
 }
 
 // judgeAll retrieves for every question as `ragtune eval run` does and
-// lists the features of the sentences the answerer would judge.
-func judgeAll(ctx context.Context, u evaluate.Unanswerable, span *answerability.Logistic) ([]judgedRow, error) {
+// lists the features of the sentences the answerer would judge: once
+// against the whole corpus (2,067 paragraphs), and once against a small
+// corpus of its own article and one other of the same half (about 140
+// paragraphs), so that the models learn what retrieval looks like in a
+// small collection as well as in a large one.
+func judgeAll(ctx context.Context, u evaluate.Unanswerable, s split, spans *answerability.Models) ([]judgedRow, error) {
 	cfg := config.Default()
 	env := project.Env{Getenv: os.Getenv, Log: slog.New(slog.DiscardHandler)}
 	p, err := project.OpenForEval(ctx, cfg, env)
@@ -271,6 +308,60 @@ func judgeAll(ctx context.Context, u evaluate.Unanswerable, span *answerability.
 		return nil, err
 	}
 	defer p.Close()
+	out, err := judgeOn(ctx, p, cfg, "full", u, spans)
+	if err != nil {
+		return nil, err
+	}
+	for _, group := range smallCorpora(u, s) {
+		rows, err := judgeOn(ctx, p, cfg, "small", group, spans)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}
+
+// smallCorpora pairs the articles of each half (0 with 2, 4 with 6, …;
+// 1 with 3, …), each pair a corpus with the items asked about it.
+func smallCorpora(u evaluate.Unanswerable, s split) []evaluate.Unanswerable {
+	group := func(docID string) int {
+		n := articleNumber(docID)
+		return n/4*2 + n%2 // 0,2 → 0; 1,3 → 1; 4,6 → 2; …
+	}
+	byGroup := map[int]*evaluate.Unanswerable{}
+	var order []int
+	at := func(g int) *evaluate.Unanswerable {
+		if byGroup[g] == nil {
+			byGroup[g] = &evaluate.Unanswerable{}
+			order = append(order, g)
+		}
+		return byGroup[g]
+	}
+	for _, d := range u.Corpus {
+		c := at(group(d.ID))
+		c.Corpus = append(c.Corpus, d)
+	}
+	for _, it := range u.Items {
+		id := it.ID
+		if it.Origin != "" {
+			id = it.Origin
+		}
+		if doc, ok := s.doc[id]; ok {
+			c := at(group(doc))
+			c.Items = append(c.Items, it)
+		}
+	}
+	slices.Sort(order)
+	out := make([]evaluate.Unanswerable, 0, len(order))
+	for _, g := range order {
+		out = append(out, *byGroup[g])
+	}
+	return out
+}
+
+// judgeOn indexes u's corpus in a scratch store and judges its items.
+func judgeOn(ctx context.Context, p *project.Project, cfg config.Config, setting string, u evaluate.Unanswerable, spans *answerability.Models) ([]judgedRow, error) {
 	raw, _ := json.Marshal(u.Corpus)
 	sum := sha256.Sum256(raw)
 	ds := &evaluate.Dataset{Name: "squad-unanswerable", Corpus: u.Corpus, Hash: hex.EncodeToString(sum[:])}
@@ -297,7 +388,7 @@ func judgeAll(ctx context.Context, u evaluate.Unanswerable, span *answerability.
 	}
 	blank := &answerability.Logistic{Features: answerability.SentenceFeatures, Mean: make([]float64, len(answerability.SentenceFeatures)),
 		Std: ones(len(answerability.SentenceFeatures)), Weights: make([]float64, len(answerability.SentenceFeatures))}
-	ex := answer.NewExtractiveWith(stats, answer.DefaultThresholds(), answerability.NewJudge(&answerability.Models{Span: span, Sentence: blank}))
+	ex := answer.NewExtractiveWith(stats, answer.DefaultThresholds(), answerability.NewJudge(&answerability.Models{Span: spans.Span, SpanWords: spans.SpanWords, Sentence: blank}))
 	var out []judgedRow
 	for _, it := range u.Items {
 		hits, err := r.Search(ctx, retrieve.Query{Text: it.Question, K: cfg.Retrieve.K, Mode: mode})
@@ -308,7 +399,7 @@ func judgeAll(ctx context.Context, u evaluate.Unanswerable, span *answerability.
 		if err != nil {
 			return nil, err
 		}
-		row := judgedRow{item: it}
+		row := judgedRow{item: it, setting: setting}
 		for i, v := range j.Verdicts {
 			label := 0.0
 			if it.ShouldAnswer() {
@@ -333,13 +424,14 @@ type scoredItem struct {
 	score      float64
 	answerable bool
 	kind       string
+	setting    string
 }
 
 func scored(rows []judgedRow, isTrain map[string]bool, score func(judgedRow) float64, train bool) []scoredItem {
 	var out []scoredItem
 	for _, r := range rows {
 		if isTrain[r.item.ID] == train {
-			out = append(out, scoredItem{score: score(r), answerable: r.item.ShouldAnswer(), kind: r.item.Kind})
+			out = append(out, scoredItem{score: score(r), answerable: r.item.ShouldAnswer(), kind: r.item.Kind, setting: r.setting})
 		}
 	}
 	return out
@@ -397,6 +489,30 @@ func auc(items []scoredItem) float64 {
 	return sum / float64(max(1, len(pos)*len(neg)))
 }
 
+// operatingPoints prints what other thresholds would do on items: the
+// trade a user makes by moving answer.min_answerability.
+func operatingPoints(items []scoredItem) {
+	fmt.Println("held-out operating points (threshold: answerable answered, unanswerable declined):")
+	for _, t := range []float64{0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5} {
+		var ans, ansOK, un, unOK float64
+		for _, it := range items {
+			if it.answerable {
+				ans, ansOK = ans+1, ansOK+b2f(it.score >= t)
+			} else {
+				un, unOK = un+1, unOK+b2f(it.score < t)
+			}
+		}
+		fmt.Printf("  %.2f: %.3f, %.3f\n", t, ansOK/ans, unOK/un)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func report(name string, items []scoredItem, t float64) {
 	var ans, ansOK, correct float64
 	declined := map[string][2]float64{}
@@ -421,7 +537,8 @@ func report(name string, items []scoredItem, t float64) {
 	}
 	fmt.Printf("%s: %d questions, threshold %.3f, ROC area %.4f, answer-or-decline accuracy %.4f, balanced %.4f, answerable answered %.4f\n",
 		name, len(items), t, auc(items), correct/float64(len(items)), balanced(items, t), ansOK/ans)
-	for kind, d := range declined {
+	for _, kind := range slices.Sorted(maps.Keys(declined)) {
+		d := declined[kind]
 		fmt.Printf("  %s declined %.4f (%d)\n", kind, d[0]/d[1], int(d[1]))
 	}
 }

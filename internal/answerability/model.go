@@ -18,12 +18,15 @@ type Logistic struct {
 }
 
 // Prob is the model's probability for the feature vector x.
-func (m *Logistic) Prob(x []float64) float64 {
+func (m *Logistic) Prob(x []float64) float64 { return sigmoid(m.Logit(x)) }
+
+// Logit is the model's log-odds for x.
+func (m *Logistic) Logit(x []float64) float64 {
 	z := m.Bias
 	for i, w := range m.Weights {
 		z += w * (x[i] - m.Mean[i]) / m.Std[i]
 	}
-	return 1 / (1 + math.Exp(-z))
+	return z
 }
 
 func (m *Logistic) check(n int) error {

@@ -10,8 +10,10 @@ import (
 // Models are the fitted span and sentence models with the decision
 // threshold, as cmd/fit-answerability writes them.
 type Models struct {
-	Span     *Logistic `json:"span"`
-	Sentence *Logistic `json:"sentence"`
+	Span *Logistic `json:"span"`
+	// SpanWords corrects the span model with word features.
+	SpanWords Lexical   `json:"span_words"`
+	Sentence  *Logistic `json:"sentence"`
 	// Threshold on the question's answerability (its best sentence's
 	// probability): below it the answerer declines.
 	Threshold float64 `json:"threshold"`

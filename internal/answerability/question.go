@@ -28,6 +28,8 @@ type Question struct {
 	Text   string
 	Tokens []Token
 	Type   AnswerType
+	// Wh is the question word ("who", "how many"), "" when there is none.
+	Wh string
 	// Head is the noun the wh-word asks about ("team" in "which NFL
 	// team"), "" when there is none.
 	Head string
@@ -70,7 +72,22 @@ func Analyze(text string) Question {
 		firstWord = false
 	}
 	q.Type, q.Head = answerType(q.Tokens)
+	q.Wh = whPhrase(q.Tokens)
 	return q
+}
+
+// whPhrase is the first question word, with the word after "how".
+func whPhrase(toks []Token) string {
+	for i, t := range toks {
+		if !whWords[t.Lower] {
+			continue
+		}
+		if t.Lower == "how" && i+1 < len(toks) && !toks[i+1].Punct {
+			return "how " + toks[i+1].Lower
+		}
+		return t.Lower
+	}
+	return ""
 }
 
 // answerType reads the wh-word and, after what/which, the head noun.

@@ -82,7 +82,7 @@ func (j *Judge) Assess(in Input) []Verdict {
 	for i, s := range in.Sentences {
 		v := views[i]
 		sent, pass := stemsOf(s.Text), passageStems[s.Passage]
-		spans := v.spans(j.models.Span)
+		spans := v.spans(j.models)
 		var short Span
 		typed := false
 		for _, sp := range spans {
@@ -109,7 +109,7 @@ func (j *Judge) Assess(in Input) []Verdict {
 
 // ShortAnswer is the best span of sentence for q.
 func (j *Judge) ShortAnswer(q *Question, sentence string) Span {
-	if spans := newView(q, sentence).spans(j.models.Span); len(spans) > 0 {
+	if spans := newView(q, sentence).spans(j.models); len(spans) > 0 {
 		return spans[0]
 	}
 	return Span{}

@@ -308,12 +308,13 @@ func (v *view) headNear(c candidate) bool {
 	return false
 }
 
-// spans scores every candidate with m, best first.
-func (v *view) spans(m *Logistic) []Span {
+// spans scores every candidate with the span models, best first.
+func (v *view) spans(m *Models) []Span {
 	var out []Span
 	for _, c := range v.candidates() {
 		f, typed := v.spanFeatures(c)
-		out = append(out, Span{Text: v.text[v.toks[c.i].Start:v.toks[c.j-1].End], Start: v.toks[c.i].Start, End: v.toks[c.j-1].End, Prob: m.Prob(f), Typed: typed})
+		p := sigmoid(m.Span.Logit(f) + m.SpanWords.Logit(v.lexicalKeys(c)))
+		out = append(out, Span{Text: v.text[v.toks[c.i].Start:v.toks[c.j-1].End], Start: v.toks[c.i].Start, End: v.toks[c.j-1].End, Prob: p, Typed: typed})
 	}
 	slices.SortStableFunc(out, func(a, b Span) int { return cmp.Compare(b.Prob, a.Prob) })
 	return out

@@ -109,8 +109,18 @@ func rootOptions(cfg config.Config, root string, tags []string) ingest.Options {
 var ErrDamaged = errors.New("the store is damaged")
 
 // checkAfterWrite checks a small store after an ingest wrote to it, so a
-// damaged index is reported now rather than by wrong results later.
+// damaged index is reported now rather than by wrong results later. A
+// signal during the check is not damage: the writes are stored, and the
+// error says the ingest was interrupted.
 func (p *Project) checkAfterWrite(ctx context.Context) error {
+	err := p.checkWrites(ctx)
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: the store check after the writes was cut short: %w", ingest.ErrInterrupted, ctx.Err())
+	}
+	return err
+}
+
+func (p *Project) checkWrites(ctx context.Context) error {
 	c, err := p.Corpus(ctx)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package project
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -202,5 +204,24 @@ func TestWarnsOnUnknownGold(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "gold_doc_ids that match no stored document") || !strings.Contains(logged.String(), "first=docs/a.md") {
 		t.Errorf("no warning for an unknown gold ID; log: %q", logged.String())
+	}
+}
+
+// TestCheckCutShortIsAnInterruption: a signal that lands after the writes,
+// during the store check, reports an interrupted ingest, never damage.
+func TestCheckCutShortIsAnInterruption(t *testing.T) {
+	p, dir := initProject(t)
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# A\n\nSome text about key rotation schedules.\n"), 0o644)
+	if _, err := p.Ingest(t.Context(), IngestRequest{Roots: []string{filepath.Join(dir, "a.md")}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := p.checkAfterWrite(ctx)
+	if !errors.Is(err, ingest.ErrInterrupted) || errors.Is(err, ErrDamaged) {
+		t.Fatalf("check with a cancelled context: %v", err)
+	}
+	if err := p.checkAfterWrite(t.Context()); err != nil {
+		t.Fatalf("check: %v", err)
 	}
 }
