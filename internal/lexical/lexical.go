@@ -59,7 +59,9 @@ func StemSet(text string) map[string]bool {
 
 // MaxQueryTerms bounds the words one keyword search ORs together: each
 // costs a walk of its posting list, so a pasted book must not cost a
-// book's worth of them. Longer queries keep their rarest words.
+// book's worth of them. Longer queries keep their rarest words (which
+// carry nearly all of BM25's weight); a kept word repeats in the match
+// expression at most MaxTermRepeat times.
 const MaxQueryTerms = 64
 
 // MaxWeighedTerms bounds how many distinct words of a long query have
