@@ -570,6 +570,17 @@ func TestAskWithChatModel(t *testing.T) {
 	if ev["generator"] != "openai:m" || ev["answer"].(map[string]any)["tokens_in"].(float64) != 900 {
 		t.Errorf("eval with a chat model: %v", ev)
 	}
+	// The model's own declines are measured as the built-in answerer's
+	// are; it gives no answerability score to rank by.
+	a := ev["answer"].(map[string]any)
+	for _, k := range []string{"abstain_rate_answerable", "abstain_rate_unanswerable", "answer_or_decline_accuracy", "squad2_f1"} {
+		if _, ok := a[k].(float64); !ok {
+			t.Errorf("eval with a chat model: %s = %v", k, a[k])
+		}
+	}
+	if a["answerability_auc"] != nil {
+		t.Errorf("a chat model has no answerability score, yet answerability_auc = %v", a["answerability_auc"])
+	}
 }
 
 // TestServeProcess runs `ragtune serve` as a real process on loopback,

@@ -45,9 +45,15 @@ type Question struct {
 	Modifiers []string
 }
 
+// maxQuestionTokens bounds how much of a question is read: the question
+// word, its subject and qualifiers come first, and a pasted page must not
+// cost a page's worth of comparisons with every sentence.
+const maxQuestionTokens = 100
+
 // Analyze reads a question.
 func Analyze(text string) Question {
-	q := Question{Text: text, Tokens: Tokenize(text), Key: map[string]bool{}}
+	toks := Tokenize(text)
+	q := Question{Text: text, Tokens: toks[:min(len(toks), maxQuestionTokens)], Key: map[string]bool{}}
 	seen := map[string]bool{}
 	firstWord := true
 	for _, t := range q.Tokens {

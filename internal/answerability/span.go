@@ -30,8 +30,14 @@ type view struct {
 	anyHit  bool
 }
 
+// maxSentenceTokens bounds how much of one sentence is read for spans:
+// every feature of a span looks across the sentence, so the work grows
+// with its square. A sentence this long is a run-on list, not prose.
+const maxSentenceTokens = 200
+
 func newView(q *Question, sentence string) *view {
-	v := &view{q: q, text: sentence, toks: Tokenize(sentence)}
+	toks := Tokenize(sentence)
+	v := &view{q: q, text: sentence, toks: toks[:min(len(toks), maxSentenceTokens)]}
 	stems := make(map[string]bool, len(q.Stems))
 	for _, s := range q.Stems {
 		stems[s] = true
