@@ -29,7 +29,7 @@ func fitSentences(rows []judgedRow, split split, spans *answerability.Models, se
 	m := &answerability.Models{Span: spans.Span, SpanWords: spans.SpanWords, Sentence: sentModel}
 	train := scored(rows, split.isTrain, m, true)
 	m.Threshold = math.Round(bestBalanced(train)*1000) / 1000 // three places are all it can mean
-	m.Objective = "maximum balanced accuracy (mean of answered-when-answerable and declined-when-unanswerable) on the training half"
+	m.Objective = fmt.Sprintf("maximum balanced accuracy (mean of answered-when-answerable and declined-when-unanswerable) on the training half, among thresholds that answer at least %.0f%% of its answerable questions", 100*minAnswered)
 	m.Data = fmt.Sprintf("SQuAD v1.1 dev, even-numbered articles, with synthetic unanswerables (seed %d), each question answered against the whole corpus and against a two-article one: %d judgements, %d sentence rows",
 		seed, len(train), len(x))
 	return m, nil
@@ -71,15 +71,31 @@ func scored(rows []judgedRow, isTrain map[string]bool, m *answerability.Models, 
 	return out
 }
 
-// bestBalanced is the threshold with the highest balanced accuracy.
+// minAnswered is the share of answerable questions the threshold must
+// leave answered: a refusal is a failure too, and a tool that declines a
+// quarter of what it could answer is not used.
+const minAnswered = 0.85
+
+// bestBalanced is the threshold with the highest balanced accuracy among
+// those that answer at least minAnswered of the answerable items.
 func bestBalanced(items []scoredItem) float64 {
+	var pos []float64
+	for _, it := range items {
+		if it.answerable {
+			pos = append(pos, it.score)
+		}
+	}
+	sort.Float64s(pos)
+	// At or below this, at least minAnswered of the answerable items pass.
+	ceiling := pos[int(math.Floor((1-minAnswered)*float64(len(pos))))]
 	sorted := append([]scoredItem(nil), items...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].score < sorted[j].score })
-	best, bestT := -1.0, 0.5
-	for i := range sorted {
-		t := sorted[i].score
-		if b := balanced(items, t); b > best {
-			best, bestT = b, t
+	best, bestT := -1.0, ceiling
+	for _, it := range sorted {
+		if t := it.score; t <= ceiling {
+			if b := balanced(items, t); b > best {
+				best, bestT = b, t
+			}
 		}
 	}
 	return bestT

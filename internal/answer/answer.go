@@ -37,8 +37,8 @@ type Request struct {
 	ClosedBook bool
 	// History is the conversation before Question, oldest first. A chat
 	// model sees the most recent turns that fit its budget; the built-in
-	// answerer answers the question alone (retrieval already used the
-	// history, see package conversation).
+	// answerer judges the question with the subject earlier user turns
+	// give it (see package conversation), its own words weighing more.
 	History []conversation.Turn
 }
 

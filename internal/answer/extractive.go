@@ -194,7 +194,10 @@ func (e *Extractive) Judge(ctx context.Context, req Request) (Judged, error) {
 	if req.ClosedBook {
 		req.Hits = nil // it can only quote passages, so without them it declines
 	}
-	// A follow-up is judged with the subject the conversation gave it.
+	// A follow-up is judged with the subject the conversation gave it;
+	// the words it carries over name the subject, its own words what is
+	// asked about it, so the carried ones weigh less.
+	own := lexical.StemSet(req.Question)
 	req.Question = conversation.Standalone(req.Question, req.History)
 	if len(req.Hits) == 0 {
 		return Judged{Reason: ReasonNoResults}, nil
@@ -202,6 +205,13 @@ func (e *Extractive) Judge(ctx context.Context, req Request) (Judged, error) {
 	w, err := e.weights(ctx, req.Question)
 	if err != nil {
 		return Judged{}, err
+	}
+	if len(req.History) > 0 && len(own) > 0 {
+		for s := range w {
+			if !own[s] {
+				w[s] *= carriedWeight
+			}
+		}
 	}
 	if len(w) == 0 {
 		return Judged{Reason: ReasonLowRetrievalScore}, nil
@@ -246,6 +256,10 @@ func (e *Extractive) Judge(ctx context.Context, req Request) (Judged, error) {
 	j.Input, j.Verdicts = in, e.judge.Assess(in)
 	return j, nil
 }
+
+// carriedWeight scales the IDF of the words a follow-up question takes
+// from earlier turns.
+const carriedWeight = 0.5
 
 // pseudoDocs are chunks assumed to hold none of the question's words, so
 // that a corpus of one or two chunks still weighs the question's words

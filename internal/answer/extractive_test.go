@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/retrieve"
@@ -104,5 +105,20 @@ func TestSentences(t *testing.T) {
 	want := []string{"First sentence is here.", "Second one, e.g. this, ends here!", "list item with words", "another list item here"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("sentences = %q\nwant %q", got, want)
+	}
+}
+
+// TestFollowUp: "And by hand?" after a question about key rotation is
+// answered by the sentence about doing it by hand, not by the one that
+// best matches the earlier question.
+func TestFollowUp(t *testing.T) {
+	gen := NewExtractive(stats, DefaultThresholds())
+	res, err := Answer(t.Context(), gen, Request{Question: "And by hand?", Hits: []retrieve.Hit{rotation},
+		History: []conversation.Turn{{Role: "user", Text: "How often do signing keys rotate?"}, {Role: "assistant", Text: "Signing keys rotate every ninety days. [1]"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Abstained || !strings.Contains(res.Answer, "run the rotate command") {
+		t.Errorf("follow-up answered %q (abstained %v)", res.Answer, res.Abstained)
 	}
 }

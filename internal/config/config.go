@@ -438,8 +438,10 @@ timeout_seconds = 60
 # expected answer type is there, the question's names, numbers and
 # qualifiers agree): below min_answerability (a probability) it declines
 # too. The default was chosen on SQuAD-derived unanswerable questions
-# (cmd/fit-answerability); raise it to refuse more, lower it to answer
-# more, and measure with ragtune eval run on your own set.
+# (cmd/fit-answerability: the best balance of answers and refusals that
+# still answers 85%% of answerable questions); raise it to refuse more,
+# lower it to answer more, and measure with ragtune eval run on your own
+# set.
 min_coverage = %g
 min_support = %g
 min_answerability = %g
