@@ -33,7 +33,7 @@ import (
 type options struct {
 	squad, out, sets, slice, sliceOut string
 	seed                              uint64
-	spansOnly                         bool
+	spansOnly, setsOnly               bool
 }
 
 func main() {
@@ -45,6 +45,7 @@ func main() {
 	flag.StringVar(&o.sliceOut, "slice-out", "", "write the small CI test set here")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed for the synthetic questions")
 	flag.BoolVar(&o.spansOnly, "spans-only", false, "fit and report the span models only; write nothing")
+	flag.BoolVar(&o.setsOnly, "sets-only", false, "write the test sets (-sets, -slice-out) and fit nothing")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "fit-answerability:", err)
@@ -63,7 +64,7 @@ func run(ctx context.Context, o options) error {
 	}
 	u := evaluate.MakeUnanswerable(ds.Corpus, items, evaluate.UnanswerableOptions{Seed: o.seed, RemoveShare: 1, SwapShare: 0.5})
 	split := splitByArticle(items, u.Items)
-	if err := writeSets(o, u, split); err != nil {
+	if err := writeSets(o, u, split); err != nil || o.setsOnly {
 		return err
 	}
 	docs := map[string]evaluate.CorpusDoc{}
