@@ -124,6 +124,9 @@ func (e *Extractive) plan(ctx context.Context, req Request) (plan, error) {
 	}
 	best := j.Best()
 	p := plan{judged: true, answerability: j.Answerability(), short: j.Verdicts[best].Short.Text}
+	if j.Input.Question.Explains() {
+		p.short = "" // the quoted sentence is the answer
+	}
 	if p.answerability < e.thresholds.MinAnswerability {
 		p.reason, p.short = ReasonUnsupportedAnswer, ""
 		return p, nil

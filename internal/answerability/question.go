@@ -82,6 +82,13 @@ func Analyze(text string) Question {
 	return q
 }
 
+// Explains reports whether the question asks for an explanation (why,
+// how does…) rather than a unit: its answer is the sentence, and a span
+// of it would only mislead.
+func (q *Question) Explains() bool {
+	return q.Wh == "why" || strings.HasPrefix(q.Wh, "how ") && q.Type == TypeOther
+}
+
 // whPhrase is the first question word, with the word after "how".
 func whPhrase(toks []Token) string {
 	for i, t := range toks {

@@ -24,6 +24,13 @@ func TestAnalyze(t *testing.T) {
 		{"How long did the siege last?", TypeNumber, "", false, nil, nil},
 		{"Why do leaves change colour?", TypeOther, "", false, nil, nil},
 	}
+	for q, want := range map[string]bool{"Why is an unchanged file skipped?": true, "How does rotation work?": true,
+		"How many keys are there?": false, "Who wrote it?": false, "What is the default chunk size?": false} {
+		a := Analyze(q)
+		if a.Explains() != want {
+			t.Errorf("%q: Explains() = %v, want %v", q, !want, want)
+		}
+	}
 	for _, tc := range tests {
 		q := Analyze(tc.q)
 		if q.Type != tc.typ || q.Head != tc.head || q.Negated != tc.negated {
