@@ -42,15 +42,29 @@ func bumpVectorGeneration(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+// denseIndex holds a generation's vectors by position: ids[p] is the
+// chunk's rowid, paths[p] and tags[p] its document's path and tags field.
 type denseIndex struct {
 	gen   string
 	ids   []int64
-	pos   map[int64]int // rowid → position in ids (and vecs)
-	vecs  [][]float32   // nil when quantised
+	pos   map[int64]int // rowid → position
+	vecs  *vector.Flat  // nil when quantised
 	q8    *vector.Int8Set
-	paths map[int64]string
-	tags  map[int64]string // the document's tags field, where it has tags
+	paths []string
+	tags  []string
 	graph *vector.HNSW
+	// mixed: a stored vector's dimension differs from the first one's.
+	mixed bool
+}
+
+// keep is the filter of dq by position, nil when dq filters nothing.
+func (idx *denseIndex) keep(dq corpus.DenseQuery) func(p int) bool {
+	if dq.PathPrefix == "" && len(dq.Tags) == 0 {
+		return nil
+	}
+	return func(p int) bool {
+		return strings.HasPrefix(idx.paths[p], dq.PathPrefix) && hasAllTags(idx.tags[p], dq.Tags)
+	}
 }
 
 type denseCache struct {
@@ -100,16 +114,20 @@ func (s *Corpus) loadDense(ctx context.Context) (*denseIndex, error) {
 	if s.dense.idx != nil && s.dense.idx.gen == gen {
 		return s.dense.idx, nil
 	}
-	idx := &denseIndex{gen: gen, paths: map[int64]string{}, pos: map[int64]int{}, tags: map[int64]string{}}
+	idx := &denseIndex{gen: gen, pos: map[int64]int{}}
 	err = s.readVectors(ctx, func(id int64, vec []float32, path, tags string) {
 		idx.pos[id] = len(idx.ids)
 		idx.ids = append(idx.ids, id)
-		idx.paths[id] = path
-		if tags != "" {
-			idx.tags[id] = tags
-		}
+		idx.paths, idx.tags = append(idx.paths, path), append(idx.tags, tags)
 		if !s.dense.quantize {
-			idx.vecs = append(idx.vecs, vec)
+			if idx.vecs == nil {
+				idx.vecs = vector.NewFlat(len(vec), 0)
+			}
+			if len(vec) == idx.vecs.Dim() {
+				idx.vecs.Add(vec)
+			} else {
+				idx.mixed = true
+			}
 			return
 		}
 		if idx.q8 == nil {
@@ -143,14 +161,12 @@ const rerankDepth = 4
 // nearest returns up to k (rowid, score) pairs under prefix, best first.
 func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQuery) ([]candidate, error) {
 	q, k := dq.Vector, dq.K
-	keep := func(id int64) bool {
-		return strings.HasPrefix(idx.paths[id], dq.PathPrefix) && hasAllTags(idx.tags[id], dq.Tags)
-	}
+	keep := idx.keep(dq)
 	switch {
 	case idx.graph != nil:
 		var filter func(uint64) bool
-		if dq.PathPrefix != "" || len(dq.Tags) > 0 {
-			filter = func(id uint64) bool { return keep(int64(id)) }
+		if keep != nil {
+			filter = func(id uint64) bool { return keep(idx.pos[int64(id)]) }
 		}
 		res, err := idx.graph.Search(q, k, filter)
 		if err != nil {
@@ -162,7 +178,7 @@ func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQu
 		}
 		return out, nil
 	case idx.q8 != nil:
-		cands := idx.q8.Search(q, rerankDepth*k, func(p int) bool { return keep(idx.ids[p]) })
+		cands := idx.q8.Search(q, rerankDepth*k, keep)
 		ids := make([]int64, len(cands))
 		for i, c := range cands {
 			ids[i] = idx.ids[c.Pos]
@@ -176,17 +192,18 @@ func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQu
 			all = append(all, candidate{id, vek32.Dot(vecs[id], q)})
 		}
 		return topK(all, k), nil
+	case idx.vecs == nil:
+		return nil, nil
 	}
-	var all []candidate
-	for i, v := range idx.vecs {
-		if len(v) != len(q) {
-			return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", corpus.ErrEmbedderMismatch, len(v), len(q))
-		}
-		if keep(idx.ids[i]) {
-			all = append(all, candidate{idx.ids[i], vek32.Dot(v, q)})
-		}
+	if idx.mixed || idx.vecs.Dim() != len(q) {
+		return nil, fmt.Errorf("%w: stored vectors have dimension %d, the query %d", corpus.ErrEmbedderMismatch, idx.vecs.Dim(), len(q))
 	}
-	return topK(all, k), nil
+	best := idx.vecs.Search(q, k, keep)
+	out := make([]candidate, len(best))
+	for i, c := range best {
+		out[i] = candidate{idx.ids[c.Pos], c.Score}
+	}
+	return out, nil
 }
 
 func topK(all []candidate, k int) []candidate {
@@ -324,8 +341,8 @@ func (s *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]flo
 	for _, id := range rowids {
 		p, ok := idx.pos[id]
 		switch {
-		case ok && idx.vecs != nil:
-			out[id] = idx.vecs[p]
+		case ok && idx.vecs != nil && !idx.mixed:
+			out[id] = idx.vecs.Row(p)
 		case ok:
 			inDB = append(inDB, id)
 		}
