@@ -31,6 +31,11 @@ func (s *Corpus) Upsert(ctx context.Context, docs []corpus.Document) error {
 			return fmt.Errorf("preparing chunk insert: %w", err)
 		}
 		defer insChunk.Close()
+		stored, err := tx.PrepareContext(ctx, `SELECT 1 FROM documents WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("preparing document lookup: %w", err)
+		}
+		defer stored.Close()
 		insVec, err := s.vectorInserter(ctx, tx, docs)
 		if err != nil {
 			return err
@@ -44,8 +49,16 @@ func (s *Corpus) Upsert(ctx context.Context, docs []corpus.Document) error {
 		}
 		for _, d := range docs {
 			id := corpus.DocID(d.Path)
-			if err := deleteDoc(ctx, tx, id); err != nil {
-				return err
+			// A document not stored yet has nothing to delete: chunks and
+			// vectors never outlive their document (Verify checks it).
+			var one int
+			switch err := stored.QueryRowContext(ctx, id).Scan(&one); {
+			case err == nil:
+				if err := deleteDoc(ctx, tx, id); err != nil {
+					return err
+				}
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("looking up document %s: %w", d.Path, err)
 			}
 			if _, err := insDoc.ExecContext(ctx, id, d.Path, d.Title, d.Format, d.Hash, d.Size, d.Signature, len(d.Chunks), now, tagsField(d.Tags)); err != nil {
 				return fmt.Errorf("writing document %s: %w", d.Path, err)
