@@ -5,11 +5,12 @@
 package vector
 
 import (
-	"container/heap"
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 
 	"github.com/viterin/vek/vek32"
@@ -46,6 +47,8 @@ type HNSW struct {
 	maxLevel int
 	live     int
 	rng      *rand.Rand
+	// visitsPool holds *visits for searchLayer.
+	visitsPool sync.Pool
 }
 
 // NewHNSW returns an empty graph for vectors of dimension dim.
@@ -53,7 +56,9 @@ func NewHNSW(dim int, p Params) *HNSW {
 	if p.M <= 1 {
 		p = DefaultParams()
 	}
-	return &HNSW{p: p, dim: dim, byID: map[uint64]int32{}, entry: -1, rng: rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))}
+	h := &HNSW{p: p, dim: dim, byID: map[uint64]int32{}, entry: -1, rng: rand.New(rand.NewPCG(p.Seed, 0x9e3779b97f4a7c15))}
+	h.visitsPool.New = func() any { return &visits{} }
+	return h
 }
 
 // Len is the number of live vectors.
@@ -142,10 +147,13 @@ func (h *HNSW) Add(id uint64, vec []float32) error {
 	return nil
 }
 
-// link adds a back link from n to k, pruning n's list if it overflows.
+// link adds a back link from n to k. A list may run past its size by a
+// half before it is pruned back with the neighbour heuristic: pruning
+// costs a few hundred inner products, and doing it once per M/2 links
+// instead of once per link is most of what building costs.
 func (h *HNSW) link(n, k int32, l int) {
 	links := append(h.nodes[n].links[l], k)
-	if len(links) > h.maxLinks(l) {
+	if len(links) > h.maxLinks(l)*3/2 {
 		cands := make([]scored, len(links))
 		for i, x := range links {
 			cands[i] = scored{x, h.sim(x, h.nodes[n].vec)}
@@ -207,69 +215,133 @@ type scored struct {
 	score float32
 }
 
-// minHeap keeps the worst result on top; maxHeap the best candidate.
-type minHeap []scored
+// scoredHeap is a binary heap of scored nodes; best orders it: true
+// keeps the best on top (the candidates to expand), false the worst (the
+// results, whose worst is the bar to beat). Typed, so nothing is boxed.
+type scoredHeap struct {
+	s    []scored
+	best bool
+}
 
-func (m minHeap) Len() int           { return len(m) }
-func (m minHeap) Less(i, j int) bool { return m[i].score < m[j].score }
-func (m minHeap) Swap(i, j int)      { m[i], m[j] = m[j], m[i] }
-func (m *minHeap) Push(x any)        { *m = append(*m, x.(scored)) }
-func (m *minHeap) Pop() any          { o := *m; x := o[len(o)-1]; *m = o[:len(o)-1]; return x }
+func (h *scoredHeap) less(i, j int) bool {
+	if h.best {
+		return h.s[i].score > h.s[j].score
+	}
+	return h.s[i].score < h.s[j].score
+}
 
-type maxHeap struct{ minHeap }
+func (h *scoredHeap) push(x scored) {
+	h.s = append(h.s, x)
+	for i := len(h.s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h.s[i], h.s[p] = h.s[p], h.s[i]
+		i = p
+	}
+}
 
-func (m maxHeap) Less(i, j int) bool { return m.minHeap[i].score > m.minHeap[j].score }
+func (h *scoredHeap) pop() scored {
+	top := h.s[0]
+	last := len(h.s) - 1
+	h.s[0] = h.s[last]
+	h.s = h.s[:last]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < last && h.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < last && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h.s[i], h.s[m] = h.s[m], h.s[i]
+		i = m
+	}
+	return top
+}
+
+// visits marks the nodes a search has seen: a stamp per node, so that
+// starting a search is one increment, not a fresh map. Searches take one
+// from the graph's pool, so concurrent readers never share one.
+type visits struct {
+	stamp []uint32
+	epoch uint32
+}
+
+func (v *visits) reset(n int) {
+	if len(v.stamp) < n {
+		v.stamp = append(v.stamp, make([]uint32, n-len(v.stamp))...)
+	}
+	v.epoch++
+	if v.epoch == 0 { // wrapped: clear the old stamps once
+		clear(v.stamp)
+		v.epoch = 1
+	}
+}
+
+// visit marks n and reports whether it was new.
+func (v *visits) visit(n int32) bool {
+	if v.stamp[n] == v.epoch {
+		return false
+	}
+	v.stamp[n] = v.epoch
+	return true
+}
 
 // searchLayer returns up to ef nodes near q on layer l, best first.
 // Deleted nodes are traversed (they still connect the graph) but, when
 // liveOnly is set, not returned.
 func (h *HNSW) searchLayer(q []float32, entries []int32, ef, l int, liveOnly bool) []scored {
-	visited := map[int32]bool{}
-	cand := &maxHeap{}
-	res := &minHeap{}
+	v := h.visitsPool.Get().(*visits)
+	defer h.visitsPool.Put(v)
+	v.reset(len(h.nodes))
+	cand := &scoredHeap{s: make([]scored, 0, ef), best: true}
+	res := &scoredHeap{s: make([]scored, 0, ef+1)}
 	for _, e := range entries {
-		visited[e] = true
+		v.visit(e)
 		s := scored{e, h.sim(e, q)}
-		heap.Push(cand, s)
+		cand.push(s)
 		if !liveOnly || !h.nodes[e].deleted {
-			heap.Push(res, s)
+			res.push(s)
 		}
 	}
-	for cand.Len() > 0 {
-		c := heap.Pop(cand).(scored)
-		if res.Len() >= ef && c.score < (*res)[0].score {
+	for len(cand.s) > 0 {
+		c := cand.pop()
+		if len(res.s) >= ef && c.score < res.s[0].score {
 			break
 		}
 		for _, n := range h.nodes[c.node].links[l] {
-			if visited[n] {
+			if !v.visit(n) {
 				continue
 			}
-			visited[n] = true
 			s := scored{n, h.sim(n, q)}
-			if res.Len() < ef || s.score > (*res)[0].score {
-				heap.Push(cand, s)
+			if len(res.s) < ef || s.score > res.s[0].score {
+				cand.push(s)
 				if !liveOnly || !h.nodes[n].deleted {
-					heap.Push(res, s)
-					if res.Len() > ef {
-						heap.Pop(res)
+					res.push(s)
+					if len(res.s) > ef {
+						res.pop()
 					}
 				}
 			}
 		}
 	}
-	out := make([]scored, res.Len())
-	copy(out, *res)
+	out := res.s
 	sortDesc(out)
 	return out
 }
 
 func sortDesc(s []scored) {
-	// Small slices: insertion sort keeps this allocation-free.
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && (s[j].score > s[j-1].score || (s[j].score == s[j-1].score && s[j].node < s[j-1].node)); j-- {
-			s[j], s[j-1] = s[j-1], s[j]
+	slices.SortFunc(s, func(a, b scored) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
 		}
-	}
+		return cmp.Compare(a.node, b.node)
+	})
 }
 
 // Result is one neighbour.

@@ -203,3 +203,64 @@ func FuzzReadHNSW(f *testing.F) {
 		g.Search(make([]float32, g.Dim()), 3, nil) // must not panic
 	})
 }
+
+// BenchmarkHNSW: building a graph of 5,000 unit vectors of 512
+// dimensions (ms per insert), and searching it (k = 10, default ef)
+// against the exact scan of the same vectors in the same run, with the
+// graph's recall@10.
+func BenchmarkHNSW(b *testing.B) {
+	const n, dim = 5000, 512
+	r := rand.New(rand.NewPCG(11, 12))
+	vecs := make([][]float32, n)
+	for i := range vecs {
+		vecs[i] = randomUnit(r, dim)
+	}
+	var g *HNSW
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			g = NewHNSW(dim, DefaultParams())
+			for i, v := range vecs {
+				if err := g.Add(uint64(i), v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*n), "ms/insert")
+	})
+	f := NewFlat(dim, n)
+	for _, v := range vecs {
+		f.Add(v)
+	}
+	queries := make([][]float32, 50)
+	for i := range queries {
+		queries[i] = randomUnit(r, dim)
+	}
+	b.Run("search", func(b *testing.B) {
+		for b.Loop() {
+			for _, q := range queries {
+				g.Search(q, 10, nil)
+			}
+		}
+		found := 0
+		for _, q := range queries {
+			res, _ := g.Search(q, 10, nil)
+			exact := map[int]bool{}
+			for _, c := range f.Search(q, 10, nil) {
+				exact[c.Pos] = true
+			}
+			for _, x := range res {
+				if exact[int(x.ID)] {
+					found++
+				}
+			}
+		}
+		b.ReportMetric(float64(found)/float64(10*len(queries)), "recall@10")
+	})
+	b.Run("exact", func(b *testing.B) {
+		for b.Loop() {
+			for _, q := range queries {
+				f.Search(q, 10, nil)
+			}
+		}
+	})
+}
