@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // SearchLexical ranks chunks by BM25 (k1=1.2, b=0.75, as FTS5 computes
-// it). Scores are positive, higher is better; ties break on chunk ID.
+// it). Scores are positive, higher is better; ties break on rowid (the
+// order chunks were written).
 func (s *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, error) {
 	if q.Match == "" || q.K <= 0 {
 		return nil, nil
@@ -19,17 +21,34 @@ func (s *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 	if boost == 0 {
 		boost = 1
 	}
-	tagSQL, tagArgs := tagFilter(q.Tags)
-	args := append(append([]any{boost, q.Match, sqlitedb.LikePrefix(q.PathPrefix)}, tagArgs...), q.K)
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
-		       d.path, d.title, -bm25(chunks_fts, ?, 1.0) AS score
-		FROM chunks_fts
-		JOIN chunks c ON c.rowid = chunks_fts.rowid
-		JOIN documents d ON d.id = c.doc_id
-		WHERE chunks_fts MATCH ? AND d.path LIKE ? ESCAPE '\'`+tagSQL+`
-		ORDER BY score DESC, c.id
-		LIMIT ?`, args...)
+	var rows *sql.Rows
+	var err error
+	if q.PathPrefix == "" && len(q.Tags) == 0 {
+		// Unfiltered: rank the index alone and read back only the k
+		// chunks that made it, instead of carrying every match's text
+		// through the sort. Ties break on rowid here (chunk ID below):
+		// both are fixed per chunk.
+		rows, err = s.db.QueryContext(ctx, `
+			WITH top AS (
+				SELECT rowid AS r, -bm25(chunks_fts, ?, 1.0) AS score FROM chunks_fts
+				WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)
+			SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
+			       d.path, d.title, top.score
+			FROM top JOIN chunks c ON c.rowid = top.r JOIN documents d ON d.id = c.doc_id
+			ORDER BY top.score DESC, c.rowid`, boost, q.Match, q.K)
+	} else {
+		tagSQL, tagArgs := tagFilter(q.Tags)
+		args := append(append([]any{boost, q.Match, sqlitedb.LikePrefix(q.PathPrefix)}, tagArgs...), q.K)
+		rows, err = s.db.QueryContext(ctx, `
+			SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
+			       d.path, d.title, -bm25(chunks_fts, ?, 1.0) AS score
+			FROM chunks_fts
+			JOIN chunks c ON c.rowid = chunks_fts.rowid
+			JOIN documents d ON d.id = c.doc_id
+			WHERE chunks_fts MATCH ? AND d.path LIKE ? ESCAPE '\'`+tagSQL+`
+			ORDER BY score DESC, c.rowid
+			LIMIT ?`, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("searching: %w", err)
 	}
