@@ -68,6 +68,14 @@ func (h *HNSW) Len() int {
 	return h.live
 }
 
+// SetEfSearch changes how many candidates a search considers: recall
+// against speed (DefaultParams: 96).
+func (h *HNSW) SetEfSearch(ef int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.p.EfSearch = max(ef, 1)
+}
+
 // Dim is the vector dimension.
 func (h *HNSW) Dim() int { return h.dim }
 
