@@ -268,3 +268,24 @@ func BenchmarkHNSW(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLoadHNSW reads back a saved graph of 5,000 x 512 (about 11 MB)
+// from memory: the cost a search pays on the first query after an
+// ingest.
+func BenchmarkLoadHNSW(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := NewHNSW(512, DefaultParams())
+	for i := range 5000 {
+		g.Add(uint64(i), randomUnit(r, 512))
+	}
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := ReadHNSW(bytes.NewReader(buf.Bytes()), 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
