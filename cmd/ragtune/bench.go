@@ -58,6 +58,9 @@ measured in the same run, so figures compare across machines.`,
 			}{{"search", rep.Search}, {"ask", rep.Ask}} {
 				fmt.Fprintf(a.stdout, "%-7s %d queries, %.0f/s, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", l.name, l.l.Queries, l.l.QPS, l.l.P50, l.l.P95, l.l.P99)
 			}
+			if y := rep.SearchYardstick; y != nil {
+				fmt.Fprintf(a.stdout, "        search p50 is %.2fx the engine's plain top-k on the same queries (p50 %.1f ms)\n", rep.XYardstick, y.P50)
+			}
 			fmt.Fprintf(a.stdout, "heap    %.0f MiB\n", rep.HeapMiB)
 			return nil
 		},

@@ -630,9 +630,14 @@ func TestBenchAndVerify(t *testing.T) {
 		t.Fatalf("bench: %s", errOut)
 	}
 	rep := decode(t, out)
-	hasKeys(t, "bench", rep, "ingest", "search", "ask", "heap_mib", "documents")
+	hasKeys(t, "bench", rep, "ingest", "search", "ask", "heap_mib", "documents", "search_yardstick", "x_yardstick")
 	if rep["documents"].(float64) != 71 || rep["search"].(map[string]any)["queries"].(float64) != 12 {
 		t.Errorf("bench = %v", rep)
+	}
+	// Lexical search is reported against FTS5's own top-k on the same
+	// queries, measured in the same run.
+	if y := rep["search_yardstick"].(map[string]any); y["queries"].(float64) != 12 || rep["x_yardstick"].(float64) <= 0 {
+		t.Errorf("bench yardstick = %v, x %v", y, rep["x_yardstick"])
 	}
 	out, _, code = cli(t, dir, "status", "--verify", "--json")
 	if code != 0 || len(decode(t, out)["problems"].([]any)) != 0 {

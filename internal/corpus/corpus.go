@@ -81,6 +81,13 @@ type Repairer interface {
 	Repair(ctx context.Context) error
 }
 
+// LexicalYardstick is a corpus that can run its engine's plainest
+// keyword top-k (rank and cut, read nothing back): the baseline that
+// `ragtune bench` reports the store's own lexical search against.
+type LexicalYardstick interface {
+	PlainLexicalTopK(ctx context.Context, match string, k int) error
+}
+
 // ErrCannotRepair means a corpus has no way to rebuild its indexes.
 var ErrCannotRepair = errors.New("this corpus cannot rebuild its indexes")
 

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -22,7 +24,13 @@ type BenchReport struct {
 	Embedder  string              `json:"embedder"`
 	Ingest    BenchIngest         `json:"ingest"`
 	Search    evaluate.Throughput `json:"search"`
-	Ask       evaluate.Throughput `json:"ask"`
+	// SearchYardstick, for lexical search on an engine that offers one, is
+	// the same queries through the engine's plainest top-k (for SQLite:
+	// FTS5 bm25() ORDER BY … LIMIT k), measured in the same run;
+	// XYardstick is search p50 over yardstick p50.
+	SearchYardstick *evaluate.Throughput `json:"search_yardstick,omitempty"`
+	XYardstick      float64              `json:"x_yardstick,omitempty"`
+	Ask             evaluate.Throughput  `json:"ask"`
 	HeapMiB   float64             `json:"heap_mib"`
 	CPUs      int                 `json:"cpus"`
 }
@@ -131,5 +139,32 @@ func (rep *BenchReport) query(ctx context.Context, s *Project, req BenchRequest)
 		}
 	}
 	rep.Search, rep.Ask = evaluate.Summarize(searchMS), evaluate.Summarize(askMS)
+	return rep.yardstick(ctx, c, qs, s.cfg.Retrieve.K)
+}
+
+// yardstick times the engine's plainest lexical top-k on the same
+// queries, where the engine has one and the mode is lexical.
+func (rep *BenchReport) yardstick(ctx context.Context, c corpus.Corpus, qs []evaluate.Query, k int) error {
+	y, ok := c.(corpus.LexicalYardstick)
+	if !ok || retrieve.Mode(rep.Mode) != retrieve.Lexical {
+		return nil
+	}
+	var ms []float64
+	for _, q := range qs {
+		match := lexical.MatchQuery(q.Text)
+		if match == "" {
+			continue
+		}
+		t0 := time.Now()
+		if err := y.PlainLexicalTopK(ctx, match, k); err != nil {
+			return err
+		}
+		ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	t := evaluate.Summarize(ms)
+	rep.SearchYardstick, rep.XYardstick = &t, rep.Search.P50/max(t.P50, 1e-3)
 	return nil
 }

@@ -65,6 +65,19 @@ func (s *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 	return hits, rows.Err()
 }
 
+// PlainLexicalTopK runs FTS5's own bm25() ORDER BY … LIMIT k on the
+// index and reads the rowids only: the yardstick for SearchLexical.
+func (s *Corpus) PlainLexicalTopK(ctx context.Context, match string, k int) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?`, match, k)
+	if err != nil {
+		return fmt.Errorf("searching: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
 // TermStats returns the number of chunks and, for each term, how many
 // chunks contain it (after the index's own stemming). The answerer uses
 // these as IDF weights.
