@@ -31,8 +31,8 @@ type BenchReport struct {
 	SearchYardstick *evaluate.Throughput `json:"search_yardstick,omitempty"`
 	XYardstick      float64              `json:"x_yardstick,omitempty"`
 	Ask             evaluate.Throughput  `json:"ask"`
-	HeapMiB   float64             `json:"heap_mib"`
-	CPUs      int                 `json:"cpus"`
+	HeapMiB         float64              `json:"heap_mib"`
+	CPUs            int                  `json:"cpus"`
 }
 
 // BenchIngest is the indexing part of a bench.
