@@ -323,7 +323,32 @@ func (v *view) spans(m *Models) []Span {
 		out = append(out, Span{Text: v.text[v.toks[c.i].Start:v.toks[c.j-1].End], Start: v.toks[c.i].Start, End: v.toks[c.j-1].End, Prob: p, Typed: typed})
 	}
 	slices.SortStableFunc(out, func(a, b Span) int { return cmp.Compare(b.Prob, a.Prob) })
+	if len(out) > 0 {
+		out[0] = v.withUnit(out[0])
+	}
 	return out
+}
+
+// withUnit extends a number that answers "how long / often / old / far…"
+// with the unit after it ("ninety" → "ninety days"): those questions ask
+// for a measure, and a bare number is not one. "How many" and "how much"
+// count, and keep the number alone.
+func (v *view) withUnit(sp Span) Span {
+	if !strings.HasPrefix(v.q.Wh, "how ") || v.q.Wh == "how many" || v.q.Wh == "how much" || v.q.Type != TypeNumber {
+		return sp
+	}
+	for k, t := range v.toks {
+		if t.End != sp.End {
+			continue
+		}
+		if next := k + 1; t.Num && next < len(v.toks) && !v.matched[next] {
+			if u := v.toks[next]; !u.Punct && !u.Stop && !u.Cap && !u.Num {
+				sp.End, sp.Text = u.End, v.text[sp.Start:u.End]
+			}
+		}
+		break
+	}
+	return sp
 }
 
 var prepositions = toSet("in at on from by of to for with into during since after before under over near")

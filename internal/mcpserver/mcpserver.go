@@ -93,6 +93,10 @@ type AskResult struct {
 	Abstained     bool              `json:"abstained"`
 	AbstainReason string            `json:"abstain_reason,omitempty"`
 	Citations     []answer.Citation `json:"citations"`
+	// Answerability and ShortAnswer come from the built-in answerer: how
+	// likely the quoted sentence answers, and the span of it that does.
+	Answerability *float64 `json:"answerability,omitempty"`
+	ShortAnswer   string   `json:"short_answer,omitempty"`
 }
 
 func (t tools) retrieve(ctx context.Context, q Query) ([]retrieve.Hit, error) {
@@ -134,13 +138,16 @@ func (t tools) ask(ctx context.Context, _ *mcp.CallToolRequest, q Query) (*mcp.C
 	if err != nil {
 		return nil, AskResult{}, err
 	}
-	out := AskResult{Answer: res.Answer, Abstained: res.Abstained, Citations: res.Citations}
+	out := AskResult{Answer: res.Answer, Abstained: res.Abstained, Citations: res.Citations, Answerability: res.Answerability, ShortAnswer: res.ShortAnswer}
 	if res.AbstainReason != nil {
 		out.AbstainReason = *res.AbstainReason
 	}
 	// The text a model reads first: the answer and its sources.
 	var b strings.Builder
 	b.WriteString(res.Answer)
+	if res.ShortAnswer != "" {
+		b.WriteString("\n\nShort answer: " + res.ShortAnswer)
+	}
 	if len(res.Citations) > 0 {
 		b.WriteString("\n\nSources:")
 		for _, c := range res.Citations {

@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,6 +76,10 @@ func TestTools(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "ask", Arguments: map[string]any{"query": "How often do signing keys rotate?"}})
 	if err != nil || res.IsError || !strings.Contains(text(res), "ninety days") || !strings.Contains(text(res), "[1] keys.md") {
 		t.Fatalf("ask: %v %+v %q", err, res, text(res))
+	}
+	// The structured result carries the built-in answerer's judgement.
+	if sc, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(sc), `"answerability":`) || !strings.Contains(string(sc), `"short_answer":"ninety days"`) {
+		t.Errorf("ask structured content %s; want answerability and the short answer", sc)
 	}
 	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "ask", Arguments: map[string]any{"query": "Who won the 1998 world cup?"}})
 	if err != nil || !strings.Contains(text(res), "I do not have information about that.") {

@@ -21,7 +21,8 @@ import (
 // "ragtune" uses the configured retrieval mode and answerer,
 // "ragtune/lexical", "ragtune/dense" and "ragtune/hybrid" pick the mode.
 // The last user message is the question; the answer's sources come back
-// in a "sources" field beside the usual ones.
+// in a "sources" field beside the usual ones (with the built-in answerer,
+// "answerability" and "short_answer" too, when not streaming).
 
 const pipeline = "ragtune"
 
@@ -122,14 +123,18 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadGateway, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
+		body := map[string]any{
 			"id": id, "object": "chat.completion", "created": time.Now().Unix(), "model": model,
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
 				"message": map[string]any{"role": "assistant", "content": res.Answer}}},
 			"usage":     usageOf(counted(b, res.Usage, question, hits, res.Answer)),
 			"sources":   res.Citations,
 			"abstained": res.Abstained,
-		})
+		}
+		if res.Answerability != nil {
+			body["answerability"], body["short_answer"] = *res.Answerability, res.ShortAnswer
+		}
+		writeJSON(w, http.StatusOK, body)
 		return
 	}
 	s.wg.Add(1)

@@ -205,7 +205,8 @@ func TestOfficialOpenAIClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Choices) != 1 || !strings.Contains(res.Choices[0].Message.Content, "ninety days") || !strings.Contains(res.RawJSON(), `"sources"`) {
+	if len(res.Choices) != 1 || !strings.Contains(res.Choices[0].Message.Content, "ninety days") || !strings.Contains(res.RawJSON(), `"sources"`) ||
+		!strings.Contains(res.RawJSON(), `"answerability"`) || !strings.Contains(res.RawJSON(), `"short_answer":"ninety days"`) {
 		t.Errorf("completion %s", res.RawJSON())
 	}
 	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
