@@ -6,12 +6,14 @@ package vector
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/viterin/vek/vek32"
 )
@@ -49,6 +51,10 @@ type HNSW struct {
 	rng      *rand.Rand
 	// visitsPool holds *visits for searchLayer.
 	visitsPool sync.Pool
+	// During a parallel AddBatch: a lock per node's link lists, and one
+	// for the entry point.
+	locks   []sync.Mutex
+	entryMu sync.Mutex
 }
 
 // NewHNSW returns an empty graph for vectors of dimension dim.
@@ -119,40 +125,128 @@ var ErrDimension = errors.New("vector dimension does not match the index")
 
 // Add inserts or replaces the vector for id.
 func (h *HNSW) Add(id uint64, vec []float32) error {
-	if len(vec) != h.dim {
-		return fmt.Errorf("%w: %d, index %d", ErrDimension, len(vec), h.dim)
+	return h.AddBatch(context.Background(), []uint64{id}, [][]float32{vec}, 1)
+}
+
+// AddBatch inserts or replaces many vectors, with up to workers
+// goroutines linking them into the graph at once (each node's link lists
+// behind its own lock while they do). Searches wait for the batch. The
+// levels are drawn in order, so only the interleaving of the links varies
+// from one parallel build to another.
+func (h *HNSW) AddBatch(ctx context.Context, ids []uint64, vecs [][]float32, workers int) error {
+	if len(ids) != len(vecs) {
+		return fmt.Errorf("%d ids for %d vectors", len(ids), len(vecs))
+	}
+	for _, v := range vecs {
+		if len(v) != h.dim {
+			return fmt.Errorf("%w: %d, index %d", ErrDimension, len(v), h.dim)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if k, ok := h.byID[id]; ok {
-		h.deleteLocked(k) // an update is a delete and a fresh insert
+	start := len(h.nodes)
+	levels := make([]int, len(ids))
+	for i, id := range ids {
+		if k, ok := h.byID[id]; ok {
+			h.deleteLocked(k) // an update is a delete and a fresh insert
+		}
+		levels[i] = h.randomLevel()
+		h.byID[id] = int32(len(h.nodes))
+		h.nodes = append(h.nodes, hnode{id: id, vec: append([]float32(nil), vecs[i]...), links: make([][]int32, levels[i]+1)})
+		h.live++
 	}
-	level := h.randomLevel()
-	k := int32(len(h.nodes))
-	h.nodes = append(h.nodes, hnode{id: id, vec: append([]float32(nil), vec...), links: make([][]int32, level+1)})
-	h.byID[id] = k
-	h.live++
-	if h.entry < 0 {
-		h.entry, h.maxLevel = k, level
+	first := 0
+	if h.entry < 0 && len(ids) > 0 {
+		h.entry, h.maxLevel, first = int32(start), levels[0], 1
+	}
+	if workers <= 1 || len(ids)-first < 2*workers {
+		for i := first; i < len(ids); i++ {
+			if i%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			h.insert(int32(start+i), levels[i])
+		}
 		return nil
 	}
-	cur := h.entry
-	for l := h.maxLevel; l > level; l-- {
+	h.locks = make([]sync.Mutex, len(h.nodes))
+	defer func() { h.locks = nil }()
+	var next atomic.Int64
+	next.Store(int64(first))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ids) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				h.insert(int32(start+i), levels[i])
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// insert links node k, of the given level, into the graph.
+func (h *HNSW) insert(k int32, level int) {
+	vec := h.nodes[k].vec
+	h.entryMu.Lock()
+	cur, top := h.entry, h.maxLevel
+	h.entryMu.Unlock()
+	for l := top; l > level; l-- {
 		cur = h.greedy(cur, vec, l)
 	}
-	for l := min(level, h.maxLevel); l >= 0; l-- {
+	for l := min(level, top); l >= 0; l-- {
 		cands := h.searchLayer(vec, []int32{cur}, h.p.EfConstruction, l, false)
 		neigh := h.selectNeighbors(vec, cands, h.maxLinks(l))
-		h.nodes[k].links[l] = neigh
+		h.setLinks(k, l, neigh)
 		for _, n := range neigh {
 			h.link(n, k, l)
 		}
 		cur = cands[0].node
 	}
-	if level > h.maxLevel {
-		h.entry, h.maxLevel = k, level
+	if level > top {
+		h.entryMu.Lock()
+		if level > h.maxLevel {
+			h.entry, h.maxLevel = k, level
+		}
+		h.entryMu.Unlock()
 	}
-	return nil
+}
+
+// lock and unlock guard node n's link lists during a parallel batch.
+func (h *HNSW) lock(n int32) {
+	if h.locks != nil {
+		h.locks[n].Lock()
+	}
+}
+
+func (h *HNSW) unlock(n int32) {
+	if h.locks != nil {
+		h.locks[n].Unlock()
+	}
+}
+
+// neighbours is node n's layer-l list: a copy into buf during a parallel
+// batch (another worker may be changing it), the list itself otherwise.
+func (h *HNSW) neighbours(n int32, l int, buf []int32) []int32 {
+	if h.locks == nil {
+		return h.nodes[n].links[l]
+	}
+	h.locks[n].Lock()
+	buf = append(buf[:0], h.nodes[n].links[l]...)
+	h.locks[n].Unlock()
+	return buf
+}
+
+// setLinks gives node k its layer-l neighbours, keeping any back links
+// other workers added meanwhile.
+func (h *HNSW) setLinks(k int32, l int, neigh []int32) {
+	h.lock(k)
+	defer h.unlock(k)
+	for _, x := range h.nodes[k].links[l] {
+		if !slices.Contains(neigh, x) {
+			neigh = append(neigh, x)
+		}
+	}
+	h.nodes[k].links[l] = neigh
 }
 
 // link adds a back link from n to k. A list may run past its size by a
@@ -160,6 +254,8 @@ func (h *HNSW) Add(id uint64, vec []float32) error {
 // costs a few hundred inner products, and doing it once per M/2 links
 // instead of once per link is most of what building costs.
 func (h *HNSW) link(n, k int32, l int) {
+	h.lock(n)
+	defer h.unlock(n)
 	links := append(h.nodes[n].links[l], k)
 	if len(links) > h.maxLinks(l)*3/2 {
 		cands := make([]scored, len(links))
@@ -207,9 +303,11 @@ func (h *HNSW) selectNeighbors(q []float32, cands []scored, m int) []int32 {
 
 func (h *HNSW) greedy(cur int32, q []float32, l int) int32 {
 	best := h.sim(cur, q)
+	var buf []int32
 	for changed := true; changed; {
 		changed = false
-		for _, n := range h.nodes[cur].links[l] {
+		buf = h.neighbours(cur, l, buf)
+		for _, n := range buf {
 			if s := h.sim(n, q); s > best {
 				best, cur, changed = s, n, true
 			}
@@ -278,6 +376,7 @@ func (h *scoredHeap) pop() scored {
 type visits struct {
 	stamp []uint32
 	epoch uint32
+	buf   []int32 // a copy of the list being walked, during a parallel batch
 }
 
 func (v *visits) reset(n int) {
@@ -322,7 +421,11 @@ func (h *HNSW) searchLayer(q []float32, entries []int32, ef, l int, liveOnly boo
 		if len(res.s) >= ef && c.score < res.s[0].score {
 			break
 		}
-		for _, n := range h.nodes[c.node].links[l] {
+		list := h.neighbours(c.node, l, v.buf)
+		if h.locks != nil {
+			v.buf = list // our copy, reused; never the graph's own list
+		}
+		for _, n := range list {
 			if !v.visit(n) {
 				continue
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -266,26 +267,25 @@ func (s *Corpus) RefreshVectorIndex(ctx context.Context, threshold int) (bool, e
 	}
 	g := s.newestGraph(old)
 	want := make(map[uint64]bool, len(idx.ids))
-	var addErr error
+	var newIDs []uint64
+	var newVecs [][]float32
 	err = s.readVectors(ctx, func(id int64, vec []float32, _, _ string) {
-		if addErr != nil {
-			return
-		}
 		if g == nil || g.Dim() != len(vec) || g.Deleted() > g.Len() {
 			g = vector.NewHNSW(len(vec), vector.DefaultParams())
 		}
 		want[uint64(id)] = true
 		if !g.Has(uint64(id)) {
-			addErr = g.Add(uint64(id), vec)
-		}
-		if len(want)%1024 == 0 && addErr == nil {
-			addErr = ctx.Err()
+			newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, vec)
 		}
 	})
-	if err == nil {
-		err = addErr
-	}
 	if err != nil {
+		return false, err
+	}
+	if g == nil {
+		return false, nil // no vectors to index
+	}
+	// Every core links the new vectors in at once.
+	if err := g.AddBatch(ctx, newIDs, newVecs, runtime.GOMAXPROCS(0)); err != nil {
 		return false, err
 	}
 	for _, id := range g.IDs() {
