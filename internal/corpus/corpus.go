@@ -88,6 +88,14 @@ type LexicalYardstick interface {
 	PlainLexicalTopK(ctx context.Context, match string, k int) error
 }
 
+// DenseYardstick is a corpus that can run the plainest exact vector
+// top-k over the vectors it holds (a heap over SIMD dot products, read
+// nothing back): the baseline `ragtune bench` reports dense search
+// against.
+type DenseYardstick interface {
+	PlainDenseTopK(ctx context.Context, q []float32, k int) error
+}
+
 // ErrCannotRepair means a corpus has no way to rebuild its indexes.
 var ErrCannotRepair = errors.New("this corpus cannot rebuild its indexes")
 

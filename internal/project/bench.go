@@ -24,10 +24,11 @@ type BenchReport struct {
 	Embedder  string              `json:"embedder"`
 	Ingest    BenchIngest         `json:"ingest"`
 	Search    evaluate.Throughput `json:"search"`
-	// SearchYardstick, for lexical search on an engine that offers one, is
-	// the same queries through the engine's plainest top-k (for SQLite:
-	// FTS5 bm25() ORDER BY … LIMIT k), measured in the same run;
-	// XYardstick is search p50 over yardstick p50.
+	// SearchYardstick, on an engine that offers one for the mode, is the
+	// same queries through the engine's plainest top-k (for SQLite: FTS5
+	// bm25() ORDER BY … LIMIT k; for dense search, the query embedded and
+	// a heap over vek32.Dot on the vectors in memory), measured in the
+	// same run; XYardstick is search p50 over yardstick p50.
 	SearchYardstick *evaluate.Throughput `json:"search_yardstick,omitempty"`
 	XYardstick      float64              `json:"x_yardstick,omitempty"`
 	Ask             evaluate.Throughput  `json:"ask"`
@@ -139,27 +140,42 @@ func (rep *BenchReport) query(ctx context.Context, s *Project, req BenchRequest)
 		}
 	}
 	rep.Search, rep.Ask = evaluate.Summarize(searchMS), evaluate.Summarize(askMS)
-	return rep.yardstick(ctx, c, qs, s.cfg.Retrieve.K)
+	return rep.yardstick(ctx, c, r, qs, s.cfg.Retrieve.K)
 }
 
-// yardstick times the engine's plainest lexical top-k on the same
-// queries, where the engine has one and the mode is lexical.
-func (rep *BenchReport) yardstick(ctx context.Context, c corpus.Corpus, qs []evaluate.Query, k int) error {
-	y, ok := c.(corpus.LexicalYardstick)
-	if !ok || retrieve.Mode(rep.Mode) != retrieve.Lexical {
+// yardstick times the engine's plainest top-k on the same queries, where
+// the engine has one for the mode: lexical, or dense (the query embedded
+// as search embeds it, then a plain scan).
+func (rep *BenchReport) yardstick(ctx context.Context, c corpus.Corpus, r *retrieve.Retriever, qs []evaluate.Query, k int) error {
+	var one func(q string) (bool, error)
+	if y, ok := c.(corpus.LexicalYardstick); ok && retrieve.Mode(rep.Mode) == retrieve.Lexical {
+		one = func(q string) (bool, error) {
+			match := lexical.MatchQuery(q)
+			return match != "", y.PlainLexicalTopK(ctx, match, k)
+		}
+	}
+	if y, ok := c.(corpus.DenseYardstick); ok && retrieve.Mode(rep.Mode) == retrieve.Dense && r.Embedder != nil {
+		one = func(q string) (bool, error) {
+			vecs, err := r.Embedder.Embed(ctx, []string{q})
+			if err != nil {
+				return false, err
+			}
+			return true, y.PlainDenseTopK(ctx, vecs[0], k)
+		}
+	}
+	if one == nil {
 		return nil
 	}
 	var ms []float64
 	for _, q := range qs {
-		match := lexical.MatchQuery(q.Text)
-		if match == "" {
-			continue
-		}
 		t0 := time.Now()
-		if err := y.PlainLexicalTopK(ctx, match, k); err != nil {
+		ran, err := one(q.Text)
+		if err != nil {
 			return err
 		}
-		ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+		if ran {
+			ms = append(ms, float64(time.Since(t0).Microseconds())/1000)
+		}
 	}
 	if len(ms) == 0 {
 		return nil

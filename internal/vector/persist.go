@@ -2,6 +2,7 @@ package vector
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -163,12 +164,11 @@ func (h *HNSW) SaveFile(path string) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// LoadFile reads a graph saved by SaveFile.
+// LoadFile reads a graph saved by SaveFile, in one read of the file.
 func LoadFile(path string) (*HNSW, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return ReadHNSW(f, 1)
+	return ReadHNSW(bytes.NewReader(data), 1)
 }

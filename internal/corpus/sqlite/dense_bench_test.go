@@ -12,14 +12,6 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus"
 )
 
-type scoreHeap []float32
-
-func (h scoreHeap) Len() int           { return len(h) }
-func (h scoreHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h scoreHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *scoreHeap) Push(x any)        { *h = append(*h, x.(float32)) }
-func (h *scoreHeap) Pop() any          { o := *h; x := o[len(o)-1]; *h = o[:len(o)-1]; return x }
-
 // BenchmarkSearchDense: SearchDense on a store of 20,000 x 512 vectors
 // (below the HNSW switch-on point, so an exact scan), k = 10, float32
 // and int8, against the yardstick of a plain heap over vek32.Dot on the

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"container/heap"
 	"context"
 	"database/sql"
 	"errors"
@@ -223,6 +224,35 @@ func topK(all []candidate, k int) []candidate {
 	})
 	return all[:min(k, len(all))]
 }
+
+// PlainDenseTopK scores every float32 vector in memory with vek32.Dot and
+// keeps the best k in a container/heap: the plainest exact search, the
+// yardstick for SearchDense. A quantised store has no float32 vectors in
+// memory and nothing to compare.
+func (s *Corpus) PlainDenseTopK(ctx context.Context, q []float32, k int) error {
+	idx, err := s.loadDense(ctx)
+	if err != nil || idx.vecs == nil {
+		return err
+	}
+	h := make(scoreHeap, 0, k+1)
+	for p, n := 0, idx.vecs.Len(); p < n; p++ {
+		if sc := vek32.Dot(idx.vecs.Row(p), q); len(h) < k {
+			heap.Push(&h, sc)
+		} else if sc > h[0] {
+			h[0] = sc
+			heap.Fix(&h, 0)
+		}
+	}
+	return nil
+}
+
+type scoreHeap []float32
+
+func (h scoreHeap) Len() int           { return len(h) }
+func (h scoreHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h scoreHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *scoreHeap) Push(x any)        { *h = append(*h, x.(float32)) }
+func (h *scoreHeap) Pop() any          { o := *h; x := o[len(o)-1]; *h = o[:len(o)-1]; return x }
 
 // vectorsFromDB reads the float32 vectors of the given chunks.
 func (s *Corpus) vectorsFromDB(ctx context.Context, ids []int64) (map[int64][]float32, error) {
