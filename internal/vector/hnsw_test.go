@@ -168,14 +168,7 @@ func TestHNSWConcurrentReadersDuringWrites(t *testing.T) {
 }
 
 func TestReadCorruptIndex(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 1))
-	h := NewHNSW(8, DefaultParams())
-	for i := range 50 {
-		h.Add(uint64(i), randomUnit(r, 8))
-	}
-	var buf bytes.Buffer
-	h.WriteTo(&buf)
-	data := buf.Bytes()
+	data := savedGraph(t, 1, 50, 8)
 	for _, cut := range []int{0, 4, 30, len(data) / 2, len(data) - 3} {
 		if _, err := ReadHNSW(bytes.NewReader(data[:cut]), 1); err == nil {
 			t.Errorf("truncated at %d: no error", cut)
@@ -287,18 +280,10 @@ func BenchmarkHNSW(b *testing.B) {
 // from memory: the cost a search pays on the first query after an
 // ingest.
 func BenchmarkLoadHNSW(b *testing.B) {
-	r := rand.New(rand.NewPCG(13, 14))
-	g := NewHNSW(512, DefaultParams())
-	for i := range 5000 {
-		g.Add(uint64(i), randomUnit(r, 512))
-	}
-	var buf bytes.Buffer
-	if _, err := g.WriteTo(&buf); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(buf.Len()))
+	data := savedGraph(b, 13, 5000, 512)
+	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := ReadHNSW(bytes.NewReader(buf.Bytes()), 1); err != nil {
+		if _, err := ReadHNSW(bytes.NewReader(data), 1); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -348,4 +333,18 @@ func TestAddBatchParallel(t *testing.T) {
 	if err := par.AddBatch(t.Context(), ids[:100], vecs[:100], 4); err != nil || par.Len() != n || par.Deleted() != 100 {
 		t.Errorf("replacing 100: %v, %d live, %d deleted", err, par.Len(), par.Deleted())
 	}
+}
+
+// savedGraph is a graph of n random unit vectors as WriteTo writes it.
+func savedGraph(tb testing.TB, seed uint64, n, dim int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	g := NewHNSW(dim, DefaultParams())
+	for i := range n {
+		g.Add(uint64(i), randomUnit(r, dim))
+	}
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
