@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/ragtune/ragtune/internal/answerability"
+	"github.com/ragtune/ragtune/internal/evaluate"
 )
 
 // fitSentences fits the sentence model on the training half's rows and
@@ -119,7 +120,8 @@ func balanced(items []scoredItem, t float64) float64 {
 	return (ansOK/max(ans, 1) + unOK/max(un, 1)) / 2
 }
 
-// auc is the ROC area of score for telling answerable from unanswerable.
+// auc is the ROC area of score for telling answerable from unanswerable,
+// as eval run reports it.
 func auc(items []scoredItem) float64 {
 	var pos, neg []float64
 	for _, it := range items {
@@ -129,14 +131,7 @@ func auc(items []scoredItem) float64 {
 			neg = append(neg, it.score)
 		}
 	}
-	sort.Float64s(neg)
-	var sum float64
-	for _, p := range pos {
-		lo := sort.SearchFloat64s(neg, p)
-		hi := sort.Search(len(neg), func(i int) bool { return neg[i] > p })
-		sum += float64(lo) + 0.5*float64(hi-lo)
-	}
-	return sum / float64(max(1, len(pos)*len(neg)))
+	return evaluate.ROCArea(pos, neg)
 }
 
 // operatingPoints prints what other thresholds would do on items: the

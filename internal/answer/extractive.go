@@ -226,13 +226,17 @@ func (e *Extractive) Judge(ctx context.Context, req Request) (Judged, error) {
 	}
 	best := 0.0
 	var cands []cand
+	// Summed in one fixed order: a sum in map order differs in its last
+	// bits from run to run, and ties between sentences would break
+	// differently.
+	order := slices.Sorted(maps.Keys(w))
 	in := answerability.Input{Question: answerability.Analyze(req.Question), IDF: w}
 	for i, h := range req.Hits {
 		in.Passages = append(in.Passages, answerability.Passage{Title: h.Title, Text: h.Text})
-		chunkCov := coverage(w, lexical.StemSet(h.Title+" "+h.Text))
+		chunkCov := coverage(w, order, lexical.StemSet(h.Title+" "+h.Text))
 		best = math.Max(best, chunkCov)
 		for pos, s := range Sentences(h.Text) {
-			cov := coverage(w, lexical.StemSet(s))
+			cov := coverage(w, order, lexical.StemSet(s))
 			// Prefer sentences from chunks that cover the question as a
 			// whole, and from higher-ranked chunks when all else is equal.
 			cands = append(cands, cand{s: answerability.Sentence{Passage: i, Text: s}, pos: pos, cov: cov, score: cov + 0.1*chunkCov - 0.01*float64(i)})
@@ -286,11 +290,11 @@ func (e *Extractive) weights(ctx context.Context, question string) (map[string]f
 	return w, nil
 }
 
-func coverage(w map[string]float64, stems map[string]bool) float64 {
+// coverage is the IDF-weighted share of the question's stems (w, summed
+// in order) that stems holds.
+func coverage(w map[string]float64, order []string, stems map[string]bool) float64 {
 	var have, total float64
-	// In sorted order: a sum in map order differs in its last bits from
-	// run to run, and ties between sentences would break differently.
-	for _, s := range slices.Sorted(maps.Keys(w)) {
+	for _, s := range order {
 		idf := w[s]
 		total += idf
 		if stems[s] {
