@@ -112,24 +112,24 @@ func WeighQuery(text string) []QueryTerm {
 	return out
 }
 
+// QueryWords are the words of terms, in order.
+func QueryWords(terms []QueryTerm) []string {
+	out := make([]string, len(terms))
+	for i, t := range terms {
+		out[i] = t.Word
+	}
+	return out
+}
+
 // MatchQuery turns free text into an FTS5 MATCH expression that ORs the
 // content words, each quoted so FTS5 syntax in user input is inert. It
 // returns "" when text has no content words.
 func MatchQuery(text string) string { return MatchWeighted(WeighQuery(text)) }
 
-// MatchTerms is the FTS5 MATCH expression that ORs terms, each quoted.
-func MatchTerms(terms []string) string {
-	quoted := make([]string, 0, len(terms))
-	for _, t := range terms {
-		quoted = append(quoted, quote(t))
-	}
-	return strings.Join(quoted, " OR ")
-}
-
-// MatchWeighted is MatchTerms with each term repeated as often as the
-// query says it (up to MaxTermRepeat): FTS5's bm25() sums over the
-// expression's phrases, so a repeated phrase weighs as Lucene's query
-// term frequency does.
+// MatchWeighted is the FTS5 MATCH expression that ORs terms, each quoted
+// and repeated as often as the query says it (up to MaxTermRepeat):
+// FTS5's bm25() sums over the expression's phrases, so a repeated phrase
+// weighs as Lucene's query term frequency does.
 func MatchWeighted(terms []QueryTerm) string {
 	quoted := make([]string, 0, len(terms))
 	for _, t := range terms {

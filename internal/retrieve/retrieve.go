@@ -167,11 +167,7 @@ func (r *Retriever) lexical(ctx context.Context, q Query, k int) ([]corpus.Hit, 
 	}
 	text := q.Text
 	if len(terms) < len(all) {
-		words := make([]string, len(terms))
-		for i, t := range terms {
-			words[i] = t.Word
-		}
-		text = strings.Join(words, " ") // engines with their own query syntax see the bound too
+		text = strings.Join(lexical.QueryWords(terms), " ") // engines with their own query syntax see the bound too
 	}
 	return r.Corpus.SearchLexical(ctx, corpus.LexicalQuery{Match: lexical.MatchWeighted(terms), Text: text, K: k, PathPrefix: q.PathPrefix, Tags: q.Tags})
 }
@@ -194,10 +190,7 @@ func (r *Retriever) boundedTerms(ctx context.Context, terms []lexical.QueryTerm)
 	if !ok {
 		return terms[:lexical.MaxQueryTerms], nil
 	}
-	words := make([]string, len(terms))
-	for i, t := range terms {
-		words[i] = t.Word
-	}
+	words := lexical.QueryWords(terms)
 	_, df, err := ts.TermStats(ctx, words)
 	if err != nil {
 		return nil, fmt.Errorf("weighing the query's terms: %w", err)
