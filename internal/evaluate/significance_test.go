@@ -1,0 +1,78 @@
+package evaluate
+
+import (
+	"math"
+	"testing"
+)
+
+func TestPairedTest(t *testing.T) {
+	// Every query better by the same amount: as significant as n allows.
+	n := 40
+	a, b := make([]float64, n), make([]float64, n)
+	for i := range n {
+		a[i] = float64(i%7) / 10
+		b[i] = a[i] + 0.1
+	}
+	p := PairedTest("ndcg@10", a, b)
+	if !p.Significant || p.P > 0.001 || math.Abs(p.Delta-0.1) > 1e-9 {
+		t.Fatalf("consistent lead: %+v", p)
+	}
+	if p.DeltaCI.Lo > 0.1+1e-9 || p.DeltaCI.Hi < 0.1-1e-9 {
+		t.Fatalf("interval %+v should hold 0.1", p.DeltaCI)
+	}
+	// Half the queries up, half down by the same amount: no lead.
+	for i := range n {
+		if i%2 == 0 {
+			b[i] = a[i] + 0.3
+		} else {
+			b[i] = a[i] - 0.3
+		}
+	}
+	p = PairedTest("ndcg@10", a, b)
+	if p.Significant || p.P < 0.9 {
+		t.Fatalf("balanced flips: %+v", p)
+	}
+	// One query of 40 better: a lead, not a significant one.
+	copy(b, a)
+	b[0] += 1
+	p = PairedTest("ndcg@10", a, b)
+	if p.Significant || p.Delta <= 0 {
+		t.Fatalf("single win: %+v", p)
+	}
+	// Identical runs.
+	p = PairedTest("ndcg@10", a, a)
+	if p.P != 1 || p.Significant {
+		t.Fatalf("identical: %+v", p)
+	}
+}
+
+func TestSignFlipExact(t *testing.T) {
+	// Three positive differences: of 8 sign patterns only all-plus and
+	// all-minus reach |sum| = 3, so p = 2/8.
+	if p := signFlipP([]float64{1, 1, 1}); math.Abs(p-0.25) > 1e-12 {
+		t.Fatalf("p = %v, want 0.25", p)
+	}
+}
+
+func TestMeanCI(t *testing.T) {
+	xs := []float64{0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1}
+	iv := MeanCI(xs)
+	if !(iv.Lo < 0.5 && iv.Hi > 0.5 && iv.Lo > 0.2 && iv.Hi < 0.8) {
+		t.Fatalf("interval %+v", iv)
+	}
+	if iv := MeanCI([]float64{0.3}); iv.Lo != 0.3 || iv.Hi != 0.3 {
+		t.Fatalf("single value %+v", iv)
+	}
+	if again := MeanCI(xs); again != iv {
+		t.Fatal("not reproducible")
+	}
+}
+
+func TestPairedScores(t *testing.T) {
+	a := map[string]QueryScores{"q1": {"m": 1}, "q2": {"m": 0}, "q3": {"m": 1}}
+	b := map[string]QueryScores{"q2": {"m": 1}, "q3": {"m": 1}, "q4": {"m": 0}}
+	xs, ys, ids := PairedScores(a, b, "m")
+	if len(ids) != 2 || ids[0] != "q2" || xs[0] != 0 || ys[0] != 1 {
+		t.Fatalf("%v %v %v", xs, ys, ids)
+	}
+}
