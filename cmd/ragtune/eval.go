@@ -21,7 +21,8 @@ func (a *app) evalCommand() *cobra.Command {
 (and, for QA sets, the answerer) and reports standard metrics, computed
 with trec_eval's conventions so they compare with published numbers.`,
 	})
-	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand())
+	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand(),
+		a.evalGenerateCommand(), a.evalReviewCommand())
 	return cmd
 }
 
@@ -29,6 +30,7 @@ func (a *app) evalRunCommand() *cobra.Command {
 	var (
 		mode, split, runFile, failUnder, corpus, reportDir, model string
 		depth, limit                                              int
+		acceptedOnly                                              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run DATASET",
@@ -47,6 +49,9 @@ directory, indexed like above). It reports has_answer@k (a retrieved chunk
 holds a gold answer), SQuAD exact match and token F1, contains, faithfulness,
 citation precision and recall, abstention precision/recall/F1 (when the set
 has unanswerable questions) and behaviour-check pass rate.
+
+Generated items a reviewer rejected (ragtune eval review) are skipped;
+--accepted-only keeps only accepted and hand-written ones.
 
 --fail-under makes the command a quality gate: it exits 3 when a metric
 is below its threshold.`,
@@ -84,7 +89,7 @@ is below its threshold.`,
 			defer p.Close()
 			out := evalOutput{gates: gates, reportDir: reportDir}
 			if kind == "qa" {
-				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit}, out)
+				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit, AcceptedOnly: acceptedOnly}, out)
 			}
 			if !evaluate.IsBEIR(args[0]) {
 				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
@@ -106,6 +111,7 @@ is below its threshold.`,
 	f.StringVar(&model, "model", "", "QA sets: answer with this chat model at [generate.openai] base_url (e.g. a fine-tuned one)")
 	f.StringVar(&reportDir, "report", "", "write report.md and a self-contained report.html into this directory")
 	f.IntVar(&limit, "limit", 0, "QA sets: evaluate about this many questions, spread evenly over the file")
+	f.BoolVar(&acceptedOnly, "accepted-only", false, "QA sets: only items a person accepted (ragtune eval review); rejected items are always skipped")
 	return cmd
 }
 

@@ -16,6 +16,10 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 	if err != nil {
 		return err
 	}
+	items = evaluate.SelectReviewed(items, req.AcceptedOnly)
+	if len(items) == 0 {
+		return usagef("%s has no accepted items: review them with `ragtune eval review list %s`, or drop --accepted-only", req.Path, req.Path)
+	}
 	req.Items = evaluate.Spread(items, req.Limit)
 	progress, done := a.progress()
 	req.Progress = progress

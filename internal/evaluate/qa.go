@@ -22,6 +22,68 @@ type QAItem struct {
 	// was made); Origin names the item it was derived from.
 	Kind   string `json:"kind,omitempty"`
 	Origin string `json:"origin,omitempty"`
+	// Provenance says where a generated item came from; Review holds a
+	// person's decision on it (see `ragtune eval review`).
+	Provenance *Provenance `json:"provenance,omitempty"`
+	Review     *Review     `json:"review,omitempty"`
+}
+
+// Provenance records how a generated item was made, so that it can be
+// checked against its source and regenerated.
+type Provenance struct {
+	Doc       string   `json:"doc"`                 // the source document's path in the store
+	ChunkIDs  []string `json:"chunk_ids"`           // the passages the question was written from
+	Quote     string   `json:"quote,omitempty"`     // the verbatim supporting text
+	Generator string   `json:"generator"`           // "offline/1", "llm:MODEL/PROMPT-VERSION"
+	Method    string   `json:"method,omitempty"`    // definition, cloze, procedure, swapped_entity…
+	Seed      uint64   `json:"seed"`                // the sampling seed of the set
+	Verified  string   `json:"verified,omitempty"`  // how an unanswerable item was checked
+	Generated string   `json:"generated,omitempty"` // RFC 3339 time
+}
+
+// Review states of a generated item.
+const (
+	ReviewProposed = "proposed"
+	ReviewAccepted = "accepted"
+	ReviewRejected = "rejected"
+)
+
+// Review is a person's decision on a generated item. An edit keeps the
+// generated question and answers in Original.
+type Review struct {
+	Status   string  `json:"status"`
+	Note     string  `json:"note,omitempty"`
+	By       string  `json:"by,omitempty"`
+	At       string  `json:"at,omitempty"`
+	Original *QAItem `json:"original,omitempty"`
+}
+
+// ReviewStatus is the item's review state; a hand-written item (no
+// review) counts as accepted.
+func (q QAItem) ReviewStatus() string {
+	if q.Review == nil || q.Review.Status == "" {
+		if q.Provenance != nil {
+			return ReviewProposed
+		}
+		return ReviewAccepted
+	}
+	return q.Review.Status
+}
+
+// SelectReviewed keeps the items a run should use: every item but the
+// rejected ones, or with acceptedOnly only the accepted (and hand-written)
+// ones.
+func SelectReviewed(items []QAItem, acceptedOnly bool) []QAItem {
+	out := items[:0:0]
+	for _, it := range items {
+		switch st := it.ReviewStatus(); {
+		case st == ReviewRejected:
+		case acceptedOnly && st != ReviewAccepted:
+		default:
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // ShouldAnswer reports whether the item expects an answer.

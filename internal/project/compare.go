@@ -23,7 +23,7 @@ func (p *Project) Compare(ctx context.Context, grid *evaluate.Grid, progress Pro
 		ds, err = evaluate.LoadBEIR(grid.Dataset, grid.Split)
 	} else {
 		items, err = evaluate.LoadQA(grid.QA)
-		items = evaluate.Spread(items, grid.Limit)
+		items = evaluate.Spread(evaluate.SelectReviewed(items, false), grid.Limit)
 	}
 	if err != nil {
 		return evaluate.Comparison{}, err

@@ -147,7 +147,9 @@ type QAEval struct {
 	Limit    int    // recorded with the run
 	Arm      string // set by EvalArms
 	Model    string // answer with this chat model ("" for the configured answerer)
-	Progress Progress
+	// AcceptedOnly records that only reviewed, accepted items were used.
+	AcceptedOnly bool
+	Progress     Progress
 }
 
 // QARun is one evaluated QA configuration.
@@ -205,6 +207,9 @@ func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
 	extra := map[string]any{"qa_file": req.Path, "limit": req.Limit, "generator": gen.ID()}
 	if req.Arm != "" {
 		extra["arm"] = req.Arm
+	}
+	if req.AcceptedOnly {
+		extra["accepted_only"] = true
 	}
 	err = p.SaveRecord(ctx, evaluate.Record{ID: run.RunID, CreatedAt: began, Kind: "qa", RunFile: run.PerQueryFile,
 		Dataset: dataset, CorpusHash: corpusHash, Metrics: run.Metrics, PerQuery: res.PerQueryScores(),

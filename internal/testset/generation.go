@@ -1,0 +1,191 @@
+package testset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/evaluate"
+)
+
+// passagesPerItem bounds the passages written from (and so a chat
+// model's calls) to this many per wanted item.
+const passagesPerItem = 4
+
+type generation struct {
+	src    Source
+	w      Writer
+	opts   Options
+	rng    *rand.Rand
+	rep    *Report
+	docs   []corpus.DocumentInfo
+	chunks map[string][]corpus.Chunk // by document path, shuffled
+	used   map[string]bool           // chunk IDs written from
+	items  []evaluate.QAItem
+	kept   keptQuestions
+}
+
+// chunksOf reads a document's chunks once, in a seeded order.
+func (g *generation) chunksOf(ctx context.Context, d corpus.DocumentInfo) ([]corpus.Chunk, error) {
+	if cs, ok := g.chunks[d.Path]; ok {
+		return cs, nil
+	}
+	doc, err := g.src.Document(ctx, d.Path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.Path, err)
+	}
+	cs := doc.Chunks
+	g.rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	g.chunks[d.Path] = cs
+	return cs, nil
+}
+
+// answerable samples passages across documents, one chunk per document
+// per round (documents in a seeded order), until Size items are kept.
+func (g *generation) answerable(ctx context.Context) error {
+	order := g.rng.Perm(len(g.docs))
+	budget := g.opts.Size * passagesPerItem
+	perDoc := map[string]int{}
+	for round := 0; len(g.items) < g.opts.Size && g.rep.Sampled < budget; round++ {
+		progressed := false
+		for _, i := range order {
+			if len(g.items) >= g.opts.Size || g.rep.Sampled >= budget {
+				break
+			}
+			d := g.docs[i]
+			cs, err := g.chunksOf(ctx, d)
+			if err != nil {
+				return err
+			}
+			if round >= len(cs) {
+				continue
+			}
+			progressed = true
+			c := cs[round]
+			g.used[c.ID] = true
+			g.rep.Sampled++
+			cands, err := g.w.Write(ctx, Passage{Doc: d, Chunks: []corpus.Chunk{c}})
+			if err := g.writerFailed(ctx, err); err != nil {
+				return err
+			}
+			if g.keepOne(Passage{Doc: d, Chunks: []corpus.Chunk{c}}, cands) {
+				perDoc[d.Path]++
+			}
+			g.report(g.opts.Size)
+		}
+		if !progressed {
+			break // every chunk of every document has been tried
+		}
+	}
+	g.rep.DocsUsed = len(perDoc)
+	return nil
+}
+
+// pairs asks a PairWriter for questions that need two chunks of one
+// document.
+func (g *generation) pairs(ctx context.Context) error {
+	pw, ok := g.w.(PairWriter)
+	want := int(float64(g.opts.Size)*g.opts.PairShare + 0.5)
+	if !ok || want == 0 {
+		return nil
+	}
+	got, tries := 0, 0
+	for _, i := range g.rng.Perm(len(g.docs)) {
+		if got >= want || tries >= want*passagesPerItem {
+			break
+		}
+		cs, err := g.chunksOf(ctx, g.docs[i])
+		if err != nil {
+			return err
+		}
+		if len(cs) < 2 {
+			continue
+		}
+		tries++
+		p := Passage{Doc: g.docs[i], Chunks: []corpus.Chunk{cs[0], cs[1]}}
+		cands, err := pw.WritePair(ctx, p)
+		if err := g.writerFailed(ctx, err); err != nil {
+			return err
+		}
+		if g.keepOne(p, cands) {
+			got++
+		}
+	}
+	return nil
+}
+
+// writerFailed counts a writer's failure on one passage and goes on,
+// unless the context ended or the writer says to stop.
+func (g *generation) writerFailed(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if isFatal(err) {
+		return err
+	}
+	g.rep.WriterErrs++
+	return nil
+}
+
+// Fatal wraps a writer error that must stop the whole generation (a
+// spent budget, a rejected key) rather than skip one passage.
+type Fatal struct{ Err error }
+
+func (f Fatal) Error() string { return f.Err.Error() }
+func (f Fatal) Unwrap() error { return f.Err }
+
+func isFatal(err error) bool {
+	var f Fatal
+	return errors.As(err, &f)
+}
+
+// keepOne checks the candidates in order and keeps the first that passes.
+func (g *generation) keepOne(p Passage, cands []Candidate) bool {
+	for _, c := range cands {
+		if reason := Check(c, p); reason != "" {
+			g.rep.Dropped[reason]++
+			continue
+		}
+		if g.kept.near(c.Question) {
+			g.rep.Dropped["near_duplicate"]++
+			continue
+		}
+		g.add(p, c)
+		return true
+	}
+	return false
+}
+
+func (g *generation) add(p Passage, c Candidate) {
+	ids := make([]string, len(p.Chunks))
+	for i, ch := range p.Chunks {
+		ids[i] = ch.ID
+	}
+	it := evaluate.QAItem{ID: "gen-" + strconv.Itoa(len(g.items)+1), Question: c.Question, Kind: c.Kind,
+		Provenance: &evaluate.Provenance{Doc: p.Doc.Path, ChunkIDs: ids, Quote: c.Quote, Generator: g.w.ID(), Method: c.Method,
+			Seed: g.opts.Seed, Verified: c.Verified, Generated: g.opts.Now.UTC().Format(time.RFC3339)},
+		Review: &evaluate.Review{Status: evaluate.ReviewProposed}}
+	if c.Kind == evaluate.KindSwappedEntity || c.Kind == KindOffPassage {
+		no := false
+		it.Answerable, it.Answers, it.GoldDocIDs = &no, []string{}, []string{}
+	} else {
+		it.Answers, it.GoldDocIDs = []string{c.Answer}, []string{p.Doc.Path}
+	}
+	g.items = append(g.items, it)
+	g.kept.add(c.Question)
+	g.rep.ByKind[c.Kind]++
+	g.rep.ByMethod[c.Method]++
+}
+
+func (g *generation) report(total int) {
+	if g.opts.Progress != nil {
+		g.opts.Progress(min(len(g.items), total), total)
+	}
+}

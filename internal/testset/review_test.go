@@ -1,0 +1,86 @@
+package testset
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ragtune/ragtune/internal/evaluate"
+)
+
+func TestReviewDecisions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "set.jsonl")
+	no := false
+	items := []evaluate.QAItem{
+		{ID: "gen-1", Question: "What is abstention?", Answers: []string{"a decision"}, Provenance: &evaluate.Provenance{Doc: "a.md"}, Review: &evaluate.Review{Status: evaluate.ReviewProposed}},
+		{ID: "gen-2", Question: "Who designed the logo?", Answers: []string{}, Answerable: &no, Provenance: &evaluate.Provenance{Doc: "a.md"}, Review: &evaluate.Review{Status: evaluate.ReviewProposed}},
+		{ID: "gen-3", Question: "What is a chunk?", Answers: []string{"a slice"}, Provenance: &evaluate.Provenance{Doc: "b.md"}, Review: &evaluate.Review{Status: evaluate.ReviewProposed}},
+		{ID: "hand-1", Question: "How often do keys rotate?", Answers: []string{"ninety days"}},
+	}
+	if err := WriteFile(path, items); err != nil {
+		t.Fatal(err)
+	}
+	var r Reviewer
+	at := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	if _, err := r.Apply(path, Decision{ID: "gen-1", Status: evaluate.ReviewAccepted, By: "ana", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Apply(path, Decision{ID: "gen-3", Status: evaluate.ReviewRejected, Note: "vague"}); err != nil {
+		t.Fatal(err)
+	}
+	edited, err := r.Apply(path, Decision{ID: "gen-2", Status: evaluate.ReviewAccepted, Question: "Who designed the ragtune logo?", Answers: []string{"the team"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !edited.ShouldAnswer() || edited.Review.Original == nil || edited.Review.Original.Question != "Who designed the logo?" {
+		t.Fatalf("edit: %+v", edited)
+	}
+	got, err := evaluate.LoadQA(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Review.Status != evaluate.ReviewAccepted || got[0].Review.By != "ana" || got[0].Review.At != "2026-12-06T10:00:00Z" {
+		t.Fatalf("accept not saved: %+v", got[0].Review)
+	}
+	if got[2].ReviewStatus() != evaluate.ReviewRejected || got[2].Review.Note != "vague" {
+		t.Fatalf("reject not saved: %+v", got[2].Review)
+	}
+	if s := Summarize(got); s.ByStatus[evaluate.ReviewAccepted] != 3 || s.ByStatus[evaluate.ReviewRejected] != 1 {
+		t.Fatalf("summary %+v", s) // gen-1, gen-2 (edited) and the hand-written item count as accepted
+	}
+	if n := len(evaluate.SelectReviewed(got, false)); n != 3 {
+		t.Fatalf("without --accepted-only: %d items, want 3 (rejected skipped)", n)
+	}
+	if _, err := r.Apply(path, Decision{ID: "gen-9", Status: evaluate.ReviewAccepted}); !errors.Is(err, ErrNoItem) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := r.Apply(path, Decision{ID: "gen-1", Status: "maybe"}); !errors.Is(err, ErrBadDecision) {
+		t.Fatalf("bad status: %v", err)
+	}
+	if _, err := r.Apply(path, Decision{ID: "gen-1", Status: evaluate.ReviewRejected, Question: "x"}); !errors.Is(err, ErrBadDecision) {
+		t.Fatalf("an edit that rejects: %v", err)
+	}
+	// No temporary files are left beside the set.
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Fatalf("left behind %s", e.Name())
+		}
+	}
+}
+
+func TestSelectReviewedAcceptedOnly(t *testing.T) {
+	items := []evaluate.QAItem{
+		{ID: "a", Review: &evaluate.Review{Status: evaluate.ReviewAccepted}},
+		{ID: "p", Provenance: &evaluate.Provenance{}, Review: &evaluate.Review{Status: evaluate.ReviewProposed}},
+		{ID: "r", Review: &evaluate.Review{Status: evaluate.ReviewRejected}},
+		{ID: "h"},
+	}
+	got := evaluate.SelectReviewed(items, true)
+	if len(got) != 2 || got[0].ID != "a" || got[1].ID != "h" {
+		t.Fatalf("%+v", got)
+	}
+}
