@@ -180,4 +180,3 @@ func counts(m map[string]int) string {
 	}
 	return s
 }
-

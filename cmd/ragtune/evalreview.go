@@ -265,4 +265,3 @@ func reviewer(getenv func(string) string) string {
 	}
 	return getenv("USER")
 }
-

@@ -142,11 +142,11 @@ type QAEval struct {
 	Path  string // the QA file, recorded with the run
 	// Corpus, when set, is a BEIR directory to answer from (indexed like
 	// a retrieval eval) instead of the project's corpus.
-	Corpus   string
-	Split    string
-	Limit    int    // recorded with the run
-	Arm      string // set by EvalArms
-	Model    string // answer with this chat model ("" for the configured answerer)
+	Corpus string
+	Split  string
+	Limit  int    // recorded with the run
+	Arm    string // set by EvalArms
+	Model  string // answer with this chat model ("" for the configured answerer)
 	// AcceptedOnly records that only reviewed, accepted items were used.
 	AcceptedOnly bool
 	Progress     Progress

@@ -18,10 +18,10 @@ func TestDefinition(t *testing.T) {
 		{"A chunk is a slice of a document small enough to retrieve, and quote.", "a chunk", "What is a chunk?", "a slice of a document small enough to retrieve"},
 		{"Weaviate is a clustered vector database.", "Weaviate", "What is Weaviate?", "a clustered vector database"},
 		{"BM25 means the probabilistic ranking of terms by frequency.", "", "What does BM25 mean?", "the probabilistic ranking of terms by frequency"},
-		{"Graded gains are checked against published values.", "", "", ""},         // passive, not a definition
-		{"It is a decision with a reason.", "", "", ""},                           // pronoun subject
-		{"Coverage only says a passage is about the question.", "", "", ""},       // a clause, not a noun phrase
-		{"In practice the store is a single file on disk.", "", "", ""},           // starts with a preposition
+		{"Graded gains are checked against published values.", "", "", ""}, // passive, not a definition
+		{"It is a decision with a reason.", "", "", ""},                     // pronoun subject
+		{"Coverage only says a passage is about the question.", "", "", ""}, // a clause, not a noun phrase
+		{"In practice the store is a single file on disk.", "", "", ""},     // starts with a preposition
 	} {
 		c, ok := definition(tc.sentence, tc.text)
 		if tc.q == "" {
