@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -46,14 +47,17 @@ func (g *generation) chunksOf(ctx context.Context, d corpus.DocumentInfo) ([]cor
 
 // answerable samples passages across documents, one chunk per document
 // per round (documents in a seeded order), until Size items are kept.
+// Each chunk is written from once; later rounds take the next passing
+// candidate of a chunk already written from, so a small corpus still
+// yields a full set without asking a writer twice.
 func (g *generation) answerable(ctx context.Context) error {
 	order := g.rng.Perm(len(g.docs))
 	budget := g.opts.Size * passagesPerItem
-	perDoc := map[string]int{}
-	for round := 0; len(g.items) < g.opts.Size && g.rep.Sampled < budget; round++ {
+	pending := map[string][]Candidate{} // by chunk ID
+	for round := 0; len(g.items) < g.opts.Size; round++ {
 		progressed := false
 		for _, i := range order {
-			if len(g.items) >= g.opts.Size || g.rep.Sampled >= budget {
+			if len(g.items) >= g.opts.Size {
 				break
 			}
 			d := g.docs[i]
@@ -61,29 +65,38 @@ func (g *generation) answerable(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if round >= len(cs) {
+			if len(cs) == 0 {
 				continue
 			}
-			progressed = true
-			c := cs[round]
-			g.used[c.ID] = true
-			g.rep.Sampled++
-			cands, err := g.w.Write(ctx, Passage{Doc: d, Chunks: []corpus.Chunk{c}})
-			if err := g.writerFailed(ctx, err); err != nil {
-				return err
+			c := cs[round%len(cs)]
+			p := Passage{Doc: d, Chunks: []corpus.Chunk{c}}
+			cands, seen := pending[c.ID]
+			if !seen {
+				if g.rep.Sampled >= budget || round >= len(cs) {
+					continue
+				}
+				g.used[c.ID] = true
+				g.rep.Sampled++
+				cands, err = g.w.Write(ctx, p)
+				if err := g.writerFailed(ctx, err); err != nil {
+					return err
+				}
+			} else if round/len(cs) >= maxItemsPerChunk {
+				continue
 			}
-			if g.keepOne(Passage{Doc: d, Chunks: []corpus.Chunk{c}}, cands) {
-				perDoc[d.Path]++
-			}
+			progressed = progressed || len(cands) > 0 || !seen
+			pending[c.ID] = g.keepOne(p, cands)
 			g.report(g.opts.Size)
 		}
 		if !progressed {
-			break // every chunk of every document has been tried
+			break // every chunk has been written from and has nothing left
 		}
 	}
-	g.rep.DocsUsed = len(perDoc)
 	return nil
 }
+
+// maxItemsPerChunk bounds the items taken from one chunk.
+const maxItemsPerChunk = 3
 
 // pairs asks a PairWriter for questions that need two chunks of one
 // document.
@@ -93,25 +106,38 @@ func (g *generation) pairs(ctx context.Context) error {
 	if !ok || want == 0 {
 		return nil
 	}
-	got, tries := 0, 0
-	for _, i := range g.rng.Perm(len(g.docs)) {
-		if got >= want || tries >= want*passagesPerItem {
-			break
+	var multi []int // documents with two chunks or more
+	for i, d := range g.docs {
+		if d.Chunks >= 2 {
+			multi = append(multi, i)
 		}
-		cs, err := g.chunksOf(ctx, g.docs[i])
+	}
+	got, tried := 0, map[string]bool{}
+	for tries := 0; got < want && tries < want*passagesPerItem && len(multi) > 0; tries++ {
+		d := g.docs[multi[g.rng.IntN(len(multi))]]
+		cs, err := g.chunksOf(ctx, d)
 		if err != nil {
 			return err
 		}
 		if len(cs) < 2 {
 			continue
 		}
-		tries++
-		p := Passage{Doc: g.docs[i], Chunks: []corpus.Chunk{cs[0], cs[1]}}
+		// Neighbouring chunks (by position in the document) are the ones
+		// a question most plausibly spans.
+		byOrd := slices.Clone(cs)
+		slices.SortFunc(byOrd, func(a, b corpus.Chunk) int { return a.Ord - b.Ord })
+		j := g.rng.IntN(len(byOrd) - 1)
+		pair := []corpus.Chunk{byOrd[j], byOrd[j+1]}
+		if tried[pair[0].ID] {
+			continue
+		}
+		tried[pair[0].ID] = true
+		p := Passage{Doc: d, Chunks: pair}
 		cands, err := pw.WritePair(ctx, p)
 		if err := g.writerFailed(ctx, err); err != nil {
 			return err
 		}
-		if g.keepOne(p, cands) {
+		if g.keptOne(p, cands) {
 			got++
 		}
 	}
@@ -146,9 +172,10 @@ func isFatal(err error) bool {
 	return errors.As(err, &f)
 }
 
-// keepOne checks the candidates in order and keeps the first that passes.
-func (g *generation) keepOne(p Passage, cands []Candidate) bool {
-	for _, c := range cands {
+// keepOne checks the candidates in order, keeps the first that passes
+// and returns the ones after it.
+func (g *generation) keepOne(p Passage, cands []Candidate) []Candidate {
+	for i, c := range cands {
 		if reason := Check(c, p); reason != "" {
 			g.rep.Dropped[reason]++
 			continue
@@ -158,9 +185,16 @@ func (g *generation) keepOne(p Passage, cands []Candidate) bool {
 			continue
 		}
 		g.add(p, c)
-		return true
+		return cands[i+1:]
 	}
-	return false
+	return nil
+}
+
+// keptOne is keepOne for a single try: whether an item was kept.
+func (g *generation) keptOne(p Passage, cands []Candidate) bool {
+	n := len(g.items)
+	g.keepOne(p, cands)
+	return len(g.items) > n
 }
 
 func (g *generation) add(p Passage, c Candidate) {

@@ -140,6 +140,11 @@ func Generate(ctx context.Context, src Source, w Writer, opts Options) ([]evalua
 		}
 	}
 	g.rep.Items = len(g.items)
+	docsUsed := map[string]bool{}
+	for _, it := range g.items {
+		docsUsed[it.Provenance.Doc] = true
+	}
+	g.rep.DocsUsed = len(docsUsed)
 	g.rep.Seconds = time.Since(began).Seconds()
 	return g.items, g.rep, nil
 }

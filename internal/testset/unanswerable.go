@@ -55,7 +55,7 @@ func (g *generation) offPassage(ctx context.Context, want int) (int, error) {
 		if err := g.writerFailed(ctx, err); err != nil {
 			return got, err
 		}
-		if g.keepOne(p, cands) {
+		if g.keptOne(p, cands) {
 			got++
 		}
 	}
@@ -85,17 +85,11 @@ func (g *generation) swapped(ctx context.Context, want int) error {
 			break
 		}
 		src := g.items[sources[i]]
-		q, term, ok := g.swap(src.Question, otherNames(names, src.Provenance.Doc))
-		if !ok {
-			g.rep.Dropped["no_swappable_key"]++
-			continue
-		}
-		absent, err := g.absent(ctx, term)
+		q, term, err := g.verifiedSwap(ctx, src.Question, otherNames(names, src.Provenance.Doc))
 		if err != nil {
 			return err
 		}
-		if !absent {
-			g.rep.Dropped["swap_found_in_corpus"]++
+		if q == "" {
 			continue
 		}
 		if g.kept.near(q) {
@@ -112,6 +106,24 @@ func (g *generation) swapped(ctx context.Context, want int) error {
 		got++
 	}
 	return nil
+}
+
+// verifiedSwap tries a few swaps of q and returns the first whose
+// swapped-in text no chunk contains ("" when none).
+func (g *generation) verifiedSwap(ctx context.Context, q string, names []string) (string, string, error) {
+	for range 5 {
+		swapped, term, ok := g.swap(q, names)
+		if !ok {
+			g.rep.Dropped["no_swappable_key"]++
+			return "", "", nil
+		}
+		absent, err := g.absent(ctx, term)
+		if err != nil || absent {
+			return swapped, term, err
+		}
+		g.rep.Dropped["swap_found_in_corpus"]++
+	}
+	return "", "", nil
 }
 
 // absent reports whether no chunk of the corpus contains the phrase.
@@ -156,6 +168,9 @@ func isDigits(s string) bool {
 	return err == nil
 }
 
+// otherNames are the names to swap in: names asked about in other
+// documents (on the corpus' topics, but often mentioned somewhere), then
+// a fixed list of names of every kind that a corpus is unlikely to hold.
 func otherNames(byDoc map[string][]string, doc string) []string {
 	var out []string
 	for d, ns := range byDoc {
@@ -165,8 +180,16 @@ func otherNames(byDoc map[string][]string, doc string) []string {
 	}
 	// Map order is random: sort for a deterministic draw.
 	slices.Sort(out)
-	return out
+	return append(slices.Compact(out), outsideNames...)
 }
+
+// outsideNames are places, organisations and people for swaps when the
+// corpus' own names are all mentioned in it.
+var outsideNames = []string{"Reykjavik", "Montevideo", "Tallinn", "Kraków", "Osaka", "Nairobi", "Valparaíso", "Tromsø",
+	"Lyon", "Adelaide", "Quebec", "Porto", "Cork", "Graz", "Bergen", "Nagoya",
+	"Northwind Traders", "Contoso", "Fabrikam", "Initech", "Globex", "Umbrella Labs", "Wayne Enterprises", "Tyrell Systems",
+	"Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov", "Margaret Hamilton", "Donald Knuth", "Frances Allen",
+	"Blue Harbor Council", "Silver Ridge Committee", "Amber Valley Board", "Granite Works Guild"}
 
 // swap replaces one key of q: a number is shifted, a name replaced by a
 // name asked about in another document. It returns the new question and
@@ -177,7 +200,7 @@ func (g *generation) swap(q string, names []string) (string, string, bool) {
 		return "", "", false
 	}
 	k := keys[g.rng.IntN(len(keys))]
-	for range 10 {
+	for range 40 {
 		var repl string
 		if k.num {
 			n, _ := strconv.Atoi(strings.ReplaceAll(k.text, ",", ""))
