@@ -78,6 +78,24 @@ func (r *Rating) UnmarshalText(b []byte) error {
 	return err
 }
 
+// ParseRatingFilter reads which ratings to keep: up, down, any (rated),
+// unrated, or "" (all, nil).
+func ParseRatingFilter(s string) ([]Rating, error) {
+	switch s {
+	case "":
+		return nil, nil
+	case "up":
+		return []Rating{Up}, nil
+	case "down":
+		return []Rating{Down}, nil
+	case "any":
+		return []Rating{Up, Down}, nil
+	case "unrated":
+		return []Rating{Unrated}, nil
+	}
+	return nil, fmt.Errorf("rating %q: want up, down, any or unrated", s)
+}
+
 // Citation is a source an answer cited.
 type Citation struct {
 	Doc     string `json:"doc"`
