@@ -21,7 +21,7 @@ func (a *app) evalCommand() *cobra.Command {
 (and, for QA sets, the answerer) and reports standard metrics, computed
 with trec_eval's conventions so they compare with published numbers.`,
 	})
-	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand())
+	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand(), a.evalFeedbackCommand())
 	return cmd
 }
 
