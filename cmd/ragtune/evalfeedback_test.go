@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-		"net/http"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"

@@ -18,7 +18,7 @@ func TestInteractionRoundTrip(t *testing.T) {
 	}
 	in := Interaction{KeyName: "laptop", ConversationID: "c1", Question: "How often do keys rotate?",
 		History: []Turn{{Role: "user", Content: "Tell me about keys."}, {Role: "assistant", Content: "They sign tokens."}},
-		Answer: "Every ninety days [1].", ShortAnswer: "Every ninety days", Citations: []Citation{{Doc: "ops/keys.md", ChunkID: "c-1", Lines: [2]int{1, 3}}},
+		Answer:  "Every ninety days [1].", ShortAnswer: "Every ninety days", Citations: []Citation{{Doc: "ops/keys.md", ChunkID: "c-1", Lines: [2]int{1, 3}}},
 		Retrieved: []string{"c-1", "c-2"}, Generator: "builtin"}
 	id, err := s.RecordInteraction(ctx, in, 0)
 	if err != nil {
