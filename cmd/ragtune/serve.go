@@ -46,6 +46,11 @@ func (a *app) serveCommand() *cobra.Command {
   OpenAI-compatible POST /v1/chat/completions (model "ragtune" or
   "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
 
+With [feedback] enabled = true in ragtune.toml, every answer is recorded
+and carries an interaction_id that the asking key rates with POST
+/v1/feedback {"interaction_id","rating":"up"|"down","correction"?};
+an admin key lists them with GET /v1/feedback. Off by default.
+
 Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 --insecure-local turns keys off, and is accepted only on a loopback address.
 
