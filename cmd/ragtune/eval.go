@@ -22,7 +22,7 @@ func (a *app) evalCommand() *cobra.Command {
 with trec_eval's conventions so they compare with published numbers.`,
 	})
 	cmd.AddCommand(a.evalRunCommand(), a.evalCompareCommand(), a.evalHistoryCommand(), a.evalDiffCommand(), a.evalArmsCommand(),
-		a.evalGenerateCommand(), a.evalReviewCommand())
+		a.evalGenerateCommand(), a.evalReviewCommand(), a.evalFeedbackCommand())
 	return cmd
 }
 

@@ -170,7 +170,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"eval", "compare", "--grid", "nogrid.toml"}, exitUsage, "nogrid.toml does not exist"},
 		{[]string{"ingest", dir, "--dry-run"}, exitUsage, "--dry-run goes with --prune"},
 		{[]string{"keys", "remove", "laptop"}, exitUsage, "did you mean revoke?"},
-		{[]string{"eval", "bogus"}, exitUsage, "it has: arms, compare, diff, history, run"},
+		{[]string{"eval", "bogus"}, exitUsage, "it has: arms, compare, diff, feedback, generate, history, review, run"},
 		{[]string{"tune", "embedings"}, exitUsage, "did you mean embeddings?"},
 		{[]string{"store", "bogus"}, exitUsage, "it has: migrate"},
 		{[]string{"keys", "revoke", "nobody"}, exitUsage, `no API key is called "nobody"`},

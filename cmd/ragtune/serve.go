@@ -46,6 +46,11 @@ func (a *app) serveCommand() *cobra.Command {
   OpenAI-compatible POST /v1/chat/completions (model "ragtune" or
   "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
 
+With [feedback] enabled = true in ragtune.toml, every answer is recorded
+and carries an interaction_id that the asking key rates with POST
+/v1/feedback {"interaction_id","rating":"up"|"down","correction"?};
+an admin key lists them with GET /v1/feedback. Off by default.
+
 Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 --insecure-local turns keys off, and is accepted only on a loopback address.
 
@@ -126,6 +131,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		if backends[n], err = backend(p, root); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
+		a.purgeFeedback(cmd, n, p)
 		if n == o.name {
 			if err := mustExist(o.watch...); err != nil {
 				return err
@@ -164,9 +170,30 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	}
 	mcpServer := mcpserver.New(p, mcpserver.Options{Mode: mode, K: cfg.Retrieve.K, Version: version})
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil)
-	return server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
+	b := server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir,
-		MCP: mcpHandler}, nil
+		MCP: mcpHandler}
+	if cfg.Feedback.Enabled {
+		b.Feedback, b.FeedbackRetention = p.Store(), time.Duration(cfg.Feedback.RetentionDays)*24*time.Hour
+	}
+	return b, nil
+}
+
+// purgeFeedback deletes a collection's interactions past retention when
+// serve starts (recording purges too, as it goes). A store it cannot
+// write is served all the same.
+func (a *app) purgeFeedback(cmd *cobra.Command, name string, p *project.Project) {
+	fb := p.Config().Feedback
+	if !fb.Enabled {
+		return
+	}
+	log := a.serveLog()
+	n, err := p.Store().PurgeInteractions(cmd.Context(), time.Duration(fb.RetentionDays)*24*time.Hour)
+	if err != nil {
+		log.Warn("deleting expired interactions", "collection", name, "err", err)
+		return
+	}
+	log.Info("feedback on: recording answered questions", "collection", name, "retention_days", fb.RetentionDays, "expired_deleted", n)
 }
 
 // serveLog is serve's log: the access log at info level on stderr, or

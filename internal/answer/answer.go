@@ -124,37 +124,57 @@ type Result struct {
 	ShortAnswer   string   `json:"short_answer,omitempty"`
 }
 
+// Collector folds a stream into a Result one event at a time, for
+// callers that forward the events as they come.
+type Collector struct {
+	r Result
+	b strings.Builder
+}
+
+// Add takes one event; an error event is returned as an error.
+func (c *Collector) Add(ev Event) error {
+	switch ev.Type {
+	case EventToken:
+		c.b.WriteString(ev.Text)
+	case EventCitation:
+		c.r.Citations = append(c.r.Citations, *ev.Citation)
+	case EventAbstain:
+		reason := ev.Reason
+		c.r.Abstained, c.r.AbstainReason = true, &reason
+	case EventUsage:
+		c.r.Usage = ev.Usage
+	case EventAssessment:
+		a := ev.Assessment.Answerability
+		c.r.Answerability, c.r.ShortAnswer = &a, ev.Assessment.ShortAnswer
+	case EventError:
+		return fmt.Errorf("generating the answer: %s", ev.Error)
+	}
+	return nil
+}
+
+// Result is the answer so far: its text trimmed, citations in number
+// order (the sources list follows the numbers).
+func (c *Collector) Result() Result {
+	r := c.r
+	r.Answer = strings.TrimSpace(c.b.String())
+	r.Citations = append([]Citation{}, c.r.Citations...)
+	sort.SliceStable(r.Citations, func(i, j int) bool { return r.Citations[i].N < r.Citations[j].N })
+	return r
+}
+
 // Collect drains a stream into a Result.
 func Collect(ctx context.Context, events <-chan Event) (Result, error) {
-	var r Result
-	var b strings.Builder
-	r.Citations = []Citation{}
+	var c Collector
 	for {
 		select {
 		case <-ctx.Done():
-			return r, ctx.Err()
+			return c.Result(), ctx.Err()
 		case ev, ok := <-events:
 			if !ok {
-				r.Answer = strings.TrimSpace(b.String())
-				// The sources list follows the numbers.
-				sort.SliceStable(r.Citations, func(i, j int) bool { return r.Citations[i].N < r.Citations[j].N })
-				return r, nil
+				return c.Result(), nil
 			}
-			switch ev.Type {
-			case EventToken:
-				b.WriteString(ev.Text)
-			case EventCitation:
-				r.Citations = append(r.Citations, *ev.Citation)
-			case EventAbstain:
-				reason := ev.Reason
-				r.Abstained, r.AbstainReason = true, &reason
-			case EventUsage:
-				r.Usage = ev.Usage
-			case EventAssessment:
-				a := ev.Assessment.Answerability
-				r.Answerability, r.ShortAnswer = &a, ev.Assessment.ShortAnswer
-			case EventError:
-				return r, fmt.Errorf("generating the answer: %s", ev.Error)
+			if err := c.Add(ev); err != nil {
+				return c.Result(), err
 			}
 		}
 	}

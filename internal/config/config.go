@@ -34,6 +34,7 @@ type Config struct {
 	Answer   answer.Thresholds `toml:"answer"`
 	Generate Generate          `toml:"generate"`
 	Rerank   rerank.Config     `toml:"rerank"`
+	Feedback Feedback          `toml:"feedback"`
 	// Prices override the built-in price table, per model name.
 	Prices map[string]answer.Price `toml:"prices"`
 
@@ -62,6 +63,21 @@ type Weaviate struct {
 	Replication int    `toml:"replication"`
 	Consistency string `toml:"consistency"`
 }
+
+// Feedback is what serve records of its use: off by default, and nothing
+// is recorded unless it is on.
+type Feedback struct {
+	// Enabled makes serve record every answered question (question,
+	// answer, citations, the key's name) and take ratings at
+	// POST /v1/feedback.
+	Enabled bool `toml:"enabled"`
+	// RetentionDays is how long a recorded interaction is kept; 0 keeps
+	// them forever.
+	RetentionDays int `toml:"retention_days"`
+}
+
+// maxRetentionDays bounds retention_days (a hundred years).
+const maxRetentionDays = 36500
 
 // Backend names.
 const (
@@ -122,6 +138,7 @@ func Default() Config {
 		Rerank:   rerank.DefaultConfig(),
 		Prices:   map[string]answer.Price{},
 		Answer:   answer.DefaultThresholds(),
+		Feedback: Feedback{RetentionDays: 90},
 	}
 }
 
@@ -221,6 +238,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("answer.min_coverage and answer.min_support are shares between 0 and 1")
 	case c.Answer.MinAnswerability < 0 || c.Answer.MinAnswerability > 1:
 		return fmt.Errorf("answer.min_answerability = %g; it is a probability between 0 and 1", c.Answer.MinAnswerability)
+	case c.Feedback.RetentionDays < 0 || c.Feedback.RetentionDays > maxRetentionDays:
+		return fmt.Errorf("feedback.retention_days = %d; want 0 (keep forever) to %d", c.Feedback.RetentionDays, maxRetentionDays)
 	}
 	return nil
 }
@@ -486,13 +505,22 @@ batch_size = 64
 timeout_seconds = 20
 max_retries = 2
 
+[feedback]
+# true: serve records every answered question (question, answer, citations,
+# the API key's name, never the key) and takes thumbs up/down with an
+# optional correction at POST /v1/feedback; "ragtune eval feedback export"
+# turns them into QA items and training examples. Off: nothing is recorded.
+enabled = false
+# Recorded interactions older than this are deleted (0 keeps them forever).
+retention_days = %d
+
 # Prices per million tokens, overriding the built-in table (%s):
 # [prices."my-model"]
 # input_per_mtok = 0.5
 # output_per_mtok = 1.5
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
-		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MinAnswerability, d.Answer.MaxSentences, answer.PricesAsOf)
+		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MinAnswerability, d.Answer.MaxSentences, d.Feedback.RetentionDays, answer.PricesAsOf)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",

@@ -135,3 +135,24 @@ func TestFind(t *testing.T) {
 		t.Error("a missing named file was accepted")
 	}
 }
+
+// TestFeedback: off unless switched on, from the file or the
+// environment; a negative retention is refused.
+func TestFeedback(t *testing.T) {
+	if d := Default().Feedback; d.Enabled || d.RetentionDays != 90 {
+		t.Errorf("default feedback = %+v; want off, 90 days", d)
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	os.WriteFile(path, []byte("[feedback]\nenabled = true\nretention_days = 30\n"), 0o644)
+	cfg, err := Load(path, true, []string{"RAGTUNE_FEEDBACK_RETENTION_DAYS=0"})
+	if err != nil || !cfg.Feedback.Enabled || cfg.Feedback.RetentionDays != 0 {
+		t.Errorf("feedback = %+v, %v; want on (file), 0 days (environment)", cfg.Feedback, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("retention 0 (forever) refused: %v", err)
+	}
+	cfg.Feedback.RetentionDays = -1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "feedback.retention_days") {
+		t.Errorf("retention -1: %v", err)
+	}
+}

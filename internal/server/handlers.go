@@ -28,6 +28,9 @@ type queryRequest struct {
 	PathPrefix string   `json:"path_prefix"`
 	Tags       []string `json:"tags"`
 	Model      string   `json:"model"`
+	// ConversationID, optional, is recorded with the interaction when
+	// feedback is on, so a client can group its questions.
+	ConversationID string `json:"conversation_id"`
 	// History is the conversation before this question, oldest first:
 	// retrieval runs on the question made standalone from it, and a chat
 	// model sees it.
@@ -46,6 +49,9 @@ func (s *Server) retrieve(ctx context.Context, b *Backend, q queryRequest, text 
 	}
 	if len(q.History) > maxHistoryTurns {
 		return nil, http.StatusBadRequest, fmt.Errorf("the history has %d turns; the limit is %d", len(q.History), maxHistoryTurns)
+	}
+	if len(q.ConversationID) > maxConversationIDBytes {
+		return nil, http.StatusBadRequest, fmt.Errorf("the conversation_id is %d bytes; the limit is %d", len(q.ConversationID), maxConversationIDBytes)
 	}
 	if strings.TrimSpace(text) != "" {
 		text = conversation.Standalone(text, q.History)
@@ -107,13 +113,14 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	a := asked{question: text, history: q.History, conversationID: q.ConversationID}
 	if r.URL.Query().Get("stream") != "true" {
 		res, err := answer.Answer(ctx, gen, answer.Request{Question: text, Hits: hits, History: q.History})
 		if err != nil {
 			writeError(w, http.StatusBadGateway, err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, res)
+		writeJSON(w, http.StatusOK, askResponse{Result: res, InteractionID: s.record(ctx, b, a, res)})
 		return
 	}
 	s.wg.Add(1)
@@ -125,10 +132,11 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 	}
 	sse := newSSE(w)
 	sse.send("retrieved", map[string]any{"hits": hits})
+	t := s.transcript(b, a, hits, gen)
 	for ev := range events {
 		// A client that went away cancels ctx; the generator stops and
 		// closes events, which ends this loop.
-		if err := sse.send(string(ev.Type), ev); err != nil {
+		if err := sse.send(string(ev.Type), t.event(ctx, ev)); err != nil {
 			cancel()
 		}
 	}

@@ -134,6 +134,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		if res.Answerability != nil {
 			body["answerability"], body["short_answer"] = *res.Answerability, res.ShortAnswer
 		}
+		if id := s.record(ctx, b, asked{question: question, history: history}, res); id != "" {
+			body["interaction_id"] = id
+		}
 		writeJSON(w, http.StatusOK, body)
 		return
 	}
@@ -157,8 +160,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	var sources []answer.Citation
 	var usage *answer.Usage
 	var text strings.Builder
+	t := s.transcript(b, asked{question: question, history: history}, hits, gen)
 	for ev := range events {
 		var err error
+		t.add(ev)
 		switch ev.Type {
 		case answer.EventToken:
 			text.WriteString(ev.Text)
@@ -181,7 +186,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 			cancel()
 		}
 	}
-	chunk(map[string]any{}, "stop", map[string]any{"sources": sources})
+	final := map[string]any{"sources": sources}
+	if id := t.record(ctx); id != "" {
+		final["interaction_id"] = id
+	}
+	chunk(map[string]any{}, "stop", final)
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		sse.send("", map[string]any{"id": id, "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": model,
 			"choices": []any{}, "usage": usageOf(counted(b, usage, question, hits, text.String()))})

@@ -64,9 +64,15 @@ type Backend struct {
 	DocumentRoot string
 	// MCP, when set, serves the Model Context Protocol (streamable HTTP)
 	// at /mcp, behind the same keys (read scope).
-	MCP  http.Handler
-	Mode retrieve.Mode // default retrieval mode
-	K    int           // default k
+	MCP http.Handler
+	// Feedback, when set, records every answered question and takes
+	// ratings at POST /v1/feedback; nil records nothing.
+	Feedback FeedbackStore
+	// FeedbackRetention is how long recorded interactions are kept (0:
+	// forever).
+	FeedbackRetention time.Duration
+	Mode              retrieve.Mode // default retrieval mode
+	K                 int           // default k
 }
 
 // Options set limits and security.
@@ -161,6 +167,8 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("POST /v1/ingest", "write", s.ingest)
 	s.route("DELETE /v1/documents/{id}", "write", s.deleteDocument)
 	s.route("DELETE /v1/keys/{name}", "admin", s.revokeKey)
+	s.route("POST /v1/feedback", "read", s.rate)
+	s.route("GET /v1/feedback", "admin", s.feedbackList)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
 	s.route("GET /v1/models", "read", s.models)
@@ -250,10 +258,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 		refuse(w, http.StatusTooManyRequests, "too many invalid API keys from this address; slow down")
 		return "", nil, false
 	}
-	granted := map[string][]string{}
+	granted, names := map[string][]string{}, map[string]string{}
 	for n, b := range s.collections {
 		if keyName, scopes, err := b.Keys.CheckAPIKey(r.Context(), key); err == nil {
-			granted[n] = scopes
+			granted[n], names[n] = scopes, keyName
 			infoOf(r.Context()).keyName = keyName
 		}
 	}
@@ -273,6 +281,10 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 	}
 	b, ok := s.collections[name]
 	scopes, opened := granted[name]
+	if opened {
+		// Keys are per store: the name is the one this collection knows.
+		infoOf(r.Context()).keyName = names[name]
+	}
 	switch {
 	case !ok:
 		refuse(w, http.StatusNotFound, fmt.Sprintf("no collection %q", name))

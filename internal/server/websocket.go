@@ -99,8 +99,9 @@ func (s *Server) answerWS(ctx context.Context, b *Backend, c *websocket.Conn, q 
 	if err := wsjson.Write(ctx, c, map[string]any{"type": "retrieved", "hits": hits}); err != nil {
 		return err
 	}
+	t := s.transcript(b, asked{question: text, history: q.History, conversationID: q.ConversationID}, hits, gen)
 	for ev := range events {
-		if err := wsjson.Write(ctx, c, ev); err != nil {
+		if err := wsjson.Write(ctx, c, t.event(ctx, ev)); err != nil {
 			cancel() // the client left: stop generating
 			for range events {
 			}
