@@ -203,6 +203,7 @@ func Rank(results []CellResult, primary, tieBreak string) Comparison {
 	c.Reason = c.explain()
 	d := DiffRecords(Record{ID: results[1].Label, PerQuery: results[1].PerQuery}, Record{ID: best.Label, PerQuery: best.PerQuery}, primary)
 	d.SameCorpus = true
+	d.Test = *results[1].VsBest // the same test, Holm-adjusted with the others
 	c.HeadToHead = &d
 	return c
 }

@@ -121,6 +121,9 @@ func TestRank(t *testing.T) {
 					t.Errorf("reason %q lacks %q", c.Reason, want)
 				}
 			}
+			if c.HeadToHead.Test != *c.Cells[1].VsBest {
+				t.Errorf("head to head %+v is not the runner-up's test %+v", c.HeadToHead.Test, *c.Cells[1].VsBest)
+			}
 			if c.Cells[0].VsBest != nil || c.Cells[0].PValueVsBest != nil {
 				t.Errorf("the best is not tested against itself: %+v", c.Cells[0])
 			}
