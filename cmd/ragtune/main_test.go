@@ -168,6 +168,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"ingest", filepath.Join(dir, "missing")}, exitUsage, "missing does not exist"},
 		{[]string{"eval", "run", filepath.Join(dir, "no-such-set")}, exitUsage, "no-such-set does not exist"},
 		{[]string{"eval", "compare", "--grid", "nogrid.toml"}, exitUsage, "nogrid.toml does not exist"},
+		{[]string{"eval", "arms", "../../examples/squad-mini/qa.jsonl", "--against", "rag"}, exitUsage, "--against must be one of base, base+rag"},
 		{[]string{"ingest", dir, "--dry-run"}, exitUsage, "--dry-run goes with --prune"},
 		{[]string{"keys", "remove", "laptop"}, exitUsage, "did you mean revoke?"},
 		{[]string{"eval", "bogus"}, exitUsage, "it has: arms, compare, diff, history, run"},
