@@ -325,11 +325,11 @@ func (c CellResult) Shown(metric string) string {
 }
 
 // VersusBest is the cell's standing against the best for the reports:
-// "" for the best, "p < 0.001", "p = 0.41 (tie)", or "untested".
+// "—" for the best, "p < 0.001", "p = 0.41 (tie)", or "untested".
 func (c CellResult) VersusBest() string {
 	switch {
 	case c.VsBest == nil:
-		return ""
+		return "—"
 	case c.VsBest.N == 0:
 		return "untested"
 	case c.SignificantlyWorse:
@@ -357,11 +357,7 @@ func (cmp Comparison) WriteText(w io.Writer, reportDir string) {
 		for _, m := range cols {
 			fmt.Fprintf(w, " %20s", c.Shown(m))
 		}
-		vs := c.VersusBest()
-		if vs == "" {
-			vs = "—"
-		}
-		fmt.Fprintf(w, " %-18s %10.1f\n", vs, c.Latency.P50)
+		fmt.Fprintf(w, " %-18s %10.1f\n", c.VersusBest(), c.Latency.P50)
 	}
 	fmt.Fprintf(w, "\nwinner: %s%s\nreason: %s\n", cmp.Winner, cmp.tieNote(), cmp.Reason)
 	if h := cmp.HeadToHead; h != nil {
