@@ -23,6 +23,12 @@ speed). It shows every configuration side by side, names the winner with
 the reason, and lists the queries the winner wins and loses against the
 runner-up. Configurations that share chunking share one index.
 
+Each figure comes with its 95% bootstrap interval over the queries, and
+the best is tested against every other configuration per query (paired
+randomisation test, Holm-adjusted): a lead over the runner-up that is not
+significant at 0.05 is reported as a tie ("tie": true, "tied_with" in
+--json), and the winner is then the best by the metric only.
+
 A grid file:
 
   dataset = "../shared/datasets/scifact"   # BEIR directory; or qa = "qa.jsonl" with corpus = "dir"

@@ -68,7 +68,9 @@ func (a *app) evalDiffCommand() *cobra.Command {
 		Short: "Show what changed between two eval runs and which queries flipped",
 		Long: `diff compares two stored runs (IDs from 'ragtune eval history'; a unique
 prefix is enough): the settings that differ, every metric with its change,
-and the queries whose score moved, largest moves first.`,
+the queries whose score moved, largest moves first, and whether B's
+difference on --metric is significant (paired randomisation test over the
+queries both runs scored, with the 95% interval of the difference).`,
 		Example: "  ragtune eval diff 20261124-140501 20261124-141210\n  ragtune eval diff A B --metric recall@100 --json",
 		Args:    exactArgs(2, "two run IDs"),
 		RunE: func(cmd *cobra.Command, args []string) error {

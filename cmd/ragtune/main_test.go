@@ -168,6 +168,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"ingest", filepath.Join(dir, "missing")}, exitUsage, "missing does not exist"},
 		{[]string{"eval", "run", filepath.Join(dir, "no-such-set")}, exitUsage, "no-such-set does not exist"},
 		{[]string{"eval", "compare", "--grid", "nogrid.toml"}, exitUsage, "nogrid.toml does not exist"},
+		{[]string{"eval", "arms", "../../examples/squad-mini/qa.jsonl", "--against", "rag"}, exitUsage, "--against must be one of base, base+rag"},
 		{[]string{"ingest", dir, "--dry-run"}, exitUsage, "--dry-run goes with --prune"},
 		{[]string{"keys", "remove", "laptop"}, exitUsage, "did you mean revoke?"},
 		{[]string{"eval", "bogus"}, exitUsage, "it has: arms, compare, diff, feedback, generate, history, review, run"},
@@ -394,6 +395,16 @@ func TestEvalHistoryAndDiff(t *testing.T) {
 	if code != 0 || changes["chunk_size"] == nil || d["same_corpus"] != true || len(d["metrics"].([]any)) < 5 {
 		t.Errorf("diff = %v", d)
 	}
+	// The paired test covers every query both runs scored.
+	test := d["test"].(map[string]any)
+	moved := func(k string) int { v, _ := d[k].([]any); return len(v) } // null when none
+	scored := moved("improved") + moved("worsened") + int(d["unchanged"].(float64))
+	if test["metric"] != "ndcg@10" || int(test["queries"].(float64)) != scored || scored == 0 {
+		t.Errorf("diff test %v over %d queries", test, scored)
+	}
+	if out, _, _ := cli(t, dir, "eval", "diff", ids[0], ids[1]); !strings.Contains(out, "significant at 0.05") {
+		t.Errorf("diff text says nothing of significance:\n%s", out)
+	}
 	if _, errOut, code := cli(t, dir, "eval", "diff", ids[0], "nope"); code != exitUsage || !strings.Contains(errOut, "no such eval run") {
 		t.Errorf("diff with unknown run: exit %d %s", code, errOut)
 	}
@@ -418,12 +429,23 @@ func TestEvalCompareWithReport(t *testing.T) {
 	if first["contains"].(float64) < second["contains"].(float64) {
 		t.Errorf("cells not ranked by contains: %v then %v", first["contains"], second["contains"])
 	}
+	// The winner's lead is tested: a tie names the cells not
+	// significantly worse, a significant lead names none; the runner-up
+	// carries its p-value against the best.
+	tied, _ := cmp["tied_with"].([]any)
+	if cmp["tie"] == cmp["significant"] || (cmp["tie"] == true) != (len(tied) > 0) || (cmp["tie"] == true) != strings.HasPrefix(cmp["reason"].(string), "tie:") {
+		t.Errorf("tie %v, significant %v, tied with %v, reason %q", cmp["tie"], cmp["significant"], tied, cmp["reason"])
+	}
+	runnerUp := cells[1].(map[string]any)
+	if p, ok := runnerUp["p_value_vs_best"].(float64); !ok || p <= 0 || p > 1 || runnerUp["ci"].(map[string]any)["contains"] == nil {
+		t.Errorf("runner-up: %v", runnerUp)
+	}
 	html, err := os.ReadFile(filepath.Join(dir, "report", "compare.html"))
 	page := string(html)
 	if err != nil || !strings.Contains(page, "<svg") || strings.Contains(page, "<script") || strings.Contains(page, "src=") || strings.Contains(page, "<link") {
 		t.Errorf("compare.html must be self-contained with inline SVG: %v", err)
 	}
-	if md, err := os.ReadFile(filepath.Join(dir, "report", "compare.md")); err != nil || !strings.Contains(string(md), "**Winner:**") {
+	if md, err := os.ReadFile(filepath.Join(dir, "report", "compare.md")); err != nil || !strings.Contains(string(md), "**Winner:**") || !strings.Contains(string(md), "| contains [95% CI] |") {
 		t.Errorf("compare.md: %v", err)
 	}
 	out, _, _ = cli(t, dir, "eval", "history", "--json")

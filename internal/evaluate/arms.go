@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // The four arms of a fine-tune-or-RAG comparison.
@@ -26,7 +27,22 @@ type ArmResult struct {
 	Skipped   string         `json:"skipped,omitempty"`
 	RunID     string         `json:"run_id,omitempty"`
 	Answer    map[string]any `json:"answer,omitempty"`
-	LatencyMS *Latency       `json:"latency_ms,omitempty"`
+	// CI holds the 95% bootstrap intervals of the figures scored per
+	// question (em, f1, contains; answer_or_decline_accuracy on sets
+	// with unanswerable questions).
+	CI map[string]Interval `json:"ci,omitempty"`
+	// Versus tests this arm against the reference arm per question.
+	Versus    *ArmTest               `json:"versus,omitempty"`
+	LatencyMS *Latency               `json:"latency_ms,omitempty"`
+	PerQuery  map[string]QueryScores `json:"-"`
+}
+
+// ArmTest is the paired test of an arm against the reference arm on one
+// metric over the questions both answered (Delta: this arm minus the
+// reference), Holm-adjusted over the arms tested.
+type ArmTest struct {
+	Against string `json:"against"`
+	Paired
 }
 
 // ArmModels is what the arms can be run with.
@@ -78,6 +94,8 @@ func ArmOutcome(p ArmPlan, res *QAResult, generator, runID string) ArmResult {
 		return r
 	}
 	r.Generator, r.RunID, r.LatencyMS = generator, runID, &res.LatencyMS
+	r.PerQuery = res.PerQueryScores()
+	r.CI = cellIntervals(r.PerQuery, "em", "f1", "contains", "answer_or_decline_accuracy")
 	r.Answer = map[string]any{}
 	for k, v := range res.Answer.Map() {
 		r.Answer[k] = v
@@ -88,6 +106,33 @@ func ArmOutcome(p ArmPlan, res *QAResult, generator, runID string) ArmResult {
 		}
 	}
 	return r
+}
+
+// CompareArms tests every arm that ran against the reference arm on metric,
+// per question, Holm-adjusted over the arms tested; nothing is tested
+// when the reference did not run.
+func CompareArms(results []ArmResult, reference, metric string) {
+	var ref *ArmResult
+	for i := range results {
+		if results[i].Arm == reference && results[i].Skipped == "" {
+			ref = &results[i]
+		}
+	}
+	if ref == nil {
+		return
+	}
+	var family []*Paired
+	for i := range results {
+		r := &results[i]
+		if r == ref || r.Skipped != "" {
+			continue
+		}
+		r.Versus = &ArmTest{Against: reference, Paired: ComparePerQuery(ref.PerQuery, r.PerQuery, metric)}
+		if r.Versus.N > 0 {
+			family = append(family, &r.Versus.Paired)
+		}
+	}
+	Holm(family)
 }
 
 var armColumns = []struct{ key, title, format string }{
@@ -102,6 +147,10 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 	for _, c := range armColumns {
 		head = append(head, c.title)
 	}
+	against, metric := armReference(results)
+	if against != "" {
+		head = append(head, "vs "+against)
+	}
 	head = append(head, "p50 ms")
 	rows := [][]string{head}
 	var notes []string
@@ -114,7 +163,7 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 		if r.Skipped != "" {
 			notes = append(notes, fmt.Sprintf("%s skipped: %s", r.Arm, r.Skipped))
 			row[1] = "—"
-			for range len(armColumns) + 1 {
+			for range len(head) - 2 {
 				row = append(row, "skipped")
 			}
 			rows = append(rows, row)
@@ -126,7 +175,14 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 				row = append(row, "n/a")
 				continue
 			}
+			if iv, ok := r.CI[c.key]; ok && c.key == PrimaryMetric("qa") {
+				row = append(row, fmt.Sprintf(c.format+" [%.2f, %.2f]", v, iv.Lo, iv.Hi))
+				continue
+			}
 			row = append(row, fmt.Sprintf(c.format, v))
+		}
+		if against != "" {
+			row = append(row, r.versusText())
 		}
 		rows = append(rows, append(row, fmt.Sprintf("%.0f", r.LatencyMS.P50)))
 	}
@@ -142,7 +198,7 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 		widths := make([]int, len(head))
 		for _, row := range rows {
 			for i, c := range row {
-				widths[i] = max(widths[i], len(c))
+				widths[i] = max(widths[i], utf8.RuneCountInString(c))
 			}
 		}
 		for _, row := range rows {
@@ -158,7 +214,37 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 			b.WriteString("- " + n + "\n")
 		}
 	}
+	if against != "" {
+		fmt.Fprintf(&b, "\nvs %s: %s per question, this arm minus %s; paired randomisation test, p Holm-adjusted over the arms tested; n.s.: not significant at %g. Intervals: 95%% bootstrap over the questions.\n", against, metric, against, DefaultAlpha)
+	}
 	b.WriteString("\nn/a: not measurable for that arm (no passages to be faithful to or cite, or no unanswerable/behaviour items in the set).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// armReference is the arm the others were tested against, and on which
+// metric ("" when none was).
+func armReference(results []ArmResult) (against, metric string) {
+	for _, r := range results {
+		if r.Versus != nil {
+			return r.Versus.Against, r.Versus.Metric
+		}
+	}
+	return "", ""
+}
+
+// versusText is the arm's difference from the reference for the table:
+// "+0.150, p < 0.001", "-0.020, p = 0.41 n.s.", "—" for the reference.
+func (r ArmResult) versusText() string {
+	t := r.Versus
+	switch {
+	case t == nil:
+		return "—"
+	case t.N == 0:
+		return "untested"
+	case t.Significant:
+		return fmt.Sprintf("%+.3f, %s", t.Delta, PText(t.AdjustedP()))
+	default:
+		return fmt.Sprintf("%+.3f, %s n.s.", t.Delta, PText(t.AdjustedP()))
+	}
 }

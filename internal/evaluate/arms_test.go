@@ -3,6 +3,7 @@ package evaluate
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -53,5 +54,61 @@ func TestArmOutcomeAndTable(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// qaResult is a QA outcome whose i-th question scores contains(i).
+func qaResult(n int, contains func(i int) float64) *QAResult {
+	res := &QAResult{LatencyMS: Latency{P50: 10}}
+	var sum float64
+	for i := range n {
+		c := contains(i)
+		sum += c
+		res.PerItem = append(res.PerItem, ItemResult{ID: fmt.Sprintf("q%02d", i), Answerable: true, Contains: c, F1: c / 2})
+	}
+	res.Answer.Contains = sum / float64(n)
+	return res
+}
+
+func TestCompareArms(t *testing.T) {
+	m := ArmModels{Endpoint: true, Base: "b", Tuned: "ft:t"}
+	rag := qaResult(30, func(i int) float64 { return float64(i % 2) })
+	results := []ArmResult{
+		ArmOutcome(PlanArm(ArmBase, m), qaResult(30, func(int) float64 { return 0 }), "openai:b", "r1"),
+		ArmOutcome(PlanArm(ArmBaseRAG, m), rag, "openai:b", "r2"),
+		ArmOutcome(PlanArm(ArmTuned, ArmModels{Endpoint: true, Base: "b"}), nil, "", ""),
+		ArmOutcome(PlanArm(ArmTunedRAG, m), qaResult(30, func(i int) float64 { return float64((i + 1) % 2) }), "openai:ft:t", "r4"),
+	}
+	CompareArms(results, ArmBaseRAG, "contains")
+	base, ref, skipped, hybrid := results[0], results[1], results[2], results[3]
+	if ref.Versus != nil || skipped.Versus != nil {
+		t.Fatalf("only arms that ran are tested, and not the reference: %+v %+v", ref.Versus, skipped.Versus)
+	}
+	if v := base.Versus; v == nil || v.Against != ArmBaseRAG || v.N != 30 || !v.Significant || v.Delta != -0.5 || v.Tests != 2 {
+		t.Errorf("closed book against RAG: %+v", v)
+	}
+	if v := hybrid.Versus; v == nil || v.Significant || v.Delta != 0 {
+		t.Errorf("same accuracy on other questions: %+v", v)
+	}
+	if iv, ok := ref.CI["contains"]; !ok || iv.Lo >= 0.5 || iv.Hi <= 0.5 {
+		t.Errorf("RAG contains interval %+v", ref.CI)
+	}
+	if _, ok := ref.CI["f1"]; !ok {
+		t.Errorf("F1 has an interval too: %+v", ref.CI)
+	}
+	var b bytes.Buffer
+	if err := WriteArmsTable(&b, results, true); err != nil {
+		t.Fatal(err)
+	}
+	iv := ref.CI["contains"]
+	for _, want := range []string{"| vs base+rag |", fmt.Sprintf("0.500 [%.2f, %.2f]", iv.Lo, iv.Hi), "| -0.500, p < 0.001 |", "| +0.000, p = 1 n.s. |", "| — |",
+		"vs base+rag: contains per question"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	raw, _ := json.Marshal(base)
+	if !strings.Contains(string(raw), `"versus":{"against":"base+rag","metric":"contains"`) || !strings.Contains(string(raw), `"ci":{"contains":`) {
+		t.Errorf("JSON = %s", raw)
 	}
 }

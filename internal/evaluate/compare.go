@@ -131,12 +131,24 @@ func (g *Grid) Cells() []Cell {
 
 // CellResult is one evaluated cell.
 type CellResult struct {
-	Cell     Cell                   `json:"settings"`
-	Label    string                 `json:"label"`
-	RunID    string                 `json:"run_id"`
-	Metrics  map[string]float64     `json:"metrics"`
-	Latency  Latency                `json:"latency_ms"`
-	PerQuery map[string]QueryScores `json:"-"`
+	Cell    Cell               `json:"settings"`
+	Label   string             `json:"label"`
+	RunID   string             `json:"run_id"`
+	Metrics map[string]float64 `json:"metrics"`
+	// CI holds the 95% bootstrap intervals of the primary and tie-break
+	// metrics over the queries (none for a metric without per-query
+	// scores).
+	CI      map[string]Interval `json:"ci,omitempty"`
+	Latency Latency             `json:"latency_ms"`
+	// VsBest is the paired test of the best cell against this one on the
+	// primary metric (Delta is the best's lead), Holm-adjusted over every
+	// cell tested against the best; nil for the best itself.
+	VsBest *Paired `json:"vs_best,omitempty"`
+	// PValueVsBest is VsBest's adjusted p-value; nil for the best and
+	// for a cell without per-query scores to test.
+	PValueVsBest       *float64               `json:"p_value_vs_best,omitempty"`
+	SignificantlyWorse bool                   `json:"significantly_worse"`
+	PerQuery           map[string]QueryScores `json:"-"`
 }
 
 // Comparison ranks the cells and explains the winner.
@@ -144,16 +156,59 @@ type Comparison struct {
 	Primary  string       `json:"primary"`
 	TieBreak string       `json:"tie_break,omitempty"`
 	Cells    []CellResult `json:"cells"` // best first
-	Winner   string       `json:"winner"`
-	Reason   string       `json:"reason"`
+	// Winner is the best by the metrics, significant or not.
+	Winner string `json:"winner"`
+	// Significant says the winner's lead over the runner-up on the
+	// primary metric passed the paired test at Alpha; Tie says it was
+	// tested and did not, and TiedWith lists every cell not
+	// significantly worse than the winner.
+	Significant bool     `json:"significant"`
+	Tie         bool     `json:"tie"`
+	TiedWith    []string `json:"tied_with"`
+	Alpha       float64  `json:"alpha"`
+	Reason      string   `json:"reason"`
 	// Wins and losses of the winner against the runner-up, per query on
 	// the primary metric.
 	HeadToHead *Diff `json:"head_to_head,omitempty"`
 }
 
 // Rank orders results by the primary metric, then the tie-break, then
-// lower p50 latency, then label, and explains the choice.
+// lower p50 latency, then label; tests the best against every other
+// cell on the primary metric over their shared queries (paired
+// randomisation, Holm-adjusted); and explains the choice. A lead over
+// the runner-up that is not significant makes the outcome a tie.
 func Rank(results []CellResult, primary, tieBreak string) Comparison {
+	sortCells(results, primary, tieBreak)
+	c := Comparison{Primary: primary, TieBreak: tieBreak, Cells: results, TiedWith: []string{}, Alpha: DefaultAlpha}
+	for i := range results {
+		results[i].CI = cellIntervals(results[i].PerQuery, primary, tieBreak)
+	}
+	if len(results) == 0 {
+		return c
+	}
+	best := results[0]
+	c.Winner = best.Label
+	if len(results) == 1 {
+		c.Reason = "only one configuration"
+		return c
+	}
+	testAgainstBest(results, primary)
+	for _, r := range results[1:] {
+		if r.VsBest.N > 0 && !r.SignificantlyWorse {
+			c.TiedWith = append(c.TiedWith, r.Label)
+		}
+	}
+	c.Significant = results[1].SignificantlyWorse
+	c.Tie = results[1].VsBest.N > 0 && !c.Significant
+	c.Reason = c.explain()
+	d := DiffRecords(Record{ID: results[1].Label, PerQuery: results[1].PerQuery}, Record{ID: best.Label, PerQuery: best.PerQuery}, primary)
+	d.SameCorpus = true
+	d.Test = *results[1].VsBest // the same test, Holm-adjusted with the others
+	c.HeadToHead = &d
+	return c
+}
+
+func sortCells(results []CellResult, primary, tieBreak string) {
 	sort.SliceStable(results, func(i, j int) bool {
 		a, b := results[i], results[j]
 		if d := a.Metrics[primary] - b.Metrics[primary]; d > 1e-12 || d < -1e-12 {
@@ -169,30 +224,119 @@ func Rank(results []CellResult, primary, tieBreak string) Comparison {
 		}
 		return a.Label < b.Label
 	})
-	c := Comparison{Primary: primary, TieBreak: tieBreak, Cells: results}
-	if len(results) == 0 {
-		return c
+}
+
+// cellIntervals are the intervals of the metrics that have per-query
+// scores.
+func cellIntervals(per map[string]QueryScores, metrics ...string) map[string]Interval {
+	out := map[string]Interval{}
+	for _, m := range metrics {
+		if xs := Values(per, m); m != "" && len(xs) > 0 {
+			out[m] = MeanCI(xs)
+		}
 	}
-	best := results[0]
-	c.Winner = best.Label
-	if len(results) == 1 {
-		c.Reason = "only one configuration"
-		return c
+	if len(out) == 0 {
+		return nil
 	}
-	second := results[1]
-	margin := best.Metrics[primary] - second.Metrics[primary]
-	switch {
+	return out
+}
+
+// testAgainstBest runs the paired test of results[0] against every other
+// cell, Holm-adjusted over the cells that have queries in common with it.
+func testAgainstBest(results []CellResult, primary string) {
+	var family []*Paired
+	for i := 1; i < len(results); i++ {
+		t := ComparePerQuery(results[i].PerQuery, results[0].PerQuery, primary)
+		results[i].VsBest = &t
+		if t.N > 0 {
+			family = append(family, &t)
+		}
+	}
+	Holm(family)
+	for i := 1; i < len(results); i++ {
+		t := results[i].VsBest
+		if t.N > 0 {
+			p := t.PHolm
+			results[i].PValueVsBest = &p
+		}
+		results[i].SignificantlyWorse = t.Significant
+	}
+}
+
+// explain says why the winner ranks first and whether its lead is real.
+func (cmp Comparison) explain() string {
+	best, second, p := cmp.Cells[0], cmp.Cells[1], cmp.Primary
+	var lead string
+	switch margin := best.Metrics[p] - second.Metrics[p]; {
+	case margin > 1e-12 && cmp.Tie:
+		lead = fmt.Sprintf("%s leads %s by %.4f %s", best.Label, second.Label, margin, p)
 	case margin > 1e-12:
-		c.Reason = fmt.Sprintf("highest %s: %.4f, %.4f ahead of %s", primary, best.Metrics[primary], margin, second.Label)
-	case tieBreak != "" && best.Metrics[tieBreak] != second.Metrics[tieBreak]:
-		c.Reason = fmt.Sprintf("tied on %s (%.4f); higher %s (%.4f vs %.4f)", primary, best.Metrics[primary], tieBreak, best.Metrics[tieBreak], second.Metrics[tieBreak])
+		lead = fmt.Sprintf("highest %s: %.4f, %.4f ahead of %s", p, best.Metrics[p], margin, second.Label)
+	case cmp.TieBreak != "" && best.Metrics[cmp.TieBreak] != second.Metrics[cmp.TieBreak]:
+		lead = fmt.Sprintf("tied on %s (%.4f); higher %s (%.4f vs %.4f)", p, best.Metrics[p], cmp.TieBreak, best.Metrics[cmp.TieBreak], second.Metrics[cmp.TieBreak])
 	default:
-		c.Reason = fmt.Sprintf("tied on %s (%.4f); faster (p50 %.1f ms vs %.1f ms)", primary, best.Metrics[primary], best.Latency.P50, second.Latency.P50)
+		lead = fmt.Sprintf("tied on %s (%.4f); faster (p50 %.1f ms vs %.1f ms)", p, best.Metrics[p], best.Latency.P50, second.Latency.P50)
 	}
-	d := DiffRecords(Record{ID: second.Label, PerQuery: second.PerQuery}, Record{ID: best.Label, PerQuery: best.PerQuery}, primary)
-	d.SameCorpus = true
-	c.HeadToHead = &d
-	return c
+	t := second.VsBest
+	if t.N == 0 {
+		return lead + fmt.Sprintf("; %s has no per-query scores in common, so the lead cannot be tested", p)
+	}
+	stats := fmt.Sprintf("95%% CI %s, %s, %d queries", deltaRange(t.DeltaCI), PText(t.AdjustedP()), t.N)
+	if t.Tests > 1 {
+		stats += fmt.Sprintf(", Holm-adjusted over %d comparisons", t.Tests)
+	}
+	if cmp.Significant {
+		return fmt.Sprintf("%s (%s); significant at %g", lead, stats, cmp.Alpha)
+	}
+	fast := best
+	for _, c := range cmp.Cells[1:] {
+		if !c.SignificantlyWorse && c.VsBest.N > 0 && c.Latency.P50 < fast.Latency.P50 {
+			fast = c
+		}
+	}
+	return fmt.Sprintf("tie: %s (%s); not significant at %g — pick on cost or latency: the fastest of the %d tied is %s (p50 %.1f ms)",
+		lead, stats, cmp.Alpha, len(cmp.TiedWith)+1, fast.Label, fast.Latency.P50)
+}
+
+// PText writes a p-value for a person: "p = 0.412", or "p < 0.001".
+func PText(p float64) string {
+	if p < 0.001 {
+		return "p < 0.001"
+	}
+	return fmt.Sprintf("p = %.3g", p)
+}
+
+func deltaRange(iv Interval) string { return fmt.Sprintf("%+.4f..%+.4f", iv.Lo, iv.Hi) }
+
+// WithCI writes a mean and its interval, "0.6857 [0.66, 0.71]"; the mean
+// alone when there is no interval.
+func WithCI(v float64, iv Interval, ok bool) string {
+	if !ok {
+		return fmt.Sprintf("%.4f", v)
+	}
+	return fmt.Sprintf("%.4f [%.2f, %.2f]", v, iv.Lo, iv.Hi)
+}
+
+// Shown is a cell's metric as the reports write it, with its interval
+// when it has one.
+func (c CellResult) Shown(metric string) string {
+	iv, ok := c.CI[metric]
+	return WithCI(c.Metrics[metric], iv, ok)
+}
+
+// VersusBest is the cell's standing against the best for the reports:
+// "—" for the best, "p < 0.001", "p = 0.41 (tie)", or "untested".
+func (c CellResult) VersusBest() string {
+	switch {
+	case c.VsBest == nil:
+		return "—"
+	case c.VsBest.N == 0:
+		return "untested"
+	case c.SignificantlyWorse:
+		return PText(c.VsBest.AdjustedP())
+	default:
+		return PText(c.VsBest.AdjustedP()) + " (tie)"
+	}
 }
 
 // WriteText writes the comparison for a person: the ranked settings, the
@@ -205,17 +349,17 @@ func (cmp Comparison) WriteText(w io.Writer, reportDir string) {
 	}
 	fmt.Fprintf(w, "%-4s %-50s", "rank", "settings")
 	for _, c := range cols {
-		fmt.Fprintf(w, " %12s", c)
+		fmt.Fprintf(w, " %20s", c)
 	}
-	fmt.Fprintf(w, " %10s\n", "p50 ms")
+	fmt.Fprintf(w, " %-18s %10s\n", "vs best", "p50 ms")
 	for i, c := range cmp.Cells {
 		fmt.Fprintf(w, "%-4d %-50s", i+1, c.Label)
 		for _, m := range cols {
-			fmt.Fprintf(w, " %12.4f", c.Metrics[m])
+			fmt.Fprintf(w, " %20s", c.Shown(m))
 		}
-		fmt.Fprintf(w, " %10.1f\n", c.Latency.P50)
+		fmt.Fprintf(w, " %-18s %10.1f\n", c.VersusBest(), c.Latency.P50)
 	}
-	fmt.Fprintf(w, "\nwinner: %s\nreason: %s\n", cmp.Winner, cmp.Reason)
+	fmt.Fprintf(w, "\nwinner: %s%s\nreason: %s\n", cmp.Winner, cmp.tieNote(), cmp.Reason)
 	if h := cmp.HeadToHead; h != nil {
 		fmt.Fprintf(w, "against the runner-up on %s: %d queries won, %d lost, %d tied\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
 		for _, part := range []struct {
@@ -230,4 +374,12 @@ func (cmp Comparison) WriteText(w io.Writer, reportDir string) {
 	if reportDir != "" {
 		fmt.Fprintf(w, "report: %s\n", filepath.Join(reportDir, "compare.html"))
 	}
+}
+
+// tieNote marks a winner whose lead is not significant.
+func (cmp Comparison) tieNote() string {
+	if !cmp.Tie {
+		return ""
+	}
+	return fmt.Sprintf(" (a tie with %s: not significantly better at %g)", strings.Join(cmp.TiedWith, ", "), cmp.Alpha)
 }

@@ -149,10 +149,14 @@ type Diff struct {
 	Improved      []Flip            `json:"improved"`
 	Worsened      []Flip            `json:"worsened"`
 	Unchanged     int               `json:"unchanged"`
+	// Test is the paired test of B against A on QueryMetric over the
+	// queries both runs scored (Delta: B's mean minus A's).
+	Test Paired `json:"test"`
 }
 
-// DiffRecords compares a and b; per-query changes use metric (the
-// primary one of the run kind when empty).
+// DiffRecords compares a and b; per-query changes, and the paired test
+// of b against a, use metric (the primary one of the run kind when
+// empty) on the queries both runs scored.
 func DiffRecords(a, b Record, metric string) Diff {
 	if metric == "" {
 		metric = PrimaryMetric(a.Kind)
@@ -173,7 +177,9 @@ func DiffRecords(a, b Record, metric string) Diff {
 	}
 	for q, sa := range a.PerQuery {
 		sb, ok := b.PerQuery[q]
-		if !ok {
+		_, okA := sa[metric]
+		_, okB := sb[metric]
+		if !ok || !okA || !okB {
 			continue
 		}
 		delta := sb[metric] - sa[metric]
@@ -186,6 +192,7 @@ func DiffRecords(a, b Record, metric string) Diff {
 			d.Worsened = append(d.Worsened, Flip{Query: q, A: sa[metric], B: sb[metric], Delta: delta})
 		}
 	}
+	d.Test = ComparePerQuery(a.PerQuery, b.PerQuery, metric)
 	sort.Slice(d.Improved, func(i, j int) bool { return flipLess(d.Improved[i], d.Improved[j], true) })
 	sort.Slice(d.Worsened, func(i, j int) bool { return flipLess(d.Worsened[i], d.Worsened[j], false) })
 	return d
@@ -272,6 +279,7 @@ func (d Diff) WriteText(w io.Writer, recs [2]Record, top int) {
 		fmt.Fprintf(w, "  %-22s %.4f -> %.4f  (%+.4f)\n", m.Metric, m.A, m.B, m.Delta)
 	}
 	fmt.Fprintf(w, "\n%s per query: %d better, %d worse, %d unchanged\n", d.QueryMetric, len(d.Improved), len(d.Worsened), d.Unchanged)
+	fmt.Fprintln(w, d.Test.Verdict("B", "A"))
 	for _, part := range []struct {
 		name  string
 		flips []Flip

@@ -147,4 +147,20 @@ func TestDecisionMetrics(t *testing.T) {
 	if a.DeclinedByKind[KindSwappedEntity] != 0 || a.DeclinedByKind[KindRemovedSentence] != 1 || a.DeclinedByKind[KindAnswerable] != 0.5 {
 		t.Errorf("declined by kind %v", a.DeclinedByKind)
 	}
+	// The per-question scores average to the headline figures, so their
+	// intervals and paired tests are about the figures reported.
+	per := res.PerQueryScores()
+	for _, k := range []string{"em", "f1", "contains", "answer_or_decline_accuracy"} {
+		xs := Values(per, k)
+		var sum float64
+		for _, x := range xs {
+			sum += x
+		}
+		if len(xs) == 0 || !near(sum/float64(len(xs)), got[k]) {
+			t.Errorf("per-question %s %v does not average to %v", k, xs, got[k])
+		}
+	}
+	if _, ok := per["u1"]["contains"]; ok {
+		t.Errorf("an unanswerable question has no contains score: %v", per["u1"])
+	}
 }

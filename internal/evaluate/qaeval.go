@@ -431,18 +431,36 @@ func (a *qaAccumulator) halves(m *AnswerMetrics) {
 	}
 }
 
-// PerQueryScores gives each question's scores in the form history and
-// diff use.
+// PerQueryScores gives each question's scores in the form history, diff
+// and the significance tests use. EM, F1 and contains are scored on the
+// questions that should be answered only, as their means are, so an
+// unanswerable question has none; answer_or_decline_accuracy (1 for
+// answering an answerable question or declining an unanswerable one) is
+// there when the set holds both kinds, as its mean is.
 func (r *QAResult) PerQueryScores() map[string]QueryScores {
+	var answerable, unanswerable bool
+	for _, it := range r.PerItem {
+		answerable, unanswerable = answerable || it.Answerable, unanswerable || !it.Answerable
+	}
 	out := make(map[string]QueryScores, len(r.PerItem))
 	for _, it := range r.PerItem {
-		abstained := 0.0
-		if it.Abstained {
-			abstained = 1
+		q := QueryScores{"abstained": flag(it.Abstained), "has_answer_rank": float64(it.HasAnswerRank)}
+		if it.Answerable {
+			q["contains"], q["f1"], q["em"] = it.Contains, it.F1, it.EM
 		}
-		out[it.ID] = QueryScores{"contains": it.Contains, "f1": it.F1, "em": it.EM, "abstained": abstained, "has_answer_rank": float64(it.HasAnswerRank)}
+		if answerable && unanswerable {
+			q["answer_or_decline_accuracy"] = flag(it.Answerable != it.Abstained)
+		}
+		out[it.ID] = q
 	}
 	return out
+}
+
+func flag(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // WritePerItem writes one JSON line per question with its answer and

@@ -17,17 +17,18 @@ import (
 func WriteCompareMarkdown(w io.Writer, title string, cmp Comparison) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", title)
-	fmt.Fprintf(&b, "**Winner:** `%s`  \n**Why:** %s\n\n", cmp.Winner, cmp.Reason)
+	fmt.Fprintf(&b, "**Winner:** `%s`%s  \n**Why:** %s\n\n", cmp.Winner, cmp.tieNote(), cmp.Reason)
 	names := compareColumns(cmp)
-	b.WriteString("| rank | settings | " + strings.Join(names, " | ") + " | p50 ms | run |\n")
-	b.WriteString("|---:|---|" + strings.Repeat("---:|", len(names)) + "---:|---|\n")
+	b.WriteString("| rank | settings | " + strings.Join(cmp.columnTitles(names), " | ") + " | vs best | p50 ms | run |\n")
+	b.WriteString("|---:|---|" + strings.Repeat("---:|", len(names)) + "---|---:|---|\n")
 	for i, c := range cmp.Cells {
 		fmt.Fprintf(&b, "| %d | `%s` |", i+1, c.Label)
 		for _, n := range names {
-			fmt.Fprintf(&b, " %.4f |", c.Metrics[n])
+			fmt.Fprintf(&b, " %s |", c.Shown(n))
 		}
-		fmt.Fprintf(&b, " %.1f | %s |\n", c.Latency.P50, c.RunID)
+		fmt.Fprintf(&b, " %s | %.1f | %s |\n", c.VersusBest(), c.Latency.P50, c.RunID)
 	}
+	b.WriteString("\n" + significanceNote(cmp) + "\n")
 	if h := cmp.HeadToHead; h != nil {
 		fmt.Fprintf(&b, "\n## Winner against the runner-up (%s per query)\n\n%d won, %d lost, %d tied.\n\n", h.QueryMetric, len(h.Improved), len(h.Worsened), h.Unchanged)
 		writeFlips(&b, "Largest wins", h.Improved)
@@ -66,10 +67,32 @@ func compareColumns(cmp Comparison) []string {
 	return cols
 }
 
-// Bar is one bar of a chart.
+// Bar is one bar of a chart; CI, when set, is drawn as an error bar.
 type Bar struct {
 	Label string
 	Value float64
+	CI    *Interval
+}
+
+// columnTitles are the compare table's headings: a metric with
+// intervals says so.
+func (cmp Comparison) columnTitles(names []string) []string {
+	titles := make([]string, len(names))
+	for i, n := range names {
+		titles[i] = n
+		for _, c := range cmp.Cells {
+			if _, ok := c.CI[n]; ok {
+				titles[i] = n + " [95% CI]"
+				break
+			}
+		}
+	}
+	return titles
+}
+
+// significanceNote says how "vs best" was computed.
+func significanceNote(cmp Comparison) string {
+	return fmt.Sprintf("Intervals: 95%% bootstrap over the queries. vs best: paired randomisation test of the best against each configuration on %s over their shared queries, p-values Holm-adjusted; (tie) means not significantly worse at %g.", cmp.Primary, cmp.Alpha)
 }
 
 // BarChart draws horizontal bars as inline SVG; values are labelled with
@@ -80,6 +103,9 @@ func BarChart(title string, bars []Bar, format string, highlight bool) template.
 	maxV := 0.0
 	for _, b := range bars {
 		maxV = math.Max(maxV, b.Value)
+		if b.CI != nil {
+			maxV = math.Max(maxV, b.CI.Hi)
+		}
 	}
 	if maxV == 0 {
 		maxV = 1
@@ -88,16 +114,23 @@ func BarChart(title string, bars []Bar, format string, highlight bool) template.
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="%s">`, labelW+barW+80, h, template.HTMLEscapeString(title))
 	fmt.Fprintf(&s, `<text x="%d" y="16" class="t">%s</text>`, pad, template.HTMLEscapeString(title))
+	scale := func(v float64) int { return int(math.Max(0, v) / maxV * barW) }
 	for i, b := range bars {
 		y := 20 + pad + i*rowH
-		w := int(b.Value / maxV * barW)
+		w := scale(b.Value)
 		fmt.Fprintf(&s, `<text x="%d" y="%d" class="l">%s</text>`, labelW-6, y+15, template.HTMLEscapeString(shorten(b.Label, 48)))
 		class := "b1"
 		if highlight && i == 0 {
 			class = "b0"
 		}
 		fmt.Fprintf(&s, `<rect x="%d" y="%d" width="%d" height="%d" class="%s"/>`, labelW, y+3, max(w, 1), rowH-6, class)
-		fmt.Fprintf(&s, `<text x="%d" y="%d" class="v">%s</text>`, labelW+w+4, y+15, fmt.Sprintf(format, b.Value))
+		end := w
+		if b.CI != nil {
+			lo, hi, mid := labelW+scale(b.CI.Lo), labelW+scale(b.CI.Hi), y+rowH/2
+			fmt.Fprintf(&s, `<path d="M%d %dH%dM%d %dV%dM%d %dV%d" class="err"/>`, lo, mid, hi, lo, mid-5, mid+5, hi, mid-5, mid+5)
+			end = max(end, hi-labelW)
+		}
+		fmt.Fprintf(&s, `<text x="%d" y="%d" class="v">%s</text>`, labelW+end+4, y+15, fmt.Sprintf(format, b.Value))
 	}
 	s.WriteString(`</svg>`)
 	return template.HTML(s.String())
@@ -163,20 +196,21 @@ func shorten(s string, n int) string {
 
 const reportCSS = `body{font:14px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th,td:first-child,td.s{text-align:left}tr.win{background:#eef7ee}code{background:#f4f4f4;padding:1px 4px}
+th,td:first-child,td.s{text-align:left}tr.win{background:#eef7ee}tr.tie{background:#f6faf6}code{background:#f4f4f4;padding:1px 4px}
 svg{display:block;margin:1em 0}.t{font-weight:600;font-size:14px}.l{font-size:12px;text-anchor:end}.v{font-size:12px}
-.b0{fill:#2e7d32}.b1{fill:#90a4ae}.ax{stroke:#999}.line{fill:none;stroke:#1565c0;stroke-width:2}.p{fill:#1565c0}
+.b0{fill:#2e7d32}.b1{fill:#90a4ae}.ax{stroke:#999}.err{stroke:#222;stroke-width:1.5;fill:none}.line{fill:none;stroke:#1565c0;stroke-width:2}.p{fill:#1565c0}
 svg .l{text-anchor:end}svg circle+text.l{text-anchor:middle}`
 
 var compareTemplate = template.Must(template.New("compare").Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title><style>` + reportCSS + `</style></head><body>
 <h1>{{.Title}}</h1>
-<p><strong>Winner:</strong> <code>{{.Cmp.Winner}}</code><br><strong>Why:</strong> {{.Cmp.Reason}}</p>
+<p><strong>Winner:</strong> <code>{{.Cmp.Winner}}</code>{{.TieNote}}<br><strong>Why:</strong> {{.Cmp.Reason}}</p>
 {{.PrimaryChart}}
 {{.LatencyChart}}
-<table><tr><th>rank</th><th>settings</th>{{range .Cols}}<th>{{.}}</th>{{end}}<th>p50 ms</th><th>run</th></tr>
-{{range $i, $c := .Rows}}<tr{{if eq $i 0}} class="win"{{end}}><td>{{inc $i}}</td><td class="s"><code>{{$c.Label}}</code></td>{{range $c.Values}}<td>{{printf "%.4f" .}}</td>{{end}}<td>{{printf "%.1f" $c.P50}}</td><td class="s">{{$c.RunID}}</td></tr>
+<table><tr><th>rank</th><th>settings</th>{{range .Cols}}<th>{{.}}</th>{{end}}<th>vs best</th><th>p50 ms</th><th>run</th></tr>
+{{range $i, $c := .Rows}}<tr{{if eq $i 0}} class="win"{{else if $c.Tied}} class="tie"{{end}}><td>{{inc $i}}</td><td class="s"><code>{{$c.Label}}</code></td>{{range $c.Values}}<td>{{.}}</td>{{end}}<td class="s">{{$c.VsBest}}</td><td>{{printf "%.1f" $c.P50}}</td><td class="s">{{$c.RunID}}</td></tr>
 {{end}}</table>
+<p>{{.Note}}</p>
 {{with .Cmp.HeadToHead}}<h2>Winner against the runner-up ({{.QueryMetric}} per query)</h2>
 <p>{{len .Improved}} won, {{len .Worsened}} lost, {{.Unchanged}} tied.</p>
 <h3>Largest wins</h3>
@@ -192,7 +226,9 @@ var compareTemplate = template.Must(template.New("compare").Funcs(template.FuncM
 
 type compareRow struct {
 	Label  string
-	Values []float64
+	Values []string
+	VsBest string
+	Tied   bool
 	P50    float64
 	RunID  string
 }
@@ -204,21 +240,31 @@ func WriteCompareHTML(w io.Writer, title string, cmp Comparison) error {
 		Title                      string
 		Cmp                        Comparison
 		Cols                       []string
+		TieNote, Note              string
 		Rows                       []compareRow
 		PrimaryChart, LatencyChart template.HTML
 		TopWins, TopLosses         []Flip
-	}{Title: title, Cmp: cmp, Cols: cols}
+	}{Title: title, Cmp: cmp, Cols: cmp.columnTitles(cols), TieNote: cmp.tieNote(), Note: significanceNote(cmp)}
 	var primary, lat []Bar
 	for _, c := range cmp.Cells {
-		row := compareRow{Label: c.Label, P50: c.Latency.P50, RunID: c.RunID}
+		row := compareRow{Label: c.Label, VsBest: c.VersusBest(), Tied: c.VsBest != nil && c.VsBest.N > 0 && !c.SignificantlyWorse,
+			P50: c.Latency.P50, RunID: c.RunID}
 		for _, k := range cols {
-			row.Values = append(row.Values, c.Metrics[k])
+			row.Values = append(row.Values, c.Shown(k))
 		}
 		data.Rows = append(data.Rows, row)
-		primary = append(primary, Bar{c.Label, c.Metrics[cmp.Primary]})
-		lat = append(lat, Bar{c.Label, c.Latency.P50})
+		bar := Bar{Label: c.Label, Value: c.Metrics[cmp.Primary]}
+		if iv, ok := c.CI[cmp.Primary]; ok {
+			bar.CI = &iv
+		}
+		primary = append(primary, bar)
+		lat = append(lat, Bar{Label: c.Label, Value: c.Latency.P50})
 	}
-	data.PrimaryChart = BarChart(cmp.Primary+" by configuration", primary, "%.4f", true)
+	chartTitle := cmp.Primary + " by configuration"
+	if len(primary) > 0 && primary[0].CI != nil {
+		chartTitle += " (bars: 95% CI)"
+	}
+	data.PrimaryChart = BarChart(chartTitle, primary, "%.4f", true)
 	data.LatencyChart = BarChart("p50 latency (ms) by configuration", lat, "%.1f", true)
 	if h := cmp.HeadToHead; h != nil {
 		data.TopWins, data.TopLosses = h.Improved[:min(10, len(h.Improved))], h.Worsened[:min(10, len(h.Worsened))]

@@ -151,7 +151,7 @@ func WriteRunHTML(w io.Writer, r RunReport) error {
 	var bars []Bar
 	for _, k := range sortedKeys(r.Metrics) {
 		if v := r.Metrics[k]; v <= 1 && !strings.HasPrefix(k, "has_answer_rank") && !notAScore[k] {
-			bars = append(bars, Bar{k, v})
+			bars = append(bars, Bar{Label: k, Value: v})
 		}
 	}
 	return runTemplate.Execute(w, map[string]any{

@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -68,9 +69,42 @@ type Paired struct {
 	// P is the two-sided p-value of the randomisation test: how often
 	// flipping the sign of each query's difference at random gives a
 	// mean difference at least as large as the one observed.
-	P           float64 `json:"p_value"`
-	Alpha       float64 `json:"alpha"`
-	Significant bool    `json:"significant"`
+	P     float64 `json:"p_value"`
+	Alpha float64 `json:"alpha"`
+	// PHolm is P adjusted by Holm's step-down method for the Tests
+	// tests run alongside this one (set by Holm; zero when not).
+	PHolm float64 `json:"p_value_holm,omitempty"`
+	Tests int     `json:"tests,omitempty"`
+	// Significant is P (after Holm, PHolm) below Alpha.
+	Significant bool `json:"significant"`
+}
+
+// Holm adjusts the p-values of a family of tests (every configuration
+// against the best, every arm against one reference) by Holm's
+// step-down method, which keeps the chance of any false "significant"
+// in the family under alpha, and resets each test's Significant to the
+// adjusted value.
+func Holm(tests []*Paired) {
+	order := make([]int, len(tests))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return tests[order[i]].P < tests[order[j]].P })
+	m, running := len(tests), 0.0
+	for rank, i := range order {
+		running = max(running, min(1, float64(m-rank)*tests[i].P))
+		t := tests[i]
+		t.PHolm, t.Tests = running, m
+		t.Significant = running < t.Alpha
+	}
+}
+
+// AdjustedP is PHolm when Holm adjusted the test, else P.
+func (t Paired) AdjustedP() float64 {
+	if t.Tests > 0 {
+		return t.PHolm
+	}
+	return t.P
 }
 
 // PairedTest compares b with a over paired values (same queries, same
@@ -136,12 +170,17 @@ func signFlipP(d []float64) float64 {
 	count := 0
 	for range randomisationRounds {
 		var s float64
-		for _, x := range nonzero {
-			if rng.Uint64()&1 == 1 {
+		var bits uint64
+		for i, x := range nonzero {
+			if i%64 == 0 { // one random word gives 64 signs
+				bits = rng.Uint64()
+			}
+			if bits&1 == 1 {
 				s -= x
 			} else {
 				s += x
 			}
+			bits >>= 1
 		}
 		if math.Abs(s) >= obs-1e-12 {
 			count++
@@ -193,4 +232,26 @@ func Values(per map[string]QueryScores, metric string) []float64 {
 		xs[i] = per[id][metric]
 	}
 	return xs
+}
+
+// Verdict says in one line whether b's difference from a is real:
+// "B is ahead of A by +0.0123 ndcg@10 (95% CI +0.0040..+0.0200, p = 0.003,
+// 300 queries): significant at 0.05".
+func (t Paired) Verdict(b, a string) string {
+	if t.N == 0 {
+		return fmt.Sprintf("%s and %s share no queries scored on %s: the difference cannot be tested", b, a, t.Metric)
+	}
+	word := "ahead of"
+	if t.Delta < 0 {
+		word = "behind"
+	}
+	stats := fmt.Sprintf("95%% CI %s, %s, %d queries", deltaRange(t.DeltaCI), PText(t.AdjustedP()), t.N)
+	if t.Tests > 1 {
+		stats += fmt.Sprintf(", Holm-adjusted over %d comparisons", t.Tests)
+	}
+	verdict := "significant"
+	if !t.Significant {
+		verdict = "not significant"
+	}
+	return fmt.Sprintf("%s is %s %s by %+.4f %s (%s): %s at %g", b, word, a, t.Delta, t.Metric, stats, verdict, t.Alpha)
 }

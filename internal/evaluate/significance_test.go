@@ -76,3 +76,30 @@ func TestPairedScores(t *testing.T) {
 		t.Fatalf("%v %v %v", xs, ys, ids)
 	}
 }
+
+func TestHolm(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    []float64
+		want []float64
+		sig  []bool
+	}{
+		{"one test is left alone", []float64{0.04}, []float64{0.04}, []bool{true}},
+		{"step-down keeps order", []float64{0.01, 0.04, 0.03}, []float64{0.03, 0.06, 0.06}, []bool{true, false, false}},
+		{"capped at 1", []float64{0.6, 0.9}, []float64{1, 1}, []bool{false, false}},
+	} {
+		tests := make([]*Paired, len(tc.p))
+		for i, p := range tc.p {
+			tests[i] = &Paired{P: p, Alpha: DefaultAlpha}
+		}
+		Holm(tests)
+		for i, tt := range tests {
+			if math.Abs(tt.PHolm-tc.want[i]) > 1e-12 || tt.Significant != tc.sig[i] || tt.Tests != len(tc.p) || tt.AdjustedP() != tt.PHolm {
+				t.Errorf("%s: test %d = %+v, want p %v significant %v", tc.name, i, tt, tc.want[i], tc.sig[i])
+			}
+		}
+	}
+	if p := (Paired{P: 0.2}); p.AdjustedP() != 0.2 {
+		t.Errorf("unadjusted: %v", p.AdjustedP())
+	}
+}

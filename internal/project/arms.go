@@ -13,12 +13,15 @@ type ArmsEval struct {
 	QA         QAEval // the set and where it is answered from
 	BaseModel  string // "" for [generate.openai] model
 	TunedModel string // "" for the newest succeeded fine-tuning job
+	Against    string // the arm the others are tested against ("" for base+rag)
 }
 
 // EvalArms answers the same QA set as the base model alone, the base
 // model with retrieved passages, the fine-tuned model alone and the
 // fine-tuned model with passages; each arm that runs is stored as an
 // eval run, and one whose model is not configured is reported skipped.
+// Every arm is then tested against the reference arm per question on the
+// primary QA metric.
 func (p *Project) EvalArms(ctx context.Context, req ArmsEval) ([]evaluate.ArmResult, error) {
 	models := evaluate.ArmModels{Endpoint: p.cfg.Generate.OpenAI.BaseURL != "", Base: req.BaseModel, Tuned: req.TunedModel}
 	if models.Base == "" {
@@ -51,6 +54,11 @@ func (p *Project) EvalArms(ctx context.Context, req ArmsEval) ([]evaluate.ArmRes
 		}
 		results = append(results, evaluate.ArmOutcome(plan, run.Result, run.Generator, run.RunID))
 	}
+	against := req.Against
+	if against == "" {
+		against = evaluate.ArmBaseRAG
+	}
+	evaluate.CompareArms(results, against, evaluate.PrimaryMetric("qa"))
 	return results, nil
 }
 
