@@ -440,7 +440,12 @@ func (r *QAResult) PerQueryScores() map[string]QueryScores {
 		if it.Abstained {
 			abstained = 1
 		}
-		out[it.ID] = QueryScores{"contains": it.Contains, "f1": it.F1, "em": it.EM, "abstained": abstained, "has_answer_rank": float64(it.HasAnswerRank)}
+		answerable := 0.0
+		if it.Answerable {
+			answerable = 1 // EM, F1 and contains average over these only
+		}
+		out[it.ID] = QueryScores{"contains": it.Contains, "f1": it.F1, "em": it.EM, "abstained": abstained,
+			"answerable": answerable, "has_answer_rank": float64(it.HasAnswerRank)}
 	}
 	return out
 }
