@@ -193,7 +193,8 @@ func metricCI(r evaluate.Record, name string) (MetricCI, bool) {
 	return m, true
 }
 
-// answerableOnly drops the questions marked unanswerable.
+// answerableOnly drops the questions marked unanswerable, over which
+// no answer score is averaged.
 func answerableOnly(per map[string]evaluate.QueryScores) map[string]evaluate.QueryScores {
 	out := make(map[string]evaluate.QueryScores, len(per))
 	for id, q := range per {
@@ -232,7 +233,7 @@ func (g *gatherer) bestRun(chosen evaluate.Record) (*BestRun, error) {
 	}
 	d := evaluate.DiffRecords(chosen, r, metric)
 	return &BestRun{Run: *runEvidence(r, "best stored run on "+chosen.Dataset), Metric: metric, Changes: d.ConfigChanges,
-		VsChosen: evaluate.ComparePerQuery(chosen.PerQuery, r.PerQuery, metric)}, nil
+		VsChosen: evaluate.ComparePerQuery(answerableOnly(chosen.PerQuery), answerableOnly(r.PerQuery), metric)}, nil
 }
 
 // armRows is the newest arms comparison: the newest run of each arm on
@@ -271,7 +272,7 @@ func (g *gatherer) armRows() ([]ArmRow, error) {
 			row.Behaviour = &v
 		}
 		if hasRAG && arm != evaluate.ArmBaseRAG {
-			p := evaluate.ComparePerQuery(rag.PerQuery, r.PerQuery, "contains")
+			p := evaluate.ComparePerQuery(answerableOnly(rag.PerQuery), answerableOnly(r.PerQuery), "contains")
 			row.VsRAG = &p
 		}
 		rows = append(rows, row)
