@@ -64,9 +64,12 @@ func FromEval(runID string, metrics map[string]float64, w *Workload) *Measured {
 // Request is everything a recommendation is made from.
 type Request struct {
 	Answers  Answers
+	Sources  Sources   // how each answer was given
 	Measured *Measured // from an eval run; nil when none
 	Churn    *Churn    // from the ingest history; nil when too little
 	Notes    []string  // reasons that come first (how churn was read)
+	Evidence *Evidence // the stored eval runs; nil when not read
+	Prepared *Prepared // the prepared training data; nil when none
 	Workload Workload
 	Prices   Prices
 }
@@ -75,18 +78,22 @@ type Request struct {
 type Report struct {
 	// Fields in the order of their JSON names, as the CLI printed them
 	// before this type existed.
-	Answers        Answers   `json:"answers"`
-	BreakEvenWhy   string    `json:"break_even_reason"`
-	BreakEven      *float64  `json:"break_even_requests_per_month"`
-	Churn          *Churn    `json:"churn"`
-	Measured       *Measured `json:"measured"`
-	Monthly        Costs     `json:"monthly_cost_usd"`
-	NextStep       string    `json:"next_step"`
-	Prices         Prices    `json:"prices"`
-	PricesAsOf     string    `json:"prices_as_of"`
-	Reasons        []string  `json:"reasons"`
-	Recommendation string    `json:"recommendation"`
-	Workload       Workload  `json:"workload"`
+	Answers        Answers    `json:"answers"`
+	BreakEvenWhy   string     `json:"break_even_reason"`
+	BreakEven      *float64   `json:"break_even_requests_per_month"`
+	Churn          *Churn     `json:"churn"`
+	Evidence       *Evidence  `json:"evidence,omitempty"`
+	Measured       *Measured  `json:"measured"`
+	Monthly        Costs      `json:"monthly_cost_usd"`
+	Next           NextStep   `json:"next"`
+	NextStep       string     `json:"next_step"`
+	Prepared       *Prepared  `json:"prepared_data,omitempty"`
+	Prices         Prices     `json:"prices"`
+	PricesAsOf     string     `json:"prices_as_of"`
+	Questions      []Question `json:"questions"`
+	Reasons        []string   `json:"reasons"`
+	Recommendation string     `json:"recommendation"`
+	Workload       Workload   `json:"workload"`
 }
 
 // Advise decides and prices: knowledge kept in the weights must follow
@@ -94,6 +101,7 @@ type Report struct {
 // measured churn (or monthly when the user says knowledge changes).
 func Advise(req Request) Report {
 	w := req.Workload
+	req.Prepared.apply(&w)
 	switch {
 	case req.Churn != nil:
 		w.RetrainsPerYear = req.Churn.RetrainsPerYear()
@@ -102,9 +110,11 @@ func Advise(req Request) Report {
 	}
 	d := Decide(req.Answers, req.Measured)
 	be, why := BreakEven(w, req.Prices)
+	next := planNext(d, req)
 	return Report{Recommendation: d.Recommendation, Reasons: append(append([]string(nil), req.Notes...), d.Reasons...),
-		NextStep: d.NextStep, Monthly: Monthly(w, req.Prices), BreakEven: be, BreakEvenWhy: why, Answers: req.Answers,
-		Measured: req.Measured, Churn: req.Churn, Workload: w, Prices: req.Prices, PricesAsOf: PricesAsOf}
+		NextStep: next.Text, Next: next, Monthly: Monthly(w, req.Prices), BreakEven: be, BreakEvenWhy: why, Answers: req.Answers,
+		Questions: questions(req), Measured: req.Measured, Churn: req.Churn, Evidence: req.Evidence, Prepared: req.Prepared,
+		Workload: w, Prices: req.Prices, PricesAsOf: PricesAsOf}
 }
 
 // WriteText writes the recommendation for a person: the verdict and its
@@ -115,7 +125,14 @@ func (rep Report) WriteText(w io.Writer) {
 	for _, r := range rep.Reasons {
 		fmt.Fprintf(w, "  - %s\n", r)
 	}
-	fmt.Fprintf(w, "\nNext step: %s\n\n", rep.NextStep)
+	fmt.Fprintf(w, "\nNext step: %s\n", rep.NextStep)
+	for _, d := range rep.Next.Details {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	for _, c := range rep.Next.Commands {
+		fmt.Fprintf(w, "  $ %s\n", c)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "At %.0f requests a month: RAG $%.2f, fine-tune $%.2f, hybrid $%.2f\n", wl.MonthlyRequests, rep.Monthly.RAG, rep.Monthly.FineTune, rep.Monthly.Hybrid)
 	fmt.Fprintf(w, "Break-even: %s\n\n", rep.BreakEvenWhy)
 	fmt.Fprint(w, Chart(wl, rep.Prices, 48))

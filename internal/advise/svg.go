@@ -8,8 +8,12 @@ import (
 )
 
 // SVG draws monthly cost against volume for the three options, both axes
-// on a log scale, as a self-contained SVG image.
+// on a log scale, as a self-contained SVG image that scales to its
+// container; w's own volume is marked. Text is drawn in currentColor and
+// each series has a class (s-rag, s-fine-tune, s-hybrid), so a page can
+// restyle it for a dark background.
 func SVG(w Workload, p Prices) string {
+	yours := w.MonthlyRequests
 	vols := []float64{1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7}
 	series := [3][]float64{}
 	lo, hi := math.Inf(1), 0.0
@@ -30,7 +34,7 @@ func SVG(w Workload, p Prices) string {
 		return height - pad - (math.Log10(c)-math.Log10(lo))/math.Max(math.Log10(hi)-math.Log10(lo), 1e-9)*(height-2*pad)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12" role="img" aria-label="monthly cost by volume">`, width, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" font-family="sans-serif" font-size="12" fill="currentColor" role="img" aria-label="monthly cost by volume">`, width, height, width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-weight="bold">Monthly cost (USD) by requests per month, log scales</text>`, pad)
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#999"/><line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#999"/>`,
 		pad, height-pad, width-pad, height-pad, pad, pad, pad, height-pad)
@@ -47,8 +51,12 @@ func SVG(w Workload, p Prices) string {
 		for j, c := range s {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(vols[j]), y(c)))
 		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, colours[i], strings.Join(pts, " "))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`, pad+10, pad+16*i, colours[i], html.EscapeString(names[i]))
+		fmt.Fprintf(&b, `<polyline class="s-%s" fill="none" stroke="%s" stroke-width="2" points="%s"/>`, names[i], colours[i], strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<text class="s-%s" x="%d" y="%d" fill="%s">%s</text>`, names[i], pad+10, pad+16*i, colours[i], html.EscapeString(names[i]))
+	}
+	if yours >= 1e3 && yours <= 1e7 {
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#888" stroke-width="1.5"/><text x="%.1f" y="%d" text-anchor="middle">your volume %s</text>`,
+			x(yours), pad, x(yours), height-pad, x(yours), pad-6, shortNumber(yours))
 	}
 	if be, _ := BreakEven(w, p); be != nil && *be >= 1e3 && *be <= 1e7 {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#555" stroke-dasharray="4 3"/><text x="%.1f" y="%d">break-even %s</text>`,

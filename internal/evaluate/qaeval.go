@@ -451,6 +451,7 @@ func (r *QAResult) PerQueryScores() map[string]QueryScores {
 		if answerable && unanswerable {
 			q["answer_or_decline_accuracy"] = flag(it.Answerable != it.Abstained)
 		}
+		q["answerable"] = flag(it.Answerable)
 		out[it.ID] = q
 	}
 	return out

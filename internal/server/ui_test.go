@@ -1,30 +1,19 @@
 package server
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds Debian's browser (installed by .ci/run).
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("no chromium on PATH; .ci/run installs Debian's chromium package")
-	return ""
-}
+	"github.com/ragtune/ragtune/internal/browsertest"
+)
 
 // TestWebUIInBrowser asks through the page in headless Chromium: the
 // answer streams in, a citation opens its passage, the document list
@@ -33,9 +22,9 @@ func TestWebUIInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	f := newFixture(t, Options{Insecure: true})
-	ctx := browser(t, exe)
+	ctx := browsertest.New(t, exe)
 
 	var answer, passage, docs, followUp string
 	var shot []byte
@@ -75,16 +64,7 @@ func TestWebUIInBrowser(t *testing.T) {
 	if !strings.Contains(followUp, "rotate command") {
 		t.Errorf("follow-up answer %q; want the rotate command from the conversation's subject", followUp)
 	}
-	dir := os.Getenv("RAGTUNE_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	os.MkdirAll(dir, 0o755)
-	path := filepath.Join(dir, "web-ui.png")
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	browsertest.SaveArtifact(t, "web-ui.png", shot)
 }
 
 // TestCrossSiteUploadInBrowser replays the reported attack in real
@@ -95,7 +75,7 @@ func TestCrossSiteUploadInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	f := newFixture(t, Options{Insecure: true})
 	before, _ := f.p.Documents(t.Context(), "")
 	attacker := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +91,7 @@ fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
 </script></body>`, f.url)
 	}))
 	defer attacker.Close()
-	ctx := browser(t, exe)
+	ctx := browsertest.New(t, exe)
 	// The attacker's page is on localhost, the server on 127.0.0.1: two sites.
 	page := strings.Replace(attacker.URL, "127.0.0.1", "localhost", 1)
 	var title string
@@ -125,26 +105,4 @@ fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
 	if entries, _ := os.ReadDir(filepath.Join(f.dir, "uploads")); len(entries) > 0 {
 		t.Errorf("a cross-site upload left %d file(s) in the upload folder", len(entries))
 	}
-}
-
-// browser starts headless Chromium with a fresh profile and no
-// background networking, for one test of at most a minute.
-func browser(t *testing.T, exe string) context.Context {
-	t.Helper()
-	// Not t.TempDir: the browser may still write its profile while the
-	// test cleans up, so removal is best effort.
-	profile, err := os.MkdirTemp("", "ragtune-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1200, 800))
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	ctx, cancelBrowser := chromedp.NewContext(actx)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
-	return ctx
 }
