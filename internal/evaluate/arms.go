@@ -3,6 +3,7 @@ package evaluate
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -83,7 +84,7 @@ func ArmOutcome(p ArmPlan, res *QAResult, generator, runID string) ArmResult {
 		r.Answer[k] = v
 	}
 	if !r.RAG {
-		for _, k := range []string{"faithfulness", "citation_precision", "citation_recall"} {
+		for _, k := range []string{"faithfulness", "citation_precision", "citation_recall", "judge_faithfulness", "judge_agreement_faithfulness", "judge_kappa_faithfulness"} {
 			r.Answer[k] = nil
 		}
 	}
@@ -96,10 +97,23 @@ var armColumns = []struct{ key, title, format string }{
 	{"tokens_in", "tokens in", "%.0f"}, {"tokens_out", "tokens out", "%.0f"}, {"cost_usd", "$/request", "%.5f"},
 }
 
+// judgeColumns are shown when a judge graded at least one arm.
+var judgeColumns = []struct{ key, title, format string }{
+	{"judge_correctness", "judge correct", "%.3f"}, {"judge_faithfulness", "judge faithful", "%.3f"}, {"judge_rubric_pass", "judge rubric", "%.3f"},
+}
+
 // WriteArmsTable prints the arms side by side, as Markdown or plain text.
 func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
+	columns := armColumns
+	for _, r := range results {
+		if _, judged := r.Answer["judge_items"]; judged {
+			// before the three token and cost columns
+			columns = slices.Concat(armColumns[:len(armColumns)-3], judgeColumns, armColumns[len(armColumns)-3:])
+			break
+		}
+	}
 	head := []string{"arm", "model"}
-	for _, c := range armColumns {
+	for _, c := range columns {
 		head = append(head, c.title)
 	}
 	head = append(head, "p50 ms")
@@ -114,13 +128,13 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 		if r.Skipped != "" {
 			notes = append(notes, fmt.Sprintf("%s skipped: %s", r.Arm, r.Skipped))
 			row[1] = "—"
-			for range len(armColumns) + 1 {
+			for range len(columns) + 1 {
 				row = append(row, "skipped")
 			}
 			rows = append(rows, row)
 			continue
 		}
-		for _, c := range armColumns {
+		for _, c := range columns {
 			v, ok := r.Answer[c.key].(float64)
 			if !ok {
 				row = append(row, "n/a")

@@ -171,3 +171,28 @@ func TestKappa(t *testing.T) {
 		t.Error("kappa is undefined when both raters never vary")
 	}
 }
+
+// The run report names the judge, the agreement figures and the
+// questions where the judge and the deterministic metrics disagree.
+func TestJudgedReport(t *testing.T) {
+	res := judgedEval(t, judgetest.New(t), judge.Config{}, QAOptions{})
+	r := QAReport("qa", res, res.Flat())
+	var md, html strings.Builder
+	if err := WriteRunMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteRunHTML(&html, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"judged by gpt-4o-mini, prompts " + judge.PromptVersion, "vs contains: agree on 0.600 of 5 questions (Cohen's kappa 0.167)",
+		"| Do signing keys rotate? | contains | 1.000 | incorrect | the answer negates the gold answer |",
+		"| Do signing keys rotate? | faithfulness | 1.000 | 0.00 of 1 claims supported |", "| At what time do backups run? | contains | 0.000 | partially_correct |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	chart := html.String()[:strings.Index(html.String(), "Per query")]
+	if !strings.Contains(html.String(), "Where the judge and the deterministic metrics disagree") || strings.Contains(chart, "judge_errors") || !strings.Contains(chart, "judge_correctness") {
+		t.Errorf("html judge section or chart wrong")
+	}
+}
