@@ -12,7 +12,7 @@ import (
 )
 
 func (a *app) evalArmsCommand() *cobra.Command {
-	var baseModel, tunedModel, corpus, split, mode, reportDir string
+	var baseModel, tunedModel, corpus, split, mode, reportDir, judgeModel string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "arms QA.jsonl",
@@ -23,7 +23,9 @@ the fine-tuned model alone, and the fine-tuned model with passages
 (hybrid). It reports accuracy (EM, F1, contains), faithfulness and
 citation precision (RAG arms only: without passages there is nothing to
 be faithful to), abstention, behaviour-check pass rate (the "expect"
-field), latency, tokens and cost per request.
+field), latency, tokens and cost per request, and with a judge model
+([judge] model or --judge-model) the judged correctness, faithfulness and
+rubric pass rate of every arm.
 
 Models come from [generate.openai]: --base-model (default: its model) and
 --tuned-model (default: the newest succeeded job of 'ragtune tune'). An
@@ -55,7 +57,7 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
 			began := time.Now()
 			progress, done := a.progress()
 			results, err := p.EvalArms(cmd.Context(), project.ArmsEval{BaseModel: baseModel, TunedModel: tunedModel,
-				QA: project.QAEval{Items: items, Path: args[0], Corpus: corpus, Split: split, Limit: limit, Progress: progress}})
+				QA: project.QAEval{Items: items, Path: args[0], Corpus: corpus, Split: split, Limit: limit, Progress: progress, JudgeModel: judgeModel}})
 			done()
 			if err != nil {
 				return a.noStoreHint(err, cfg)
@@ -82,6 +84,7 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
 	f.StringVar(&corpus, "corpus", "", "answer against this BEIR corpus instead of the current store")
 	f.StringVar(&split, "split", "test", "qrels split of --corpus")
 	f.StringVar(&mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
+	f.StringVar(&judgeModel, "judge-model", "", "grade every arm's answers with this chat model (default [judge] model)")
 	f.StringVar(&reportDir, "report", "", "also write the table as arms.md into this directory")
 	f.IntVar(&limit, "limit", 0, "evaluate about this many questions, spread evenly over the file")
 	return cmd
