@@ -28,9 +28,9 @@ with trec_eval's conventions so they compare with published numbers.`,
 
 func (a *app) evalRunCommand() *cobra.Command {
 	var (
-		mode, split, runFile, failUnder, corpus, reportDir, model string
-		depth, limit                                              int
-		acceptedOnly                                              bool
+		mode, split, runFile, failUnder, corpus, reportDir, model, judgeModel string
+		depth, limit                                                          int
+		acceptedOnly                                                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run DATASET",
@@ -48,7 +48,10 @@ is answered against the current store, or against --corpus (a BEIR
 directory, indexed like above). It reports has_answer@k (a retrieved chunk
 holds a gold answer), SQuAD exact match and token F1, contains, faithfulness,
 citation precision and recall, abstention precision/recall/F1 (when the set
-has unanswerable questions) and behaviour-check pass rate.
+has unanswerable questions) and behaviour-check pass rate. With a judge
+model ([judge] model, or --judge-model) a chat model also grades the
+answers: judge_correctness, judge_faithfulness, judge_rubric_pass, and how
+often it agrees with contains, F1 and faithfulness (docs/evaluation.md).
 
 Generated items a reviewer rejected (ragtune eval review) are skipped;
 --accepted-only keeps only accepted and hand-written ones.
@@ -58,7 +61,8 @@ is below its threshold.`,
 		Example: `  ragtune eval run ../shared/datasets/scifact
   ragtune eval run ./my-beir-set --json --fail-under ndcg@10=0.6,recall@100=0.9
   ragtune eval run qa.jsonl --fail-under contains=0.7,abstention_f1=0.8
-  ragtune eval run squad/qa.jsonl --corpus squad --limit 500`,
+  ragtune eval run squad/qa.jsonl --corpus squad --limit 500
+  ragtune eval run qa.jsonl --judge-model gpt-4o-mini --fail-under judge_correctness=0.7`,
 		Args: exactArgs(1, "one dataset directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := mustExist(args[0], corpus); err != nil {
@@ -75,6 +79,9 @@ is below its threshold.`,
 			if strings.HasSuffix(args[0], ".jsonl") {
 				kind = "qa"
 			}
+			if judgeModel != "" && kind != "qa" {
+				return usagef("--judge-model grades answers: it needs a QA .jsonl file, not a BEIR directory")
+			}
 			gates, err := evaluate.ParseGates(failUnder)
 			if err == nil {
 				err = gates.CheckNames(kind)
@@ -89,7 +96,7 @@ is below its threshold.`,
 			defer p.Close()
 			out := evalOutput{gates: gates, reportDir: reportDir}
 			if kind == "qa" {
-				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit, AcceptedOnly: acceptedOnly}, out)
+				return a.evalQA(cmd, p, project.QAEval{Path: args[0], Corpus: corpus, Split: split, Limit: limit, AcceptedOnly: acceptedOnly, JudgeModel: judgeModel}, out)
 			}
 			if !evaluate.IsBEIR(args[0]) {
 				return usagef("%s is neither a BEIR directory (no queries.jsonl) nor a QA .jsonl file", args[0])
@@ -109,6 +116,7 @@ is below its threshold.`,
 	f.StringVar(&failUnder, "fail-under", "", "quality gates, e.g. ndcg@10=0.6,recall@100=0.9 (exit 3 if any fails)")
 	f.StringVar(&corpus, "corpus", "", "QA sets: answer against this BEIR corpus instead of the current store")
 	f.StringVar(&model, "model", "", "QA sets: answer with this chat model at [generate.openai] base_url (e.g. a fine-tuned one)")
+	f.StringVar(&judgeModel, "judge-model", "", "QA sets: grade the answers with this chat model (default [judge] model; endpoint [judge] base_url or [generate.openai]'s)")
 	f.StringVar(&reportDir, "report", "", "write report.md and a self-contained report.html into this directory")
 	f.IntVar(&limit, "limit", 0, "QA sets: evaluate about this many questions, spread evenly over the file")
 	f.BoolVar(&acceptedOnly, "accepted-only", false, "QA sets: only items a person accepted (ragtune eval review); rejected items are always skipped")

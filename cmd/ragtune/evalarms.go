@@ -14,7 +14,7 @@ import (
 )
 
 func (a *app) evalArmsCommand() *cobra.Command {
-	var baseModel, tunedModel, against, corpus, split, mode, reportDir string
+	var baseModel, tunedModel, against, corpus, split, mode, reportDir, judgeModel string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "arms QA.jsonl",
@@ -25,7 +25,9 @@ the fine-tuned model alone, and the fine-tuned model with passages
 (hybrid). It reports accuracy (EM, F1, contains), faithfulness and
 citation precision (RAG arms only: without passages there is nothing to
 be faithful to), abstention, behaviour-check pass rate (the "expect"
-field), latency, tokens and cost per request.
+field), latency, tokens and cost per request, and with a judge model
+([judge] model or --judge-model) the judged correctness, faithfulness and
+rubric pass rate of every arm.
 
 Each arm's contains comes with its 95% bootstrap interval, and every arm
 is tested against base+rag (--against to pick another arm) per question
@@ -65,7 +67,7 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
 			began := time.Now()
 			progress, done := a.progress()
 			results, err := p.EvalArms(cmd.Context(), project.ArmsEval{BaseModel: baseModel, TunedModel: tunedModel, Against: against,
-				QA: project.QAEval{Items: items, Path: args[0], Corpus: corpus, Split: split, Limit: limit, Progress: progress}})
+				QA: project.QAEval{Items: items, Path: args[0], Corpus: corpus, Split: split, Limit: limit, Progress: progress, JudgeModel: judgeModel}})
 			done()
 			if err != nil {
 				return a.noStoreHint(err, cfg)
@@ -93,6 +95,7 @@ Each arm that runs is stored as an eval run, for 'eval diff' and
 	f.StringVar(&corpus, "corpus", "", "answer against this BEIR corpus instead of the current store")
 	f.StringVar(&split, "split", "test", "qrels split of --corpus")
 	f.StringVar(&mode, "mode", "", "lexical | dense | hybrid (default retrieve.mode)")
+	f.StringVar(&judgeModel, "judge-model", "", "grade every arm's answers with this chat model (default [judge] model)")
 	f.StringVar(&reportDir, "report", "", "also write the table as arms.md into this directory")
 	f.IntVar(&limit, "limit", 0, "evaluate about this many questions, spread evenly over the file")
 	return cmd

@@ -17,6 +17,7 @@ import (
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/document"
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/judge"
 	"github.com/ragtune/ragtune/internal/rerank"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -35,6 +36,8 @@ type Config struct {
 	Generate Generate          `toml:"generate"`
 	Rerank   rerank.Config     `toml:"rerank"`
 	Feedback Feedback          `toml:"feedback"`
+	// Judge grades QA answers with a chat model (off without a model).
+	Judge judge.Config `toml:"judge"`
 	// Prices override the built-in price table, per model name.
 	Prices map[string]answer.Price `toml:"prices"`
 
@@ -113,6 +116,20 @@ type Retrieve struct {
 	Quantize    string  `toml:"quantize"`
 }
 
+// JudgeSettings is the [judge] section with what it leaves unset taken
+// from [generate.openai]: the endpoint and the key's variable, so that a
+// judge on the same endpoint needs only a model.
+func (c Config) JudgeSettings() judge.Config {
+	j := c.Judge
+	if j.BaseURL == "" {
+		j.BaseURL = c.Generate.OpenAI.BaseURL
+	}
+	if j.APIKeyEnv == "" {
+		j.APIKeyEnv = c.Generate.OpenAI.APIKeyEnv
+	}
+	return j
+}
+
 // ModeValue is the retrieval mode as a typed value. Validate rejects a
 // mode that does not parse, so after it this never fails; before it, an
 // unknown mode is an error here too, never a silent default.
@@ -136,6 +153,7 @@ func Default() Config {
 		Embed:    embed.DefaultConfig(),
 		Generate: Generate{Provider: "builtin", OpenAI: answer.DefaultLLMConfig()},
 		Rerank:   rerank.DefaultConfig(),
+		Judge:    judge.DefaultConfig(),
 		Prices:   map[string]answer.Price{},
 		Answer:   answer.DefaultThresholds(),
 		Feedback: Feedback{RetentionDays: 90},
@@ -218,6 +236,9 @@ func (c Config) Validate() error {
 	}
 	if p := c.Generate.Provider; p != "builtin" && p != "openai" {
 		return fmt.Errorf("generate.provider = %q; want builtin or openai", p)
+	}
+	if err := c.JudgeSettings().Validate(); err != nil {
+		return err
 	}
 	if a := c.Embed.Adapter; a != "auto" && a != "off" {
 		return fmt.Errorf("embed.adapter = %q: want auto or off", a)
@@ -514,13 +535,39 @@ enabled = false
 # Recorded interactions older than this are deleted (0 keeps them forever).
 retention_days = %d
 
+[judge]
+# A chat model that grades QA answers in "ragtune eval run" and "eval
+# arms": correctness against the gold answers, faithfulness of each claim
+# to the cited passages, and the rubric below. Empty model: no judging.
+# base_url and api_key_env default to [generate.openai]'s.
+# model = "gpt-4o-mini"
+# base_url = "https://api.openai.com/v1"
+# api_key_env = "OPENAI_API_KEY"
+# The behaviour rubric, one criterion a line (# starts a comment), inline
+# or in a file relative to this one; pass/fail per criterion.
+# rubric_file = "rubric.md"
+# rubric = """
+# - Never say "As an AI".
+# - Use "signing key", never "secret key".
+# """
+# Judge at most this many questions, spread over the set (0: all).
+max_items = 0
+concurrency = %d
+timeout_seconds = %d
+max_retries = %d
+max_tokens = %d
+# json_schema (strict structured outputs) or json_object (JSON mode, for
+# servers without schema support).
+response_format = %q
+
 # Prices per million tokens, overriding the built-in table (%s):
 # [prices."my-model"]
 # input_per_mtok = 0.5
 # output_per_mtok = 1.5
 `, d.Store.Path, d.Ingest.MaxFileBytes, d.Ingest.MaxExtractedBytes, d.Chunk.Strategy, d.Chunk.Size, d.Chunk.Overlap,
 		d.Chunk.Sentences, d.Retrieve.Mode, d.Retrieve.K, d.Retrieve.Fusion, d.Retrieve.Alpha, d.Retrieve.RRFK, d.Retrieve.FusionDepth,
-		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MinAnswerability, d.Answer.MaxSentences, d.Feedback.RetentionDays, answer.PricesAsOf)
+		d.Embed.Provider, d.Embed.BatchSize, d.Embed.Adapter, d.Answer.MinCoverage, d.Answer.MinSupport, d.Answer.MinAnswerability, d.Answer.MaxSentences,
+		d.Feedback.RetentionDays, d.Judge.Concurrency, d.Judge.TimeoutSec, d.Judge.MaxRetries, d.Judge.MaxTokens, d.Judge.ResponseFormat, answer.PricesAsOf)
 }
 
 // Set changes one setting by its dotted name ("chunk.size",

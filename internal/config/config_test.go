@@ -156,3 +156,33 @@ func TestFeedback(t *testing.T) {
 		t.Errorf("retention -1: %v", err)
 	}
 }
+
+// The judge takes [generate.openai]'s endpoint and key variable unless
+// it names its own; a model without any endpoint is an error.
+func TestJudgeSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	os.WriteFile(path, []byte("[generate.openai]\nbase_url = \"http://gen/v1\"\napi_key_env = \"GEN_KEY\"\n[judge]\nmodel = \"gpt-4o\"\nrubric = \"\"\"\n- Be brief.\n\"\"\"\n"), 0o644)
+	cfg, err := Load(path, true, []string{"RAGTUNE_JUDGE_MAX_ITEMS=50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := cfg.JudgeSettings()
+	if j.BaseURL != "http://gen/v1" || j.APIKeyEnv != "GEN_KEY" || j.Model != "gpt-4o" || j.MaxItems != 50 || !strings.Contains(j.Rubric, "Be brief") {
+		t.Errorf("judge settings %+v", j)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Error(err)
+	}
+	cfg.Judge.BaseURL, cfg.Judge.APIKeyEnv = "http://judge/v1", "JUDGE_KEY"
+	if j := cfg.JudgeSettings(); j.BaseURL != "http://judge/v1" || j.APIKeyEnv != "JUDGE_KEY" {
+		t.Errorf("own endpoint %+v", j)
+	}
+	cfg = Default()
+	cfg.Judge.Model = "gpt-4o"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "base_url") {
+		t.Errorf("a judge without an endpoint: %v", err)
+	}
+	if Default().JudgeSettings().Enabled() {
+		t.Error("judging is off by default")
+	}
+}

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -101,7 +102,7 @@ func ArmOutcome(p ArmPlan, res *QAResult, generator, runID string) ArmResult {
 		r.Answer[k] = v
 	}
 	if !r.RAG {
-		for _, k := range []string{"faithfulness", "citation_precision", "citation_recall"} {
+		for _, k := range []string{"faithfulness", "citation_precision", "citation_recall", "judge_faithfulness", "judge_agreement_faithfulness", "judge_kappa_faithfulness"} {
 			r.Answer[k] = nil
 		}
 	}
@@ -141,10 +142,23 @@ var armColumns = []struct{ key, title, format string }{
 	{"tokens_in", "tokens in", "%.0f"}, {"tokens_out", "tokens out", "%.0f"}, {"cost_usd", "$/request", "%.5f"},
 }
 
+// judgeColumns are shown when a judge graded at least one arm.
+var judgeColumns = []struct{ key, title, format string }{
+	{"judge_correctness", "judge correct", "%.3f"}, {"judge_faithfulness", "judge faithful", "%.3f"}, {"judge_rubric_pass", "judge rubric", "%.3f"},
+}
+
 // WriteArmsTable prints the arms side by side, as Markdown or plain text.
 func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
+	columns := armColumns
+	for _, r := range results {
+		if _, judged := r.Answer["judge_items"]; judged {
+			// before the three token and cost columns
+			columns = slices.Concat(armColumns[:len(armColumns)-3], judgeColumns, armColumns[len(armColumns)-3:])
+			break
+		}
+	}
 	head := []string{"arm", "model"}
-	for _, c := range armColumns {
+	for _, c := range columns {
 		head = append(head, c.title)
 	}
 	against, metric := armReference(results)
@@ -169,7 +183,7 @@ func WriteArmsTable(w io.Writer, results []ArmResult, markdown bool) error {
 			rows = append(rows, row)
 			continue
 		}
-		for _, c := range armColumns {
+		for _, c := range columns {
 			v, ok := r.Answer[c.key].(float64)
 			if !ok {
 				row = append(row, "n/a")

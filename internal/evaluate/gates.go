@@ -58,11 +58,11 @@ func MetricNames[V any](metrics map[string]V) []string {
 }
 
 // qaAnswerMetrics are the answer figures a QA eval reports (QAResult.Flat).
-var qaAnswerMetrics = []string{"em", "f1", "contains", "faithfulness", "citation_precision", "citation_recall",
+var qaAnswerMetrics = slices.Concat([]string{"em", "f1", "contains", "faithfulness", "citation_precision", "citation_recall",
 	"abstain_rate", "abstention_precision", "abstention_recall", "abstention_f1", "behaviour_pass",
 	"abstain_rate_answerable", "abstain_rate_unanswerable", "answer_precision", "answer_recall", "answer_f1",
 	"answer_or_decline_accuracy", "squad2_em", "squad2_f1", "answerability_auc",
-	"tokens_in", "tokens_out", "cost_usd"}
+	"tokens_in", "tokens_out", "cost_usd"}, judgeMetricNames)
 
 var qaRetrievalMetric = regexp.MustCompile(`^(has_answer|gold_doc)@[1-9][0-9]*$`)
 

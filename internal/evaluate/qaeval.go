@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/ragtune/ragtune/internal/answer"
+	"github.com/ragtune/ragtune/internal/judge"
 	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -27,6 +29,13 @@ type QAOptions struct {
 	// chunk must contain to support it (faithfulness, citation precision).
 	SupportThreshold float64
 	Progress         func(done, total int)
+	// Judge, when set, grades the answers with a chat model as well
+	// (see package judge); JudgeProgress reports its progress.
+	Judge         *judge.Judge
+	JudgeProgress func(done, total int)
+	// ClosedBook: the answers were written without the passages, so
+	// there is nothing for the judge to check them against.
+	ClosedBook bool
 }
 
 // AnswerMetrics are the answer-level results. Pointers are nil when the
@@ -69,6 +78,8 @@ type AnswerMetrics struct {
 	TokensIn  float64 `json:"tokens_in"`
 	TokensOut float64 `json:"tokens_out"`
 	CostUSD   float64 `json:"cost_usd"`
+	// Judge holds the judged figures when a judge model is configured.
+	Judge *JudgeMetrics `json:"judge,omitempty"`
 }
 
 // ItemResult is one question's outcome.
@@ -85,10 +96,14 @@ type ItemResult struct {
 	EM            float64  `json:"em"`
 	F1            float64  `json:"f1"`
 	Contains      float64  `json:"contains"`
-	HasAnswerRank int      `json:"has_answer_rank"` // first chunk holding a gold answer, 0 if none
-	Cited         []string `json:"cited_docs"`
-	Broken        []string `json:"behaviour_broken,omitempty"`
-	LatencyMS     float64  `json:"latency_ms"`
+	// Faithfulness is the share of the answer's sentences that pass the
+	// lexical support check (nil: declined, or no sentences).
+	Faithfulness  *float64   `json:"faithfulness,omitempty"`
+	HasAnswerRank int        `json:"has_answer_rank"` // first chunk holding a gold answer, 0 if none
+	Cited         []string   `json:"cited_docs"`
+	Broken        []string   `json:"behaviour_broken,omitempty"`
+	LatencyMS     float64    `json:"latency_ms"`
+	Judge         *ItemJudge `json:"judge,omitempty"`
 }
 
 // QAResult is the outcome of a QA eval.
@@ -120,6 +135,7 @@ func EvaluateQA(ctx context.Context, items []QAItem, s Searcher, gen Generate, o
 	acc.init(opts.Ks)
 	res := &QAResult{Mode: opts.Mode}
 	var lat []float64
+	var toJudge []judge.Item
 	for i, item := range items {
 		began := time.Now()
 		hits, err := s.Search(ctx, retrieve.Query{Text: item.Question, K: depth, Mode: opts.Mode})
@@ -136,6 +152,9 @@ func EvaluateQA(ctx context.Context, items []QAItem, s Searcher, gen Generate, o
 		r := acc.add(item, hits, ctxHits, ans, opts)
 		r.LatencyMS = ms
 		res.PerItem = append(res.PerItem, r)
+		if opts.Judge != nil {
+			toJudge = append(toJudge, judgeItem(item, ans, ctxHits, opts.ClosedBook))
+		}
 		if opts.Progress != nil {
 			opts.Progress(i+1, len(items))
 		}
@@ -143,6 +162,11 @@ func EvaluateQA(ctx context.Context, items []QAItem, s Searcher, gen Generate, o
 	res.Items = len(items)
 	res.Retrieval, res.Answer = acc.finish()
 	res.LatencyMS = latency(lat)
+	if opts.Judge != nil {
+		if err := runJudge(ctx, res, toJudge, opts); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -317,15 +341,16 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 	for _, h := range hits {
 		text[h.ID] = h.Text
 	}
+	sentences, supported := 0, 0
 	for _, sent := range answerSentence.FindAllString(ans.Answer, -1) {
 		sentence := StripCitations(sent)
 		if len(lexical.Terms(sentence)) == 0 {
 			continue
 		}
-		a.sentences++
+		sentences++
 		for _, h := range hits {
 			if lexical.Support(h.Text, sentence) >= threshold {
-				a.supported++
+				supported++
 				break
 			}
 		}
@@ -337,6 +362,8 @@ func (a *qaAccumulator) scoreCitations(ans answer.Result, hits []retrieve.Hit, i
 			}
 		}
 	}
+	a.sentences, a.supported = a.sentences+sentences, a.supported+supported
+	r.Faithfulness = optRatio(supported, sentences)
 	for _, c := range ans.Citations {
 		r.Cited = append(r.Cited, c.Doc)
 	}
@@ -452,6 +479,9 @@ func (r *QAResult) PerQueryScores() map[string]QueryScores {
 			q["answer_or_decline_accuracy"] = flag(it.Answerable != it.Abstained)
 		}
 		q["answerable"] = flag(it.Answerable)
+		if it.Judge != nil && it.Judge.Correctness != nil {
+			q["judge_correctness"] = it.Judge.Correctness.Grade
+		}
 		out[it.ID] = q
 	}
 	return out
@@ -493,6 +523,13 @@ func (r *QAResult) Flat() map[string]float64 {
 			m[k] = *v
 		}
 	}
+	if a.Judge != nil {
+		for k, v := range a.Judge.flat() {
+			if v != nil {
+				m[k] = *v
+			}
+		}
+	}
 	return m
 }
 
@@ -502,7 +539,11 @@ func (a AnswerMetrics) Map() map[string]any {
 	m := map[string]any{"em": a.EM, "f1": a.F1, "contains": a.Contains, "faithfulness": a.Faithfulness,
 		"citation_precision": a.CitationPrecision, "citation_recall": a.CitationRecall, "abstain_rate": a.AbstainRate,
 		"tokens_in": a.TokensIn, "tokens_out": a.TokensOut, "cost_usd": a.CostUSD}
-	for k, v := range a.optional() {
+	opt := a.optional()
+	if a.Judge != nil {
+		maps.Copy(opt, a.Judge.flat())
+	}
+	for k, v := range opt {
 		m[k] = nil
 		if v != nil {
 			m[k] = *v

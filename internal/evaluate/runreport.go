@@ -19,6 +19,24 @@ type RunReport struct {
 	Latencies []float64
 	Columns   []string // per-query score columns
 	Rows      []ReportRow
+	Judge     *JudgeReport // QA runs with a judge
+}
+
+// JudgeReport is the judge's part of a QA report: who judged, how often
+// it agreed with the deterministic metrics, and where it did not.
+type JudgeReport struct {
+	Summary       []string
+	Disagreements []Disagreement
+}
+
+// Disagreement is a question on which the judge and a deterministic
+// metric disagree.
+type Disagreement struct {
+	ID, Question  string
+	Metric        string // contains or faithfulness
+	Deterministic float64
+	Judge         string
+	Why           string
 }
 
 // ReportRow is one query in the per-query table.
@@ -92,7 +110,58 @@ func QAReport(title string, res *QAResult, metrics map[string]float64) RunReport
 		r.Rows = append(r.Rows, ReportRow{ID: it.ID, Text: it.Question, Scores: scores, Detail: detail, Sources: it.Cited})
 		r.Latencies = append(r.Latencies, it.LatencyMS)
 	}
+	if res.Answer.Judge != nil {
+		r.Judge = judgeReport(res)
+	}
 	return r
+}
+
+func judgeReport(res *QAResult) *JudgeReport {
+	j := res.Answer.Judge
+	rubric := ""
+	if j.RubricSHA256 != "" {
+		rubric = ", rubric " + j.RubricSHA256
+	}
+	jr := &JudgeReport{Summary: []string{
+		fmt.Sprintf("judged by %s, prompts %s%s: %d questions, %d failed judgements, %d calls, %d + %d tokens, $%.4f",
+			j.Model, j.PromptVersion, rubric, j.Items, j.Errors, j.Calls, j.TokensIn, j.TokensOut, j.CostUSD),
+		agreementLine("correctness (grade >= 0.5) vs contains", j.AgreementContains, j.KappaContains, j.ComparedCorrectness),
+		agreementLine("correctness (grade >= 0.5) vs F1 >= 0.5", j.AgreementF1, j.KappaF1, j.ComparedCorrectness),
+		agreementLine("every claim supported vs every sentence lexically supported", j.AgreementFaithfulness, j.KappaFaithfulness, j.ComparedFaithfulness),
+	}}
+	for _, it := range res.PerItem {
+		v := it.Judge
+		if v == nil {
+			continue
+		}
+		if v.AgreesContains != nil && !*v.AgreesContains {
+			jr.Disagreements = append(jr.Disagreements, Disagreement{ID: it.ID, Question: it.Question, Metric: "contains",
+				Deterministic: it.Contains, Judge: v.Correctness.Label, Why: v.Correctness.Reason})
+		}
+		if v.AgreesFaithfulness != nil && !*v.AgreesFaithfulness {
+			d := Disagreement{ID: it.ID, Question: it.Question, Metric: "faithfulness", Deterministic: *it.Faithfulness,
+				Judge: fmt.Sprintf("%.2f of %d claims supported", *v.Faithfulness, len(v.Claims))}
+			for _, c := range v.Claims {
+				if !c.Supported {
+					d.Why = "unsupported: " + c.Text
+					break
+				}
+			}
+			jr.Disagreements = append(jr.Disagreements, d)
+		}
+	}
+	return jr
+}
+
+func agreementLine(what string, rate, kappa *float64, n int) string {
+	if rate == nil {
+		return what + ": nothing to compare"
+	}
+	k := "n/a"
+	if kappa != nil {
+		k = fmt.Sprintf("%.3f", *kappa)
+	}
+	return fmt.Sprintf("%s: agree on %.3f of %d questions (Cohen's kappa %s)", what, *rate, n, k)
 }
 
 // WriteRunMarkdown writes the report as Markdown (metrics and the worst
@@ -119,9 +188,23 @@ func WriteRunMarkdown(w io.Writer, r RunReport) error {
 		}
 		fmt.Fprintf(&b, " %s |\n", strings.Join(row.Sources, ", "))
 	}
+	if j := r.Judge; j != nil {
+		b.WriteString("\n## Judge\n\n")
+		for _, l := range j.Summary {
+			b.WriteString("- " + l + "\n")
+		}
+		if len(j.Disagreements) > 0 {
+			b.WriteString("\n### Where the judge and the deterministic metrics disagree\n\n| query | metric | deterministic | judge | why |\n|---|---|---:|---|---|\n")
+			for _, d := range j.Disagreements {
+				fmt.Fprintf(&b, "| %s | %s | %.3f | %s | %s |\n", mdCell(shorten(d.Question, 80)), d.Metric, d.Deterministic, mdCell(d.Judge), mdCell(shorten(d.Why, 120)))
+			}
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+func mdCell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
 
 func worstFirst(rows []ReportRow) []ReportRow {
 	out := append([]ReportRow(nil), rows...)
@@ -139,12 +222,20 @@ var runTemplate = template.Must(template.New("run").Parse(`<!doctype html>
 <table><tr><th>id</th><th>query</th>{{range .R.Columns}}<th>{{.}}</th>{{end}}{{if eq .R.Kind "qa"}}<th>answer</th>{{end}}<th>sources</th></tr>
 {{range .Rows}}<tr><td class="s">{{.ID}}</td><td class="s">{{.Text}}</td>{{range .Scores}}<td>{{printf "%.3f" .}}</td>{{end}}{{if eq $.R.Kind "qa"}}<td class="s">{{.Detail}}</td>{{end}}<td class="s">{{range $i, $s := .Sources}}{{if $i}}, {{end}}{{$s}}{{end}}</td></tr>
 {{end}}</table>
+{{with .R.Judge}}<h2>Judge</h2>
+<ul>{{range .Summary}}<li>{{.}}</li>{{end}}</ul>
+{{if .Disagreements}}<h3>Where the judge and the deterministic metrics disagree</h3>
+<table><tr><th>id</th><th>query</th><th>metric</th><th>deterministic</th><th>judge</th><th>why</th></tr>
+{{range .Disagreements}}<tr><td class="s">{{.ID}}</td><td class="s">{{.Question}}</td><td class="s">{{.Metric}}</td><td>{{printf "%.3f" .Deterministic}}</td><td class="s">{{.Judge}}</td><td class="s">{{.Why}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 </body></html>
 `))
 
 // notAScore are figures that are not on the 0–1 score axis of the metric
 // chart, even when they happen to be below 1.
-var notAScore = map[string]bool{"tokens_in": true, "tokens_out": true, "cost_usd": true}
+var notAScore = map[string]bool{"tokens_in": true, "tokens_out": true, "cost_usd": true, "judge_items": true, "judge_errors": true,
+	"judge_calls": true, "judge_tokens_in": true, "judge_tokens_out": true, "judge_cost_usd": true,
+	"judge_kappa_contains": true, "judge_kappa_f1": true, "judge_kappa_faithfulness": true}
 
 // WriteRunHTML writes the report as self-contained HTML.
 func WriteRunHTML(w io.Writer, r RunReport) error {

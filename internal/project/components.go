@@ -9,6 +9,7 @@ import (
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/embed/adapter"
+	"github.com/ragtune/ragtune/internal/judge"
 	"github.com/ragtune/ragtune/internal/rerank"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
@@ -157,6 +158,25 @@ func (p *Project) Generator(ctx context.Context, model string) (answer.Generator
 	}
 	// Every answer, streamed or not, numbers its citations by first use.
 	return answer.Renumbered(gen), nil
+}
+
+// Judge returns the configured answer judge, model replacing
+// judge.model when set; nil when no judge model is configured.
+func (p *Project) Judge(model string) (*judge.Judge, error) {
+	cfg := p.cfg.JudgeSettings()
+	if model != "" {
+		cfg.Model = model
+	}
+	if !cfg.Enabled() {
+		return nil, nil
+	}
+	rubric, err := judge.LoadRubric(cfg, p.cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	prices := answer.DefaultPrices()
+	maps.Copy(prices, p.cfg.Prices)
+	return judge.New(cfg, judge.Options{Getenv: p.env.getenv, Prices: prices, Rubric: rubric})
 }
 
 // adapterStore is where the query adapter is kept: the project's own

@@ -14,6 +14,7 @@ import (
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/config"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/judge"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/store"
 )
@@ -27,6 +28,24 @@ func (pr Progress) stage(name string) func(done, total int) {
 		return nil
 	}
 	return pr(name)
+}
+
+// later is the progress report of a stage that begins when it first
+// reports, so that the stage before it runs to its end; its calls must
+// not overlap.
+func (pr Progress) later(name string) func(done, total int) {
+	if pr == nil {
+		return nil
+	}
+	var report func(done, total int)
+	return func(done, total int) {
+		if report == nil {
+			if report = pr(name); report == nil {
+				report = func(int, int) {}
+			}
+		}
+		report(done, total)
+	}
 }
 
 // OpenForEval opens the project when it has a store, and otherwise a
@@ -149,7 +168,10 @@ type QAEval struct {
 	Model  string // answer with this chat model ("" for the configured answerer)
 	// AcceptedOnly records that only reviewed, accepted items were used.
 	AcceptedOnly bool
-	Progress     Progress
+	// JudgeModel grades the answers with this chat model ("" for
+	// judge.model; no judging when both are empty).
+	JudgeModel string
+	Progress   Progress
 }
 
 // QARun is one evaluated QA configuration.
@@ -190,12 +212,24 @@ func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
 	if err != nil {
 		return nil, err
 	}
+	grader, err := p.Judge(req.JudgeModel)
+	if err != nil {
+		return nil, err
+	}
 	closedBook := req.Arm == evaluate.ArmBase || req.Arm == evaluate.ArmTuned
 	generate := func(ctx context.Context, q string, hits []retrieve.Hit) (answer.Result, error) {
 		return answer.Answer(ctx, gen, answer.Request{Question: q, Hits: hits, ClosedBook: closedBook})
 	}
-	res, err := evaluate.EvaluateQA(ctx, req.Items, retriever, generate,
-		evaluate.QAOptions{Mode: mode, K: p.cfg.Retrieve.K, Progress: req.Progress.stage("answering")})
+	opts := evaluate.QAOptions{Mode: mode, K: p.cfg.Retrieve.K, Progress: req.Progress.stage("answering"), ClosedBook: closedBook}
+	extra := map[string]any{"qa_file": req.Path, "limit": req.Limit, "generator": gen.ID()}
+	if grader != nil {
+		opts.Judge, opts.JudgeProgress = grader, req.Progress.later("judging")
+		// What the judged figures depend on, so that diff names a change
+		// of judge, prompts or rubric.
+		extra["judge_model"], extra["judge_prompt_version"] = grader.Model(), judge.PromptVersion
+		extra["judge_rubric_sha256"], extra["judge_max_items"] = grader.Rubric().Hash(), grader.MaxItems()
+	}
+	res, err := evaluate.EvaluateQA(ctx, req.Items, retriever, generate, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +238,6 @@ func (p *Project) EvalQA(ctx context.Context, req QAEval) (*QARun, error) {
 	if err := evaluate.WriteFile(run.PerQueryFile, func(w io.Writer) error { return evaluate.WritePerItem(w, res) }); err != nil {
 		return nil, err
 	}
-	extra := map[string]any{"qa_file": req.Path, "limit": req.Limit, "generator": gen.ID()}
 	if req.Arm != "" {
 		extra["arm"] = req.Arm
 	}
