@@ -239,10 +239,13 @@ func runViewOf(role string, r RunEvidence) runView {
 // settings names the retrieval settings a run was made with.
 func settings(cfg map[string]any) string {
 	var parts []string
-	for _, k := range []string{"arm", "generator", "mode", "k", "chunk_strategy", "chunk_size", "chunk_overlap", "rerank"} {
+	for _, k := range []string{"qa_file", "arm", "generator", "mode", "k", "chunk_strategy", "chunk_size", "chunk_overlap", "rerank"} {
 		if v, ok := cfg[k]; ok && fmt.Sprint(v) != "" {
 			parts = append(parts, fmt.Sprintf("%s %v", k, v))
 		}
+	}
+	if on, _ := cfg["accepted_only"].(bool); on {
+		parts = append(parts, "reviewed items only (accepted)")
 	}
 	return strings.Join(parts, ", ")
 }
