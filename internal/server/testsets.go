@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -114,21 +113,21 @@ func testSetPath(dir, name string) (string, error) {
 	if !testSetName.MatchString(name) || strings.Contains(name, "..") {
 		return "", errBadTestSetName
 	}
-	real, err := filepath.EvalSymlinks(filepath.Join(dir, name))
+	resolved, err := filepath.EvalSymlinks(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", errNoTestSet
 	}
 	if err != nil {
 		return "", fmt.Errorf("test set %s: %w", name, err)
 	}
-	rel, err := filepath.Rel(dir, real)
+	rel, err := filepath.Rel(dir, resolved)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
 		return "", errNoTestSet // a link out of the directory
 	}
-	if st, err := os.Stat(real); err != nil || !st.Mode().IsRegular() {
+	if st, err := os.Stat(resolved); err != nil || !st.Mode().IsRegular() {
 		return "", errNoTestSet
 	}
-	return real, nil
+	return resolved, nil
 }
 
 // fileFailure answers a failure to read or write the test sets with
@@ -178,7 +177,7 @@ func (s *Server) testSets(w http.ResponseWriter, r *http.Request) {
 		s.fileFailure(w, err, "")
 		return
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
 		s.fileFailure(w, fmt.Errorf("listing test sets: %w", err), "")
 		return
@@ -191,7 +190,6 @@ func (s *Server) testSets(w http.ResponseWriter, r *http.Request) {
 			list = append(list, info)
 		}
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	writeJSON(w, http.StatusOK, map[string]any{"testsets": list})
 }
 
