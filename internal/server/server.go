@@ -21,6 +21,7 @@ import (
 	"github.com/ragtune/ragtune/internal/embed"
 	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
+	"github.com/ragtune/ragtune/internal/testset"
 )
 
 // Collection is what the handlers need of one collection's data and
@@ -39,6 +40,12 @@ type Collection interface {
 	DeleteDocument(ctx context.Context, id string) (bool, error)
 	// IngestPath ingests a file or directory on the server.
 	IngestPath(ctx context.Context, path string, tags []string) (*ingest.Report, error)
+	// TestSetDir is the folder of the collection's QA test sets, which
+	// the review API lists and edits (it may not exist).
+	TestSetDir() string
+	// PassageText is a stored chunk of a document, shown beside the
+	// items written from it; an error when it is gone.
+	PassageText(ctx context.Context, doc, chunkID string) (corpus.Chunk, error)
 }
 
 // Keys checks a collection's API keys; a *store.Store is one.
@@ -73,6 +80,10 @@ type Backend struct {
 	FeedbackRetention time.Duration
 	Mode              retrieve.Mode // default retrieval mode
 	K                 int           // default k
+
+	// reviewer applies review decisions to the collection's test sets,
+	// one at a time per test-set directory.
+	reviewer *testset.Reviewer
 }
 
 // Options set limits and security.
@@ -149,10 +160,12 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s := &Server{collections: map[string]*Backend{}, def: def, opts: opts, metrics: newMetrics(),
 		limits: newLimiter(opts.RateLimit, opts.RateBurst), mux: http.NewServeMux(), guesses: newGuessLimiter()}
 	s.stopping, s.stop = context.WithCancel(context.Background())
+	reviewers := map[string]*testset.Reviewer{}
 	for name, b := range backends {
 		if b.K <= 0 {
 			b.K = retrieve.DefaultK
 		}
+		b.reviewer = reviewerFor(reviewers, b.Collection)
 		s.collections[name] = &b
 	}
 	s.mux.HandleFunc("/", s.notFound)
@@ -169,6 +182,9 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("DELETE /v1/keys/{name}", "admin", s.revokeKey)
 	s.route("POST /v1/feedback", "read", s.rate)
 	s.route("GET /v1/feedback", "admin", s.feedbackList)
+	s.route("GET /v1/testsets", "read", s.testSets)
+	s.route("GET /v1/testsets/{name}", "read", s.testSetItems)
+	s.route("POST /v1/testsets/{name}/items/{id}/review", "write", s.reviewTestSetItem)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
 	s.route("GET /v1/models", "read", s.models)

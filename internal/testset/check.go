@@ -88,11 +88,6 @@ func quoteIn(quote string, p Passage) bool {
 	return false
 }
 
-func fold(s string) string {
-	s = strings.NewReplacer("*", "", "`", "", "_", "").Replace(s)
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
-}
-
 // supports reports whether the quote holds the answer: verbatim (after
 // SQuAD normalisation), or all but one of its content words.
 func supports(quote, answer string) bool {
