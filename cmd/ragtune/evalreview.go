@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,16 +157,21 @@ func (a *app) passagesOf(cmd *cobra.Command, it evaluate.QAItem) []reviewPassage
 	return out
 }
 
-// markQuote puts » « around the quote's lines where they occur verbatim.
+// markQuote puts » « around the quote's lines where they occur in text
+// (matched as generation matched them: up to case and white space).
 func markQuote(text, quote string) string {
-	for _, q := range strings.Split(quote, "\n") {
-		if q = strings.TrimSpace(q); q != "" {
-			if i := strings.Index(text, q); i >= 0 {
-				text = text[:i] + "»" + q + "«" + text[i+len(q):]
-			}
+	var b strings.Builder
+	last := 0
+	ranges := testset.QuoteRanges(text, quote)
+	slices.SortFunc(ranges, func(a, b testset.Range) int { return a.Start - b.Start })
+	for _, r := range ranges {
+		if r.Start < last {
+			continue
 		}
+		b.WriteString(text[last:r.Start] + "»" + text[r.Start:r.End] + "«")
+		last = r.End
 	}
-	return text
+	return b.String() + text[last:]
 }
 
 func findItem(items []evaluate.QAItem, id string) (evaluate.QAItem, bool) {
