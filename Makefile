@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/ragtune
 
-.PHONY: build install demo test bench bench-answerability fuzz clean model weaviate fit-answerability
+.PHONY: build install demo test bench bench-answerability bench-testset fuzz clean model weaviate fit-answerability
 
 # The Weaviate server the store tests run against, built once from the Go
 # module proxy and kept in the cache (see the README for measured times).
@@ -66,6 +66,17 @@ fit-answerability:
 bench-answerability: build
 	$(GO) run ./cmd/fit-answerability -squad $(SQUAD) -sets out/squad-unanswerable -sets-only
 	$(BIN) eval run out/squad-unanswerable/heldout/qa.jsonl --corpus out/squad-unanswerable/heldout
+
+# Does an offline generated test set rank configurations as the
+# human-written one does? Kendall's tau between the two rankings of the
+# same grid, on SciFact (retrieval: chunk size x mode) and SQuAD (answers:
+# chunk size x mode x k). Needs the embedding model (make model). About
+# 15 minutes on 2 cores the first time (the dense indexes are cached).
+DATASETS ?= ../shared/datasets
+bench-testset: model
+	$(GO) run ./cmd/testset-validity -dataset $(DATASETS)/scifact -size 300 -out out/testset-validity/scifact
+	$(GO) run ./cmd/testset-validity -dataset $(DATASETS)/squad-v1.1-dev -qa $(DATASETS)/squad-v1.1-dev/qa.jsonl -limit 1000 -size 1000 \
+		-grid 'chunk.size=128,256;retrieve.mode=lexical,dense;retrieve.k=1,3' -out out/testset-validity/squad
 
 clean:
 	rm -rf bin .ragtune ragtune.toml out finetune

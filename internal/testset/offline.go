@@ -4,8 +4,10 @@ import (
 	"context"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/answerability"
@@ -53,10 +55,27 @@ func (o Offline) Write(_ context.Context, p Passage) ([]Candidate, error) {
 	return append(append(defs, procs...), clozes...), nil
 }
 
-// quotable keeps prose sentences of a useful length.
+// quotable keeps prose sentences of a useful length: no code, links,
+// command lines or titles.
 func quotable(s string) bool {
 	n := len(strings.Fields(s))
-	return n >= 6 && n <= 50 && !strings.ContainsAny(s, "`|{}<>\\") && !strings.Contains(s, "://") && !strings.Contains(s, " --")
+	return n >= 6 && n <= 50 && !strings.ContainsAny(s, "`|{}<>\\") && !strings.Contains(s, "://") && !strings.Contains(s, " --") && !titleCase(s)
+}
+
+// titleCase reports a title ("Extrathymic Generation of Regulatory T
+// Cells…"): most of its longer words capitalised.
+func titleCase(s string) bool {
+	long, caps := 0, 0
+	for _, w := range strings.Fields(s) {
+		if len(w) <= 3 {
+			continue
+		}
+		long++
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
+			caps++
+		}
+	}
+	return long >= 3 && caps*2 > long
 }
 
 var (
@@ -207,13 +226,21 @@ func cloze(rng *rand.Rand, s string) (Candidate, bool) {
 			wh = "what"
 		}
 	}
-	q := strings.TrimSpace(clause[:start]) + " " + wh + " " + strings.TrimSpace(clause[toks[sp.to].End:])
-	q = strings.TrimRight(strings.TrimSpace(q), " .,;:!") + "?"
+	before, after := strings.Fields(clause[:start]), strings.Fields(clause[toks[sp.to].End:])
+	// About as long as people's questions (10–15 words): the words nearest
+	// the asked-for span, which also copy less of the passage.
+	before, after = before[max(0, len(before)-clueWords):], after[:min(len(after), clueWords)]
+	q := strings.Join(slices.Concat(before, []string{wh}, after), " ")
+	q = strings.TrimRight(leadingConjunction.ReplaceAllString(q, ""), " .,;:!") + "?"
 	if len(strings.Fields(q)) < 5 {
 		return Candidate{}, false
 	}
 	return Candidate{Question: upperFirst(q), Answer: ans, Quote: s, Kind: evaluate.KindAnswerable, Method: "cloze"}, true
 }
+
+// clueWords is how many words of the clause a cloze question keeps on
+// each side of its question word.
+const clueWords = 8
 
 var determiner = map[string]bool{"a": true, "an": true, "the": true}
 
