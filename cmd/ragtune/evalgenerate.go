@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,9 +17,9 @@ import (
 
 func (a *app) evalGenerateCommand() *cobra.Command {
 	var (
-		req       project.TestSetRequest
-		out       string
-		force, ok bool
+		req        project.TestSetRequest
+		out        string
+		force, yes bool
 	)
 	req.Options = testset.Options{Size: 50, UnanswerableShare: 0.2, PairShare: 0.1, Seed: 1}
 	cmd := &cobra.Command{
@@ -59,7 +61,7 @@ uses only what a person approved.`,
 				return usagef("--size must be between 1 and 100000 (got %d)", req.Options.Size)
 			}
 			for _, s := range []float64{req.Options.UnanswerableShare, req.Options.PairShare} {
-				if s < 0 || s > 1 {
+				if !(s >= 0 && s <= 1) { // NaN fails too
 					return usagef("--unanswerable and --pairs are shares of --size, from 0 to 1 (got %g)", s)
 				}
 			}
@@ -73,18 +75,21 @@ uses only what a person approved.`,
 				if _, err := os.Stat(out); err == nil && !force {
 					return usagef("%s exists (its review decisions would be lost): choose another --out, or --force", out)
 				}
-				if err := a.checkCost(cmd, p, req, ok); err != nil {
+				if err := a.checkCost(cmd, p, req, yes); err != nil {
 					return err
 				}
 				progress, done := a.progress()
 				req.Options.Progress = progress("writing questions")
 				run, err := p.GenerateTestSet(cmd.Context(), req)
 				done()
+				if errors.Is(err, testset.ErrNoPrice) {
+					return usagef("%v: add its prices to ragtune.toml ([prices.\"%s\"] input_per_mtok, output_per_mtok) or drop --max-cost", err, req.Model)
+				}
 				if err != nil {
 					return err
 				}
 				if len(run.Items) == 0 {
-					return fmt.Errorf("no question survived the checks (%s); try more documents or a chat model", counts(run.Report.Dropped))
+					return noItems(run.Report)
 				}
 				if err := testset.WriteFile(out, run.Items); err != nil {
 					return err
@@ -104,8 +109,23 @@ uses only what a person approved.`,
 	f.StringVar(&req.Writer, "writer", "", "offline | model (default: model when [generate] provider is openai or --model is given)")
 	f.StringVar(&req.Model, "model", "", "write with this chat model at [generate.openai] base_url")
 	f.Float64Var(&req.MaxCostUSD, "max-cost", 0, "chat model: refuse when the estimate is higher, stop when spending reaches it (USD; 0 = no limit)")
-	f.BoolVar(&ok, "yes", false, "chat model: do not ask before spending (non-interactive runs never ask)")
+	f.BoolVar(&yes, "yes", false, "chat model: do not ask before spending (non-interactive runs never ask)")
 	return cmd
+}
+
+// noItems says why a generation kept nothing.
+func noItems(rep *testset.Report) error {
+	why := []string{fmt.Sprintf("%d passages written from", rep.Sampled)}
+	if len(rep.Dropped) > 0 {
+		why = append(why, "dropped: "+counts(rep.Dropped))
+	}
+	if rep.WriterErrs > 0 {
+		why = append(why, fmt.Sprintf("%d passages the writer failed on", rep.WriterErrs))
+	}
+	if rep.Stopped != "" {
+		why = append(why, "stopped: "+rep.Stopped)
+	}
+	return fmt.Errorf("no question survived the checks (%s); try more documents, or a chat model", strings.Join(why, "; "))
 }
 
 // checkCost prints the model generation's estimate, refuses one above
@@ -144,7 +164,7 @@ func (a *app) printGenerated(out string, run *project.TestSetRun) error {
 		return a.printJSON(map[string]any{"file": out, "report": rep, "usage": run.Usage})
 	}
 	fmt.Fprintf(a.stdout, "wrote %d items to %s (writer %s, seed %d, %.1fs)\n", rep.Items, out, rep.Generator, rep.Seed, rep.Seconds)
-	fmt.Fprintf(a.stdout, "  from %d passages of %d documents (%d documents in the store)\n", rep.Sampled, rep.DocsUsed, rep.Documents)
+	fmt.Fprintf(a.stdout, "  %d passages written from; items from %d of the store's %d documents\n", rep.Sampled, rep.DocsUsed, rep.Documents)
 	fmt.Fprintf(a.stdout, "  kinds: %s\n  methods: %s\n", counts(rep.ByKind), counts(rep.ByMethod))
 	if len(rep.Dropped) > 0 {
 		fmt.Fprintf(a.stdout, "  dropped: %s\n", counts(rep.Dropped))
@@ -154,6 +174,9 @@ func (a *app) printGenerated(out string, run *project.TestSetRun) error {
 	}
 	if u := run.Usage; u != nil {
 		fmt.Fprintf(a.stdout, "  chat model: %d calls, %d + %d tokens, $%.4f\n", u.Calls, u.PromptTokens, u.CompletionTokens, u.CostUSD)
+		if u.Unmetered > 0 {
+			fmt.Fprintf(a.stdout, "  %d calls came back without token counts: their cost is not in the total\n", u.Unmetered)
+		}
 	}
 	if rep.Stopped != "" {
 		fmt.Fprintf(a.stdout, "  stopped early: %s\n", rep.Stopped)
@@ -162,21 +185,19 @@ func (a *app) printGenerated(out string, run *project.TestSetRun) error {
 	return nil
 }
 
+// counts lists a tally by key: "a 2, b 5", or "none".
 func counts(m map[string]int) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	s := ""
+	parts := make([]string, len(keys))
 	for i, k := range keys {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%s %d", k, m[k])
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
-	if s == "" {
+	if len(parts) == 0 {
 		return "none"
 	}
-	return s
+	return strings.Join(parts, ", ")
 }

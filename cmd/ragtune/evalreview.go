@@ -214,7 +214,9 @@ func (a *app) reviewDecideCommand(verb, status string) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&note, "note", "", "why (kept with the decision)")
-	cmd.Flags().BoolVar(&all, "all-proposed", false, "every item still proposed")
+	if status != evaluate.ReviewProposed {
+		cmd.Flags().BoolVar(&all, "all-proposed", false, "every item still proposed")
+	}
 	return cmd
 }
 
@@ -241,19 +243,19 @@ func (a *app) reviewEditCommand() *cobra.Command {
 func (a *app) applyDecisions(path string, ids []string, d testset.Decision) error {
 	var r testset.Reviewer
 	d.By, d.At = reviewer(a.getenv), time.Now()
-	var done []evaluate.QAItem
-	for _, id := range ids {
-		d.ID = id
-		it, err := r.Apply(path, d)
-		switch {
-		case errors.Is(err, testset.ErrNoItem):
-			return usagef("%v (ragtune eval review list %s)", err, path)
-		case errors.Is(err, testset.ErrBadDecision):
-			return usageError{err}
-		case err != nil:
-			return err
-		}
-		done = append(done, it)
+	ds := make([]testset.Decision, len(ids))
+	for i, id := range ids {
+		ds[i] = d
+		ds[i].ID = id
+	}
+	done, err := r.ApplyAll(path, ds) // all or nothing
+	switch {
+	case errors.Is(err, testset.ErrNoItem):
+		return usagef("%v; nothing was changed (ragtune eval review list %s)", err, path)
+	case errors.Is(err, testset.ErrBadDecision):
+		return usageError{err}
+	case err != nil:
+		return err
 	}
 	if a.jsonOut {
 		return a.printJSON(map[string]any{"file": path, "items": done})

@@ -114,7 +114,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res.HumanItems = len(ds.Queries)
+	res.HumanItems = judged(ds)
 	if o.qa != "" {
 		hs, err := evaluate.LoadQA(o.qa)
 		if err != nil {
@@ -131,7 +131,8 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		return fmt.Errorf("the generated set: %w", err)
 	}
 	figures(&res, hc, gc)
-	print(w, res)
+	printResult(w, res)
+	fmt.Fprintf(w, "results and the generated set: %s\n", o.out)
 	return writeJSON(filepath.Join(o.out, "results.json"), res)
 }
 
@@ -217,6 +218,17 @@ func writeBEIR(dir string, ds *evaluate.Dataset, items []evaluate.QAItem) error 
 	return os.WriteFile(filepath.Join(dir, "qrels", "test.tsv"), []byte(r.String()), 0o644)
 }
 
+// judged counts the queries with relevance judgements (the ones scored).
+func judged(ds *evaluate.Dataset) int {
+	n := 0
+	for _, q := range ds.Queries {
+		if len(ds.Qrels[q.ID]) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func figures(res *Result, hc, gc evaluate.Comparison) {
 	gen := map[string]float64{}
 	for _, c := range gc.Cells {
@@ -232,7 +244,7 @@ func figures(res *Result, hc, gc evaluate.Comparison) {
 	res.TopAgrees = len(hc.Cells) > 0 && len(gc.Cells) > 0 && hc.Cells[0].Label == gc.Cells[0].Label
 }
 
-func print(w io.Writer, res Result) {
+func printResult(w io.Writer, res Result) {
 	fmt.Fprintf(w, "\n%-50s %10s %10s\n", "configuration ("+res.Metric+")", "human", "generated")
 	for _, c := range res.Configs {
 		fmt.Fprintf(w, "%-50s %10.4f %10.4f\n", c.Label, c.Human, c.Generated)

@@ -101,6 +101,7 @@ type Expect struct {
 func LoadQA(path string) ([]QAItem, error) {
 	var items []QAItem
 	var problems []string
+	seen := map[string]bool{}
 	_, err := readJSONL(path, func(line int, raw []byte) error {
 		var q QAItem
 		switch err := json.Unmarshal(raw, &q); {
@@ -118,6 +119,11 @@ func LoadQA(path string) ([]QAItem, error) {
 			if q.ID == "" {
 				q.ID = fmt.Sprintf("line-%d", line)
 			}
+			if p := itemProblem(q, seen); p != "" {
+				problems = append(problems, fmt.Sprintf("line %d: %s", line, p))
+				return nil
+			}
+			seen[q.ID] = true
 			items = append(items, q)
 		}
 		return nil
@@ -132,6 +138,18 @@ func LoadQA(path string) ([]QAItem, error) {
 		return nil, fmt.Errorf("%s: no questions", path)
 	}
 	return items, nil
+}
+
+// itemProblem is what makes a parsed item unusable: an ID used before
+// (scores are kept by ID) or a review state that is not one of the three.
+func itemProblem(q QAItem, seen map[string]bool) string {
+	if seen[q.ID] {
+		return fmt.Sprintf("id %q is used twice", q.ID)
+	}
+	if r := q.Review; r != nil && r.Status != ReviewProposed && r.Status != ReviewAccepted && r.Status != ReviewRejected {
+		return fmt.Sprintf("review.status %q (want proposed, accepted or rejected)", r.Status)
+	}
+	return ""
 }
 
 var (

@@ -42,7 +42,7 @@ type TestSetRun struct {
 func (p *Project) GenerateTestSet(ctx context.Context, req TestSetRequest) (*TestSetRun, error) {
 	c, err := p.Corpus(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening the corpus to generate from: %w", err)
 	}
 	w, err := p.questionWriter(req)
 	if err != nil {
@@ -112,7 +112,8 @@ func (p *Project) modelWriter(req TestSetRequest) (*testset.Model, error) {
 	}
 	k := max(p.cfg.Retrieve.K, 5)
 	search := func(ctx context.Context, q string) ([]corpus.Hit, error) {
-		hits, err := p.Search(ctx, retrieve.Query{Text: q, K: k, Mode: mode, PathPrefix: req.Options.PathPrefix})
+		// The whole corpus, not only --path-prefix: the set is run against all of it.
+		hits, err := p.Search(ctx, retrieve.Query{Text: q, K: k, Mode: mode})
 		out := make([]corpus.Hit, len(hits))
 		for i, h := range hits {
 			out[i] = h.Hit
@@ -134,7 +135,7 @@ func (p *Project) price(model string) answer.Price {
 func (p *Project) EstimateTestSet(ctx context.Context, req TestSetRequest) (testset.Estimate, error) {
 	c, err := p.Corpus(ctx)
 	if err != nil {
-		return testset.Estimate{}, err
+		return testset.Estimate{}, fmt.Errorf("opening the corpus to estimate from: %w", err)
 	}
 	model := req.Model
 	if model == "" {

@@ -267,7 +267,7 @@ func TestGenerateStopsAtMaxCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.calls != 3 || !strings.Contains(run.Report.Stopped, "max-cost") || len(run.Items) == 0 || len(run.Items) > 3 {
+	if f.calls != 3 || !strings.Contains(run.Report.Stopped, "cost limit") || len(run.Items) == 0 || len(run.Items) > 3 {
 		t.Fatalf("%d calls, %d items, stopped %q: want 3 calls and the items they made kept", f.calls, len(run.Items), run.Report.Stopped)
 	}
 }

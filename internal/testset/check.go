@@ -21,7 +21,9 @@ const (
 
 // contextual matches questions that only make sense next to the passage
 // they were written from.
-var contextual = regexp.MustCompile(`(?i)\b(according to|in|from|by|of) (the|this|that) (text|passage|document|article|excerpt|section|paragraph|context|author|table|figure)\b|\b(the|this) (above|following|preceding)\b|\b(mentioned|described|shown|given) (above|here|below)\b|^(it|this|these|that|those|they|he|she)\b`)
+// "In the document store" is an ordinary question; "in the passage" and
+// "according to the document" are not.
+var contextual = regexp.MustCompile(`(?i)\baccording to (the|this|that) \w+|\b(in|from|of) (the|this|that) (text|passage|excerpt|paragraph|context|snippet)\b|\b(this|that) (document|article|section|table|figure|study|paper)\b|\bthe (author|authors|writer)\b|\b(the|this) (above|following|preceding)\b|\b(mentioned|described|shown|given) (above|here|below)\b|^(it|this|these|that|those|they|he|she)\b`)
 
 // Check says why a candidate would make a poor test item ("" when it is
 // fine): the quote must occur in the passage and hold the answer, the
@@ -89,7 +91,8 @@ func quoteIn(quote string, p Passage) bool {
 }
 
 // supports reports whether the quote holds the answer: verbatim (after
-// SQuAD normalisation), or all but one of its content words.
+// SQuAD normalisation), or all but a fifth of its content words (none
+// missing for answers under five content words).
 func supports(quote, answer string) bool {
 	if evaluate.Contains(quote, []string{answer}) == 1 {
 		return true

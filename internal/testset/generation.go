@@ -25,7 +25,6 @@ type generation struct {
 	rep    *Report
 	docs   []corpus.DocumentInfo
 	chunks map[string][]corpus.Chunk // by document path, shuffled
-	used   map[string]bool           // chunk IDs written from
 	items  []evaluate.QAItem
 	kept   keptQuestions
 }
@@ -40,59 +39,83 @@ func (g *generation) chunksOf(ctx context.Context, d corpus.DocumentInfo) ([]cor
 		return nil, fmt.Errorf("reading %s: %w", d.Path, err)
 	}
 	cs := doc.Chunks
+	for i := range cs {
+		cs[i].Vector = nil // not needed; a large corpus would keep them all
+	}
 	g.rng.Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
 	g.chunks[d.Path] = cs
 	return cs, nil
 }
 
 // answerable samples passages across documents, one chunk per document
-// per round (documents in a seeded order), until Size items are kept.
-// Each chunk is written from once; later rounds take the next passing
-// candidate of a chunk already written from, so a small corpus still
-// yields a full set without asking a writer twice.
+// per round (documents in a seeded order), until Size items are kept or
+// the writing budget is spent. Each chunk is written from once; when
+// that is not enough, the chunks' further passing candidates are taken in
+// the order they were written (at most maxItemsPerChunk a chunk), so a
+// small corpus still yields a full set without asking a writer twice.
 func (g *generation) answerable(ctx context.Context) error {
 	order := g.rng.Perm(len(g.docs))
 	budget := g.opts.Size * passagesPerItem
+	var written []Passage
 	pending := map[string][]Candidate{} // by chunk ID
-	for round := 0; len(g.items) < g.opts.Size; round++ {
-		progressed := false
+	for round := 0; len(g.items) < g.opts.Size && g.rep.Sampled < budget; round++ {
+		more := false // a document still has a chunk for a later round
 		for _, i := range order {
-			if len(g.items) >= g.opts.Size {
+			d := g.docs[i]
+			if len(g.items) >= g.opts.Size || g.rep.Sampled >= budget {
 				break
 			}
-			d := g.docs[i]
+			if d.Chunks > 0 && round >= d.Chunks {
+				continue // known from the listing: no need to read it
+			}
 			cs, err := g.chunksOf(ctx, d)
 			if err != nil {
 				return err
 			}
-			if len(cs) == 0 {
+			if round >= len(cs) {
 				continue
 			}
-			c := cs[round%len(cs)]
-			p := Passage{Doc: d, Chunks: []corpus.Chunk{c}}
-			cands, seen := pending[c.ID]
-			if !seen {
-				if g.rep.Sampled >= budget || round >= len(cs) {
-					continue
-				}
-				g.used[c.ID] = true
-				g.rep.Sampled++
-				cands, err = g.w.Write(ctx, p)
-				if err := g.writerFailed(ctx, err); err != nil {
-					return err
-				}
-			} else if round/len(cs) >= maxItemsPerChunk {
-				continue
+			more = more || round+1 < len(cs)
+			p := Passage{Doc: d, Chunks: []corpus.Chunk{cs[round]}}
+			g.rep.Sampled++
+			cands, err := g.w.Write(ctx, p)
+			if err := g.writerFailed(ctx, err); err != nil {
+				return err
 			}
-			progressed = progressed || len(cands) > 0 || !seen
-			pending[c.ID] = g.keepOne(p, cands)
+			pending[cs[round].ID] = g.keepOne(p, cands)
+			written = append(written, p)
 			g.report(g.opts.Size)
 		}
-		if !progressed {
-			break // every chunk has been written from and has nothing left
+		if !more {
+			break
 		}
 	}
+	g.revisit(written, pending)
 	return nil
+}
+
+// revisit takes further candidates of chunks already written from, one
+// per chunk per pass, until Size items are kept or none are left.
+func (g *generation) revisit(written []Passage, pending map[string][]Candidate) {
+	for pass := 1; pass < maxItemsPerChunk && len(g.items) < g.opts.Size; pass++ {
+		kept := false
+		for _, p := range written {
+			if len(g.items) >= g.opts.Size {
+				return
+			}
+			id := p.Chunks[0].ID
+			if len(pending[id]) == 0 {
+				continue
+			}
+			n := len(g.items)
+			pending[id] = g.keepOne(p, pending[id])
+			kept = kept || len(g.items) > n
+			g.report(g.opts.Size)
+		}
+		if !kept {
+			return
+		}
+	}
 }
 
 // maxItemsPerChunk bounds the items taken from one chunk.

@@ -61,8 +61,9 @@ type Model struct {
 	cfg    ModelConfig
 	client openai.Client
 
-	mu    sync.Mutex
-	usage Usage
+	mu       sync.Mutex
+	usage    Usage
+	failures int // calls failed in a row
 }
 
 // Usage is what the model writer has spent.
@@ -71,15 +72,23 @@ type Usage struct {
 	PromptTokens     int     `json:"prompt_tokens"`
 	CompletionTokens int     `json:"completion_tokens"`
 	CostUSD          float64 `json:"cost_usd"`
+	// Unmetered calls came back without token counts: their cost is unknown.
+	Unmetered int `json:"unmetered_calls,omitempty"`
 }
 
+// ErrNoPrice means a cost limit was asked for a model without a price.
+var ErrNoPrice = errors.New("unknown price")
+
 // ErrBudget means the generation reached its cost limit.
-var ErrBudget = errors.New("the generation reached --max-cost")
+var ErrBudget = errors.New("the generation reached its cost limit")
 
 // NewModel configures the client; no request is made.
 func NewModel(cfg ModelConfig) (*Model, error) {
 	if cfg.LLM.BaseURL == "" || cfg.LLM.Model == "" {
 		return nil, errors.New("the model question writer needs [generate.openai] base_url and model")
+	}
+	if cfg.MaxCostUSD > 0 && cfg.Price == (answer.Price{}) {
+		return nil, fmt.Errorf("%w: no price is known for model %q, so a cost limit cannot be kept", ErrNoPrice, cfg.LLM.Model)
 	}
 	key := ""
 	if cfg.Getenv != nil && cfg.LLM.APIKeyEnv != "" {
@@ -121,7 +130,9 @@ func (m *Model) WritePair(ctx context.Context, p Passage) ([]Candidate, error) {
 	if err := m.ask(ctx, pairPrompt, passageText(p), &r); err != nil {
 		return nil, err
 	}
-	return []Candidate{{Question: r.Question, Answer: r.Answer, Quote: r.Quote1 + "\n" + r.Quote2, Kind: KindTwoPassage, Method: "llm_pair"}}, nil
+	// One line a passage: a quote's own line breaks become spaces.
+	q1, q2 := strings.Join(strings.Fields(r.Quote1), " "), strings.Join(strings.Fields(r.Quote2), " ")
+	return []Candidate{{Question: r.Question, Answer: r.Answer, Quote: q1 + "\n" + q2, Kind: KindTwoPassage, Method: "llm_pair"}}, nil
 }
 
 // WriteUnanswerable asks for a question near the passage's topic that the
@@ -141,6 +152,10 @@ func (m *Model) WriteUnanswerable(ctx context.Context, p Passage) ([]Candidate, 
 	hits, err := m.cfg.Search(ctx, r.Question)
 	if err != nil {
 		return nil, fmt.Errorf("searching the corpus for %q: %w", r.Question, err)
+	}
+	if len(hits) == 0 {
+		// Nothing to check against: not verified, so not kept.
+		return []Candidate{{Question: r.Question, Kind: KindOffPassage, Method: "llm_off_passage"}}, nil
 	}
 	var v struct {
 		Answered bool `json:"answered"`
@@ -191,31 +206,67 @@ func (m *Model) ask(ctx context.Context, system, user string, v any) error {
 		Model:          m.cfg.LLM.Model,
 		Messages:       []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), openai.UserMessage(user)},
 		Temperature:    openai.Float(0),
+		MaxTokens:      openai.Int(replyTokenLimit),
 		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}},
 	})
 	if err != nil {
 		var apiErr *openai.Error
-		if errors.As(err, &apiErr) && (apiErr.StatusCode == 401 || apiErr.StatusCode == 403 || apiErr.StatusCode == 404) {
+		if errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != 429 {
+			// A bad key, an unknown model, JSON mode unsupported: every
+			// call would fail the same way.
 			return Fatal{fmt.Errorf("the chat model refused the request: %w", err)}
 		}
-		return fmt.Errorf("asking the chat model: %w", err)
+		return m.failed(fmt.Errorf("asking the chat model: %w", err))
 	}
 	m.count(resp.Usage)
 	if len(resp.Choices) == 0 {
-		return errors.New("the chat model returned no choices")
+		return m.failed(errors.New("the chat model returned no choices"))
 	}
-	content := strings.TrimSpace(resp.Choices[0].Message.Content)
-	content = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(content, "```json"), "```"), "```")
-	if err := json.Unmarshal([]byte(content), v); err != nil {
-		return fmt.Errorf("the chat model's reply is not the JSON asked for: %w", err)
+	if err := json.Unmarshal([]byte(jsonObject(resp.Choices[0].Message.Content)), v); err != nil {
+		return m.failed(fmt.Errorf("the chat model's reply is not the JSON asked for: %w", err))
 	}
+	m.mu.Lock()
+	m.failures = 0
+	m.mu.Unlock()
 	return nil
 }
+
+// jsonObject is the reply from its first { to its last }, so that a code
+// fence or a sentence around the object does not spoil it.
+func jsonObject(s string) string {
+	i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}')
+	if i < 0 || j < i {
+		return s
+	}
+	return s[i : j+1]
+}
+
+// failed counts a failed call; after maxFailures in a row the endpoint is
+// taken to be down and the generation stops.
+func (m *Model) failed(err error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failures++
+	if m.failures >= maxFailures {
+		return Fatal{fmt.Errorf("%d calls in a row failed, the last: %w", m.failures, err)}
+	}
+	return err
+}
+
+// Bounds of the model writer: a reply's tokens (its JSON is short) and
+// failed calls in a row before it gives up.
+const (
+	replyTokenLimit = 400
+	maxFailures     = 10
+)
 
 func (m *Model) count(u openai.CompletionUsage) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.usage.Calls++
+	if u.PromptTokens == 0 && u.CompletionTokens == 0 {
+		m.usage.Unmetered++
+	}
 	m.usage.PromptTokens += int(u.PromptTokens)
 	m.usage.CompletionTokens += int(u.CompletionTokens)
 	m.usage.CostUSD += m.cfg.Price.Cost(int(u.PromptTokens), int(u.CompletionTokens))

@@ -12,6 +12,7 @@ import (
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/answerability"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/lexical"
 )
 
 // Offline writes questions from the passages' own sentences, with no
@@ -25,12 +26,14 @@ import (
 type Offline struct{ Seed uint64 }
 
 // OfflineID names the offline writer's rules; change it when they change.
-const OfflineID = "offline/1"
+const OfflineID = "offline/2"
 
 func (Offline) ID() string { return OfflineID }
 
-// Write proposes up to one candidate per method, definitions first, from
-// the passage's sentences in a seeded order.
+// Write proposes every candidate the passage's sentences give, in a
+// seeded sentence order: definitions first, then procedures, then cloze
+// questions (the generation keeps the first that passes its checks, and
+// later ones only when a small corpus needs more than one per passage).
 func (o Offline) Write(_ context.Context, p Passage) ([]Candidate, error) {
 	var defs, procs, clozes []Candidate
 	for _, c := range p.Chunks {
@@ -41,13 +44,13 @@ func (o Offline) Write(_ context.Context, p Passage) ([]Candidate, error) {
 			if !quotable(s) {
 				continue
 			}
-			if d, ok := definition(s, c.Text); ok && len(defs) == 0 {
+			if d, ok := definition(s, c.Text); ok {
 				defs = append(defs, d)
 			}
-			if pr, ok := procedure(c.Heading, s); ok && len(procs) == 0 {
+			if pr, ok := procedure(c.Heading, s); ok {
 				procs = append(procs, pr)
 			}
-			if cl, ok := cloze(rng, s); ok && len(clozes) == 0 {
+			if cl, ok := cloze(rng, s); ok {
 				clozes = append(clozes, cl)
 			}
 		}
@@ -98,7 +101,7 @@ func definition(s, text string) (Candidate, bool) {
 	}
 	if verb == "is" || verb == "are" {
 		// "X is a Y", "X is where…": a definition, not "X is created…".
-		if first := strings.ToLower(strings.Fields(m[4])[0]); !definitionStart[first] {
+		if f := strings.Fields(m[4]); len(f) == 0 || !definitionStart[strings.ToLower(f[0])] {
 			return Candidate{}, false
 		}
 	}
@@ -229,13 +232,39 @@ func cloze(rng *rand.Rand, s string) (Candidate, bool) {
 	before, after := strings.Fields(clause[:start]), strings.Fields(clause[toks[sp.to].End:])
 	// About as long as people's questions (10–15 words): the words nearest
 	// the asked-for span, which also copy less of the passage.
-	before, after = before[max(0, len(before)-clueWords):], after[:min(len(after), clueWords)]
+	if len(before) > clueWords {
+		before = trimStopwords(before[len(before)-clueWords:], true)
+	}
+	if len(after) > clueWords {
+		after = trimStopwords(after[:clueWords], false)
+	}
 	q := strings.Join(slices.Concat(before, []string{wh}, after), " ")
 	q = strings.TrimRight(leadingConjunction.ReplaceAllString(q, ""), " .,;:!") + "?"
 	if len(strings.Fields(q)) < 5 {
 		return Candidate{}, false
 	}
 	return Candidate{Question: upperFirst(q), Answer: ans, Quote: s, Kind: evaluate.KindAnswerable, Method: "cloze"}, true
+}
+
+// trimStopwords drops function words left at a cut edge ("moved every
+// backup job to the" → "moved every backup job"): at the start when
+// front, else at the end.
+func trimStopwords(words []string, front bool) []string {
+	for len(words) > 0 {
+		i := len(words) - 1
+		if front {
+			i = 0
+		}
+		if !lexical.IsStopword(strings.ToLower(strings.Trim(words[i], ",.;:"))) {
+			break
+		}
+		if front {
+			words = words[1:]
+		} else {
+			words = words[:i]
+		}
+	}
+	return words
 }
 
 // clueWords is how many words of the clause a cloze question keeps on

@@ -33,42 +33,139 @@ var ErrNoItem = errors.New("no item with that id")
 // ErrBadDecision means a decision cannot be applied as given.
 var ErrBadDecision = errors.New("bad review decision")
 
-// Reviewer applies decisions to QA files, one at a time per reviewer, and
-// rewrites each file atomically (a temporary file renamed over it), so a
-// crash leaves the old file or the new one, never half of each.
+// Reviewer applies decisions to QA files, one file write at a time per
+// reviewer. A file is rewritten atomically (a temporary file renamed over
+// it, keeping its permissions), so a crash leaves the old file or the new
+// one, never half of each; lines no decision touches are kept byte for
+// byte, and a decided line keeps the fields ragtune does not know.
 type Reviewer struct{ mu sync.Mutex }
 
 // Apply records d in the file at path and returns the updated item.
 func (r *Reviewer) Apply(path string, d Decision) (evaluate.QAItem, error) {
+	items, err := r.ApplyAll(path, []Decision{d})
+	if err != nil {
+		return evaluate.QAItem{}, err
+	}
+	return items[0], nil
+}
+
+// ApplyAll records every decision in one write: all or none, so an
+// unknown ID in the list changes nothing.
+func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, error) {
+	if strings.HasSuffix(path, ".gz") {
+		return nil, fmt.Errorf("%w: %s is compressed; review works on a plain .jsonl file", ErrBadDecision, path)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	items, err := evaluate.LoadQA(path)
+	real, err := filepath.EvalSymlinks(path) // rewrite the file a link points to, not the link
 	if err != nil {
-		return evaluate.QAItem{}, err
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
-	i := indexOf(items, d.ID)
-	if i < 0 {
-		return evaluate.QAItem{}, fmt.Errorf("%w %q in %s", ErrNoItem, d.ID, path)
-	}
-	it, err := decide(items[i], d)
+	lines, err := readLines(real)
 	if err != nil {
-		return evaluate.QAItem{}, err
+		return nil, err
 	}
-	items[i] = it
-	if err := WriteFile(path, items); err != nil {
-		return evaluate.QAItem{}, err
+	out := make([]evaluate.QAItem, 0, len(ds))
+	for _, d := range ds {
+		it, err := lines.decide(d)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, it)
 	}
+	if err := writeAtomic(real, lines.bytes()); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// qaLines is a QA file as its lines, each with its item where it holds one.
+type qaLines struct {
+	raw   [][]byte
+	items map[string]int // item ID → line index
+}
+
+func readLines(path string) (*qaLines, error) {
+	items, err := evaluate.LoadQA(path) // checks every line, names the bad ones
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	l := &qaLines{raw: bytes.SplitAfter(data, []byte("\n")), items: map[string]int{}}
+	n := 0
+	for i, line := range l.raw {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if n >= len(items) {
+			break
+		}
+		l.items[items[n].ID] = i
+		n++
+	}
+	return l, nil
+}
+
+// decide applies d to its item's line.
+func (l *qaLines) decide(d Decision) (evaluate.QAItem, error) {
+	i, ok := l.items[d.ID]
+	if !ok {
+		return evaluate.QAItem{}, fmt.Errorf("%w %q", ErrNoItem, d.ID)
+	}
+	var it evaluate.QAItem
+	if err := json.Unmarshal(l.raw[i], &it); err != nil {
+		return it, fmt.Errorf("item %s: %w", d.ID, err)
+	}
+	it.ID = d.ID // an ID given by line number
+	it, err := decide(it, d)
+	if err != nil {
+		return it, err
+	}
+	line, err := patchLine(l.raw[i], it)
+	if err != nil {
+		return it, fmt.Errorf("item %s: %w", d.ID, err)
+	}
+	l.raw[i] = line
 	return it, nil
 }
 
-func indexOf(items []evaluate.QAItem, id string) int {
-	for i, it := range items {
-		if it.ID == id {
-			return i
+// patchLine replaces the fields a decision may change and keeps the rest.
+func patchLine(raw []byte, it evaluate.QAItem) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, err
+	}
+	set := func(k string, v any) error {
+		b, err := marshal(v)
+		fields[k] = b
+		return err
+	}
+	for k, v := range map[string]any{"id": it.ID, "question": it.Question, "answers": it.Answers, "review": it.Review} {
+		if err := set(k, v); err != nil {
+			return nil, err
 		}
 	}
-	return -1
+	if it.Answerable != nil {
+		set("answerable", it.Answerable)
+		set("kind", it.Kind)
+		set("gold_doc_ids", it.GoldDocIDs)
+	}
+	b, err := marshal(fields)
+	return append(b, '\n'), err
 }
+
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return bytes.TrimRight(buf.Bytes(), "\n"), err
+}
+
+func (l *qaLines) bytes() []byte { return bytes.Join(l.raw, nil) }
 
 func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
 	switch d.Status {
@@ -79,6 +176,16 @@ func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
 	edited := d.Question != "" || d.Answers != nil
 	if edited && d.Status != evaluate.ReviewAccepted {
 		return it, fmt.Errorf("%w: an edit accepts the item; status %q", ErrBadDecision, d.Status)
+	}
+	if d.Answers != nil {
+		if len(d.Answers) == 0 {
+			return it, fmt.Errorf("%w: an edit gives at least one answer", ErrBadDecision)
+		}
+		for _, a := range d.Answers {
+			if strings.TrimSpace(a) == "" {
+				return it, fmt.Errorf("%w: a blank answer", ErrBadDecision)
+			}
+		}
 	}
 	rev := &evaluate.Review{Status: d.Status, Note: d.Note, By: d.By}
 	if !d.At.IsZero() {
@@ -97,11 +204,15 @@ func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
 			it.Question = q
 		}
 		if d.Answers != nil {
-			if !it.ShouldAnswer() && len(d.Answers) > 0 {
-				yes := true
-				it.Answerable = &yes
-			}
 			it.Answers = d.Answers
+			if !it.ShouldAnswer() {
+				// An unanswerable item given answers: now answerable, from its source.
+				yes := true
+				it.Answerable, it.Kind = &yes, evaluate.KindAnswerable
+				if it.Provenance != nil && it.Provenance.Doc != "" {
+					it.GoldDocIDs = []string{it.Provenance.Doc}
+				}
+			}
 		}
 	}
 	it.Review = rev
@@ -111,37 +222,62 @@ func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
 // WriteFile writes items as QA JSONL, atomically.
 func WriteFile(path string, items []evaluate.QAItem) error {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
 	for _, it := range items {
-		if err := enc.Encode(it); err != nil {
+		b, err := marshal(it)
+		if err != nil {
 			return fmt.Errorf("encoding item %s: %w", it.ID, err)
 		}
+		buf.Write(append(b, '\n'))
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return writeAtomic(path, buf.Bytes())
+}
+
+// writeAtomic replaces path with data: a temporary file beside it, synced,
+// given path's permissions (0644 for a new file), renamed over it, and
+// the directory synced so the rename itself survives a crash.
+func writeAtomic(path string, data []byte) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
-	return nil
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Summary counts a file's items by review state and kind.

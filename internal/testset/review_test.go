@@ -84,3 +84,46 @@ func TestSelectReviewedAcceptedOnly(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+func TestReviewKeepsWhatItDoesNotTouch(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "set.jsonl")
+	orig := `{"id":"a","question":"What is abstention?","answers":["a decision"],"team_tag":"billing"}
+{"question":"Hand-written, no id", "answers":["x"]}
+{"id":"b","question":"Who owns it?","answers":[],"answerable":false,"kind":"swapped_entity","provenance":{"doc":"keys.md","chunk_ids":["c1"],"generator":"offline/2","seed":1}}
+`
+	if err := os.WriteFile(path, []byte(orig), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var r Reviewer
+	if _, err := r.ApplyAll(path, []Decision{{ID: "a", Status: evaluate.ReviewAccepted}, {ID: "nope", Status: evaluate.ReviewAccepted}}); !errors.Is(err, ErrNoItem) {
+		t.Fatalf("unknown id in a batch: %v", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != orig {
+		t.Fatalf("a failed batch changed the file:\n%s", got)
+	}
+	if _, err := r.Apply(path, Decision{ID: "b", Status: evaluate.ReviewAccepted, Answers: []string{""}}); !errors.Is(err, ErrBadDecision) {
+		t.Fatalf("blank answer: %v", err)
+	}
+	items, err := r.ApplyAll(path, []Decision{{ID: "a", Status: evaluate.ReviewAccepted}, {ID: "b", Status: evaluate.ReviewAccepted, Answers: []string{"the platform team"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := items[1]; !b.ShouldAnswer() || b.Kind != evaluate.KindAnswerable || len(b.GoldDocIDs) != 1 || b.GoldDocIDs[0] != "keys.md" {
+		t.Fatalf("an unanswerable item given an answer: %+v", b)
+	}
+	got, _ := os.ReadFile(path)
+	lines := strings.Split(string(got), "\n")
+	if !strings.Contains(lines[0], `"team_tag":"billing"`) || !strings.Contains(lines[0], `"status":"accepted"`) {
+		t.Errorf("decided line lost a field or the decision: %s", lines[0])
+	}
+	if lines[1] != `{"question":"Hand-written, no id", "answers":["x"]}` {
+		t.Errorf("an untouched line changed: %s", lines[1])
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+		t.Errorf("permissions %v, want 0640 kept", fi.Mode().Perm())
+	}
+	if _, err := r.Apply(path+".gz", Decision{ID: "a", Status: evaluate.ReviewAccepted}); !errors.Is(err, ErrBadDecision) {
+		t.Errorf("a compressed set: %v", err)
+	}
+}

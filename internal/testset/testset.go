@@ -106,6 +106,36 @@ type Report struct {
 	Seconds    float64        `json:"seconds"`
 }
 
+// run goes through the stages. A writer that must stop (a spent
+// budget, a refused key) or an interrupt ends the writing; what was kept
+// stays, with Report.Stopped saying why, and the unanswerable twins,
+// which need no writer, are still made unless the run was interrupted.
+func (g *generation) run(ctx context.Context) error {
+	want := int(float64(g.opts.Size)*g.opts.UnanswerableShare + 0.5)
+	offWant := (want + 1) / 2
+	got := 0
+	stages := []func(context.Context) error{g.answerable, g.pairs, func(ctx context.Context) (err error) {
+		got, err = g.offPassage(ctx, offWant)
+		return err
+	}}
+	for _, stage := range stages {
+		err := stage(ctx)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() == nil && !isFatal(err) {
+			return err
+		}
+		g.rep.Stopped = err.Error()
+		break
+	}
+	if ctx.Err() != nil {
+		g.rep.Stopped = "interrupted: " + context.Cause(ctx).Error()
+		return nil
+	}
+	return g.swapped(ctx, want-got)
+}
+
 // ErrEmptyCorpus means there is nothing to generate from.
 var ErrEmptyCorpus = errors.New("the corpus holds no documents")
 
@@ -128,16 +158,9 @@ func Generate(ctx context.Context, src Source, w Writer, opts Options) ([]evalua
 	}
 	g := &generation{src: src, w: w, opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x7e57)),
 		rep:  &Report{Generator: w.ID(), Seed: opts.Seed, Documents: len(docs), ByKind: map[string]int{}, ByMethod: map[string]int{}, Dropped: map[string]int{}},
-		docs: docs, chunks: map[string][]corpus.Chunk{}, used: map[string]bool{}}
-	for _, stage := range []func(context.Context) error{g.answerable, g.pairs, g.unanswerable} {
-		err := stage(ctx)
-		if errors.Is(err, ErrBudget) {
-			g.rep.Stopped = err.Error() // keep what was made within the budget
-			break
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+		docs: docs, chunks: map[string][]corpus.Chunk{}}
+	if err := g.run(ctx); err != nil {
+		return nil, nil, err
 	}
 	g.rep.Items = len(g.items)
 	docsUsed := map[string]bool{}

@@ -12,23 +12,12 @@ import (
 	"github.com/ragtune/ragtune/internal/evaluate"
 )
 
-// unanswerable adds verified unanswerable questions: a model writer's
-// off-passage questions (half, when it can write them), and twins of kept
-// answerable questions with one name or number swapped for one that no passage of the corpus contains: on the
-// corpus' topic, phrased like a real question, and not answered by
-// anything stored (checked against the whole index, not only the
-// source passage).
-func (g *generation) unanswerable(ctx context.Context) error {
-	want := int(float64(g.opts.Size)*g.opts.UnanswerableShare + 0.5)
-	if want == 0 {
-		return nil
-	}
-	got, err := g.offPassage(ctx, (want+1)/2)
-	if err != nil {
-		return err
-	}
-	return g.swapped(ctx, want-got)
-}
+// Unanswerable questions come two ways: a model writer's off-passage
+// questions (half of them, when it can write them; see offPassage), and
+// twins of kept answerable questions with one name or number swapped for
+// one that no passage of the corpus contains: on the corpus' topic,
+// phrased like a real question, and not answered by anything stored
+// (checked against the whole index, not only the source passage).
 
 // offPassage asks an UnanswerableWriter for up to want verified
 // questions, from passages of documents in a seeded order.
