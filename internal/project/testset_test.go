@@ -262,12 +262,15 @@ func TestGenerateWithModelDropsMadeUpQuotes(t *testing.T) {
 func TestGenerateStopsAtMaxCost(t *testing.T) {
 	f := &fakeChat{}
 	p := modelProject(t, f)
-	// One call costs 300*0.40/1e6 + 40*1.60/1e6 = $0.000184.
-	run, err := p.GenerateTestSet(t.Context(), TestSetRequest{Options: testset.Options{Size: 50, Seed: 1}, MaxCostUSD: 0.0005})
+	// A call costs $0.000184 here (300 + 40 tokens), but up to $0.0008 at
+	// its reply limit: that much is reserved per call under way, so four
+	// calls at once would overrun $0.002 and the third is not made.
+	const limit = 0.002
+	run, err := p.GenerateTestSet(t.Context(), TestSetRequest{Options: testset.Options{Size: 50, Seed: 1}, MaxCostUSD: limit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.calls != 3 || !strings.Contains(run.Report.Stopped, "cost limit") || len(run.Items) == 0 || len(run.Items) > 3 {
-		t.Fatalf("%d calls, %d items, stopped %q: want 3 calls and the items they made kept", f.calls, len(run.Items), run.Report.Stopped)
+	if f.calls != 2 || !strings.Contains(run.Report.Stopped, "cost limit") || len(run.Items) == 0 || run.Usage.CostUSD > limit {
+		t.Fatalf("%d calls, %d items, $%.4f, stopped %q: want 2 calls, their items kept, under the limit", f.calls, len(run.Items), run.Usage.CostUSD, run.Report.Stopped)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -60,11 +61,12 @@ func (g *generation) answerable(ctx context.Context) error {
 	pending := map[string][]Candidate{} // by chunk ID
 	for round := 0; len(g.items) < g.opts.Size && g.rep.Sampled < budget; round++ {
 		more := false // a document still has a chunk for a later round
+		var batch []Passage
 		for _, i := range order {
-			d := g.docs[i]
 			if len(g.items) >= g.opts.Size || g.rep.Sampled >= budget {
 				break
 			}
+			d := g.docs[i]
 			if d.Chunks > 0 && round >= d.Chunks {
 				continue // known from the listing: no need to read it
 			}
@@ -76,21 +78,61 @@ func (g *generation) answerable(ctx context.Context) error {
 				continue
 			}
 			more = more || round+1 < len(cs)
-			p := Passage{Doc: d, Chunks: []corpus.Chunk{cs[round]}}
+			batch = append(batch, Passage{Doc: d, Chunks: []corpus.Chunk{cs[round]}})
 			g.rep.Sampled++
-			cands, err := g.w.Write(ctx, p)
-			if err := g.writerFailed(ctx, err); err != nil {
-				return err
+			if len(batch) == g.concurrency() {
+				if err := g.writeBatch(ctx, batch, pending); err != nil {
+					return err
+				}
+				written, batch = append(written, batch...), nil
 			}
-			pending[cs[round].ID] = g.keepOne(p, cands)
-			written = append(written, p)
-			g.report(g.opts.Size)
 		}
+		if err := g.writeBatch(ctx, batch, pending); err != nil {
+			return err
+		}
+		written = append(written, batch...)
 		if !more {
 			break
 		}
 	}
 	g.revisit(written, pending)
+	return nil
+}
+
+// concurrency is how many passages are written at once.
+func (g *generation) concurrency() int {
+	if g.opts.Concurrency > 0 {
+		return g.opts.Concurrency
+	}
+	return 4
+}
+
+// writeBatch writes the passages at once, then keeps their candidates in
+// the passages' order, so the set does not depend on which call returned
+// first.
+func (g *generation) writeBatch(ctx context.Context, batch []Passage, pending map[string][]Candidate) error {
+	cands := make([][]Candidate, len(batch))
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	for i, p := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cands[i], errs[i] = g.w.Write(ctx, p)
+		}()
+	}
+	wg.Wait()
+	for i, p := range batch {
+		if err := g.writerFailed(ctx, errs[i]); err != nil {
+			return err
+		}
+		if len(g.items) < g.opts.Size {
+			pending[p.Chunks[0].ID] = g.keepOne(p, cands[i])
+		} else {
+			pending[p.Chunks[0].ID] = cands[i]
+		}
+		g.report(g.opts.Size)
+	}
 	return nil
 }
 

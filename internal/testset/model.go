@@ -63,7 +63,8 @@ type Model struct {
 
 	mu       sync.Mutex
 	usage    Usage
-	failures int // calls failed in a row
+	failures int     // calls failed in a row
+	reserved float64 // worst cost of the calls under way
 }
 
 // Usage is what the model writer has spent.
@@ -199,9 +200,14 @@ func verifyText(q string, hits []corpus.Hit) string {
 // ask makes one JSON-mode call and decodes the reply into v. A reply
 // that is not the JSON asked for is an error for that passage.
 func (m *Model) ask(ctx context.Context, system, user string, v any) error {
-	if err := m.checkBudget(); err != nil {
+	// The most this call can cost: its prompt (at most a token per three
+	// bytes) and a reply at the token limit. Reserved while it runs, so
+	// calls made at once cannot overrun the budget together.
+	worst := m.cfg.Price.Cost(len(system+user)/3+20, replyTokenLimit)
+	if err := m.reserve(worst); err != nil {
 		return err
 	}
+	defer m.release(worst)
 	resp, err := m.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
 		Model:          m.cfg.LLM.Model,
 		Messages:       []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), openai.UserMessage(user)},
@@ -272,11 +278,20 @@ func (m *Model) count(u openai.CompletionUsage) {
 	m.usage.CostUSD += m.cfg.Price.Cost(int(u.PromptTokens), int(u.CompletionTokens))
 }
 
-func (m *Model) checkBudget() error {
+// reserve sets aside a call's worst cost, or stops the generation when
+// that would pass the limit.
+func (m *Model) reserve(worst float64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cfg.MaxCostUSD > 0 && m.usage.CostUSD >= m.cfg.MaxCostUSD {
-		return Fatal{fmt.Errorf("%w ($%.4f spent of $%.4f)", ErrBudget, m.usage.CostUSD, m.cfg.MaxCostUSD)}
+	if m.cfg.MaxCostUSD > 0 && m.usage.CostUSD+m.reserved+worst > m.cfg.MaxCostUSD {
+		return Fatal{fmt.Errorf("%w ($%.4f spent of $%.4f; the next call could cost up to $%.4f)", ErrBudget, m.usage.CostUSD, m.cfg.MaxCostUSD, worst)}
 	}
+	m.reserved += worst
 	return nil
+}
+
+func (m *Model) release(worst float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reserved -= worst
 }

@@ -82,6 +82,9 @@ type Options struct {
 	// PairShare of Size is asked of a PairWriter as two-passage items.
 	PairShare float64
 	Seed      uint64
+	// Concurrency is how many passages are written at once (4 if zero);
+	// their candidates are checked in passage order all the same.
+	Concurrency int
 	// PathPrefix limits the documents sampled.
 	PathPrefix string
 	// Progress reports passages written; nil reports nothing.
