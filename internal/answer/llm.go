@@ -74,7 +74,28 @@ func NewLLM(cfg LLMConfig, getenv func(string) string, tok TokenCounter, prices 
 	if cfg.MinCitationSupport <= 0 {
 		cfg.MinCitationSupport = d.MinCitationSupport
 	}
-	key := getenv(cfg.APIKeyEnv)
+	return &LLM{cfg: cfg, client: NewClient(ClientConfig{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, TimeoutSec: cfg.TimeoutSec, MaxRetries: cfg.MaxRetries}, getenv),
+		tok: tok, price: prices[cfg.Model]}, nil
+}
+
+// ClientConfig is what an OpenAI-compatible client needs: where, the
+// variable holding the key, a per-call timeout and retries (with the
+// SDK's backoff on 429 and 5xx).
+type ClientConfig struct {
+	BaseURL    string
+	APIKeyEnv  string
+	TimeoutSec int
+	MaxRetries int
+}
+
+// NewClient makes the client every chat-model caller shares (answers,
+// the judge, the question writer); the key is read from the variable
+// APIKeyEnv names, and a local server without one gets a placeholder.
+func NewClient(cfg ClientConfig, getenv func(string) string) openai.Client {
+	key := ""
+	if getenv != nil && cfg.APIKeyEnv != "" {
+		key = getenv(cfg.APIKeyEnv)
+	}
 	if key == "" {
 		key = "unused" // local servers take no key
 	}
@@ -83,7 +104,7 @@ func NewLLM(cfg LLMConfig, getenv func(string) string, tok TokenCounter, prices 
 	if cfg.TimeoutSec > 0 {
 		opts = append(opts, option.WithRequestTimeout(time.Duration(cfg.TimeoutSec)*time.Second))
 	}
-	return &LLM{cfg: cfg, client: openai.NewClient(opts...), tok: tok, price: prices[cfg.Model]}, nil
+	return openai.NewClient(opts...)
 }
 
 // ID names the generator.

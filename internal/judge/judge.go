@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ragtune/ragtune/internal/answer"
@@ -110,19 +108,8 @@ func New(cfg Config, o Options) (*Judge, error) {
 	if cfg.APIKeyEnv == "" {
 		cfg.APIKeyEnv = answer.DefaultLLMConfig().APIKeyEnv
 	}
-	key := ""
-	if o.Getenv != nil {
-		key = o.Getenv(cfg.APIKeyEnv)
-	}
-	if key == "" {
-		key = "unused" // local servers take no key
-	}
-	opts := []option.RequestOption{option.WithBaseURL(cfg.BaseURL), option.WithAPIKey(key),
-		option.WithMaxRetries(max(cfg.MaxRetries, 0))}
-	if cfg.TimeoutSec > 0 {
-		opts = append(opts, option.WithRequestTimeout(time.Duration(cfg.TimeoutSec)*time.Second))
-	}
-	return &Judge{cfg: cfg, client: openai.NewClient(opts...), price: o.Prices[cfg.Model], rubric: o.Rubric}, nil
+	client := answer.NewClient(answer.ClientConfig{BaseURL: cfg.BaseURL, APIKeyEnv: cfg.APIKeyEnv, TimeoutSec: cfg.TimeoutSec, MaxRetries: cfg.MaxRetries}, o.Getenv)
+	return &Judge{cfg: cfg, client: client, price: o.Prices[cfg.Model], rubric: o.Rubric}, nil
 }
 
 // Model is the judge model's name.

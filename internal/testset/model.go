@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/ragtune/ragtune/internal/answer"
@@ -91,19 +89,9 @@ func NewModel(cfg ModelConfig) (*Model, error) {
 	if cfg.MaxCostUSD > 0 && cfg.Price == (answer.Price{}) {
 		return nil, fmt.Errorf("%w: no price is known for model %q, so a cost limit cannot be kept", ErrNoPrice, cfg.LLM.Model)
 	}
-	key := ""
-	if cfg.Getenv != nil && cfg.LLM.APIKeyEnv != "" {
-		key = cfg.Getenv(cfg.LLM.APIKeyEnv)
-	}
-	if key == "" {
-		key = "unused" // local servers take no key
-	}
-	opts := []option.RequestOption{option.WithBaseURL(cfg.LLM.BaseURL), option.WithAPIKey(key),
-		option.WithMaxRetries(max(cfg.LLM.MaxRetries, 0))}
-	if cfg.LLM.TimeoutSec > 0 {
-		opts = append(opts, option.WithRequestTimeout(time.Duration(cfg.LLM.TimeoutSec)*time.Second))
-	}
-	return &Model{cfg: cfg, client: openai.NewClient(opts...)}, nil
+	llm := cfg.LLM
+	client := answer.NewClient(answer.ClientConfig{BaseURL: llm.BaseURL, APIKeyEnv: llm.APIKeyEnv, TimeoutSec: llm.TimeoutSec, MaxRetries: llm.MaxRetries}, cfg.Getenv)
+	return &Model{cfg: cfg, client: client}, nil
 }
 
 // ID names the model and the prompts' version.
