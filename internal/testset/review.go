@@ -53,7 +53,7 @@ func (r *Reviewer) Apply(path string, d Decision) (evaluate.QAItem, error) {
 // unknown ID in the list changes nothing.
 func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, error) {
 	if strings.HasSuffix(path, ".gz") {
-		return nil, fmt.Errorf("%w: %s is compressed; review works on a plain .jsonl file", ErrBadDecision, path)
+		return nil, fmt.Errorf("%w: the set is compressed; review works on a plain .jsonl file", ErrBadDecision)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -69,7 +69,7 @@ func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, erro
 	for _, d := range ds {
 		it, err := lines.decide(d)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err // no path: the server passes it on to clients
 		}
 		out = append(out, it)
 	}
