@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -44,7 +45,9 @@ func newWebApp(t *testing.T) *webApp {
 func js(expr string, out any) chromedp.Action { return chromedp.Evaluate(expr, out) }
 
 // waitFor polls a JavaScript condition.
-func waitFor(cond string) chromedp.Action { return chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(20*time.Second)) }
+func waitFor(cond string) chromedp.Action {
+	return chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(20*time.Second))
+}
 
 // TestWebUIInBrowser uses the web app as a team would, in headless
 // Chromium against a real server: a key typed in, a multi-turn
@@ -151,6 +154,21 @@ func TestWebUIInBrowser(t *testing.T) {
 		waitFor(done(3)))
 	if got := text(`document.querySelectorAll(".msg-bot")[2].textContent`); !strings.Contains(got, "Not answered from your documents") {
 		t.Errorf("refusal shown as %q", got)
+	}
+
+	// The Markdown renderer makes only its own elements: markup in an
+	// answer stays text, and links go only to http(s) and mailto.
+	var rendered string
+	run("markdown", chromedp.Evaluate(`import("/md.js").then(m => { const d = document.createElement("div");
+		d.append(m.render("# Title\n\n**bold** <img src=x onerror=alert(1)> [x](javascript:alert(1)) [ok](https://example.com)\n\n- one\n- two\n\n`+"```"+`\n<script>alert(1)</script>\n`+"```"+`", n => "["+n+"]"));
+		return d.innerHTML; })`, &rendered, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	for _, want := range []string{"<strong>bold</strong>", "&lt;img src=x", `<a href="https://example.com"`, "<li>one</li>", "&lt;script&gt;"} {
+		if !strings.Contains(rendered, want) {
+			t.Errorf("rendered Markdown lacks %s: %s", want, rendered)
+		}
+	}
+	if strings.Contains(rendered, "<img") || strings.Contains(rendered, "javascript:") || strings.Contains(rendered, "<script") {
+		t.Errorf("rendered Markdown holds markup from the text: %s", rendered)
 	}
 
 	// A citation opens its passage beside the answer, path relative to
