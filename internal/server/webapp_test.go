@@ -85,7 +85,7 @@ func TestWebUIInBrowser(t *testing.T) {
 	accessible := func(view string) {
 		t.Helper()
 		var vs []browsertest.Violation
-		run("axe on "+view, chromedp.ActionFunc(func(ctx context.Context) error {
+		run("axe on "+view, waitFor(`getComputedStyle(document.getElementById("toast")).visibility == "hidden"`), chromedp.ActionFunc(func(ctx context.Context) error {
 			var err error
 			vs, err = browsertest.RunAxe(ctx, axe)
 			return err
@@ -105,7 +105,7 @@ func TestWebUIInBrowser(t *testing.T) {
 	shot := func(name string) {
 		t.Helper()
 		var png []byte
-		run("screenshot "+name, chromedp.CaptureScreenshot(&png))
+		run("screenshot "+name, waitFor(`!document.querySelector(".toast.show")`), chromedp.CaptureScreenshot(&png))
 		browsertest.SaveArtifact(t, name, png)
 	}
 	size := func(w, h int64, mobile bool) chromedp.Action {
