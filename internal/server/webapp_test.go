@@ -207,12 +207,14 @@ func TestWebUIInBrowser(t *testing.T) {
 		t.Errorf("%d interactions, %d rated down with the correction: %+v", len(ins), rated, ins)
 	}
 
-	// Narrow: the conversation at 375 px, light and dark.
-	run("narrow", size(375, 812, true), scheme(false), chromedp.Click("#close-source", chromedp.ByID))
+	// Narrow: the conversation at 375 px, light and dark, the source as
+	// a bottom sheet; Escape closes it.
+	run("narrow", size(375, 812, true), scheme(false))
 	fits("chat")
 	shot("web-chat-375-light.png")
 	run("narrow dark", scheme(true))
 	shot("web-chat-375-dark.png")
+	run("escape", chromedp.KeyEvent(kb.Escape), waitFor(`document.getElementById("source-panel").hidden`))
 	run("back to wide", size(1280, 860, false), scheme(false))
 
 	// Conversations: listed, kept on reload (this tab), a new one empty.
