@@ -172,7 +172,7 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil)
 	b := server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir,
-		MCP: mcpHandler}
+		MCP: mcpHandler, Runs: p.Store(), Churn: p, ProjectDir: cfg.Dir}
 	if cfg.Feedback.Enabled {
 		b.Feedback, b.FeedbackRetention = p.Store(), time.Duration(cfg.Feedback.RetentionDays)*24*time.Hour
 	}

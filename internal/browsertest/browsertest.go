@@ -30,6 +30,12 @@ func Chromium(t *testing.T) string {
 // networking, for one test of at most a minute.
 func New(t *testing.T, exe string) context.Context {
 	t.Helper()
+	return NewFor(t, exe, time.Minute)
+}
+
+// NewFor is New for a test that may take up to limit.
+func NewFor(t *testing.T, exe string, limit time.Duration) context.Context {
+	t.Helper()
 	// Not t.TempDir: the browser may still write its profile while the
 	// test cleans up, so removal is best effort.
 	profile, err := os.MkdirTemp("", "ragtune-chromium-")
@@ -43,7 +49,7 @@ func New(t *testing.T, exe string) context.Context {
 		chromedp.WindowSize(1200, 800))
 	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(actx)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() { cancel(); cancelBrowser(); cancelAlloc() })
 	return ctx
 }

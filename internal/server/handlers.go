@@ -131,7 +131,7 @@ func (s *Server) ask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sse := newSSE(w)
-	sse.send("retrieved", map[string]any{"hits": hits})
+	sse.send("retrieved", map[string]any{"hits": hits, "paths": b.displayPaths(hits)})
 	t := s.transcript(b, a, hits, gen)
 	for ev := range events {
 		// A client that went away cancels ctx; the generator stops and
@@ -163,16 +163,86 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	docs, err := backendOf(r.Context()).Collection.Documents(r.Context(), q.Get("prefix"))
+	if name := strings.ToLower(q.Get("name")); name != "" && err == nil {
+		// A search by name: documents whose path holds the text.
+		kept := docs[:0:0]
+		for _, d := range docs {
+			if strings.Contains(strings.ToLower(d.Path), name) || strings.Contains(strings.ToLower(d.Title), name) {
+				kept = append(kept, d)
+			}
+		}
+		docs = kept
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	page := docs[min(offset, len(docs)):min(offset+limit, len(docs))]
-	out := map[string]any{"documents": append([]corpus.DocumentInfo{}, page...), "total": len(docs), "offset": offset, "limit": limit}
+	b := backendOf(r.Context())
+	shown := make([]listedDocument, 0, len(page))
+	for _, d := range page {
+		shown = append(shown, listedDocument{DocumentInfo: d, DisplayPath: b.displayPath(d.Path)})
+	}
+	out := map[string]any{"documents": shown, "total": len(docs), "offset": offset, "limit": limit}
 	if offset+limit < len(docs) {
 		out["next_offset"] = offset + limit
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listedDocument is a document of GET /v1/documents with the path people
+// read (see displayPath).
+type listedDocument struct {
+	corpus.DocumentInfo
+	DisplayPath string `json:"display_path"`
+}
+
+// displayPath is a document's path as people read it: relative to the
+// ingest root (an uploaded file as uploads/NAME), never the server's
+// absolute path; a web page keeps its URL.
+func (b *Backend) displayPath(doc string) string {
+	if strings.Contains(doc, "://") {
+		return doc
+	}
+	p := filepath.FromSlash(doc)
+	abs := filepath.IsAbs(p)
+	if !abs {
+		if b.DocumentRoot == "" {
+			return doc
+		}
+		p = filepath.Join(b.DocumentRoot, p)
+	}
+	inside := func(root string) (string, bool) {
+		if root == "" {
+			return "", false
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", false
+		}
+		return filepath.ToSlash(rel), true
+	}
+	if rel, ok := inside(b.UploadDir); ok {
+		return "uploads/" + rel
+	}
+	for _, root := range []string{b.IngestRoot, b.DocumentRoot} {
+		if rel, ok := inside(root); ok {
+			return rel
+		}
+	}
+	if abs {
+		return filepath.Base(p)
+	}
+	return doc
+}
+
+// displayPaths maps the hits' documents to their display paths.
+func (b *Backend) displayPaths(hits []retrieve.Hit) map[string]string {
+	out := map[string]string{}
+	for _, h := range hits {
+		out[h.DocPath] = b.displayPath(h.DocPath)
+	}
+	return out
 }
 
 func (s *Server) deleteDocument(w http.ResponseWriter, r *http.Request) {

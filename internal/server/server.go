@@ -19,6 +19,7 @@ import (
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/embed"
+	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
 	"github.com/ragtune/ragtune/internal/testset"
@@ -78,8 +79,17 @@ type Backend struct {
 	// FeedbackRetention is how long recorded interactions are kept (0:
 	// forever).
 	FeedbackRetention time.Duration
-	Mode              retrieve.Mode // default retrieval mode
-	K                 int           // default k
+	// Runs, when set, is the collection's eval history, which GET
+	// /v1/eval/runs lists and GET /v1/advise reads as evidence.
+	Runs evaluate.RunStore
+	// Churn, when set, measures how often documents change, which the
+	// decision reads when a team does not say.
+	Churn Churner
+	// ProjectDir, when set, is the project folder the decision reads the
+	// prepared training data's report from (advise.PreparedFile).
+	ProjectDir string
+	Mode       retrieve.Mode // default retrieval mode
+	K          int           // default k
 
 	// reviewer applies review decisions to the collection's test sets,
 	// one at a time per test-set directory.
@@ -169,8 +179,9 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 		s.collections[name] = &b
 	}
 	s.mux.HandleFunc("/", s.notFound)
-	s.route("GET /{$}", "", uiHandler().ServeHTTP)
-	s.route("GET /app.js", "", uiHandler().ServeHTTP)
+	for _, file := range uiRoutes() {
+		s.route("GET "+file, "", uiHandler().ServeHTTP)
+	}
 	s.route("GET /healthz", "", s.health)
 	s.route("GET /metrics", "", s.metrics.serve)
 	s.route("POST /v1/search", "read", s.search)
@@ -185,6 +196,12 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("GET /v1/testsets", "read", s.testSets)
 	s.route("GET /v1/testsets/{name}", "read", s.testSetItems)
 	s.route("POST /v1/testsets/{name}/items/{id}/review", "write", s.reviewTestSetItem)
+	s.route("GET /v1/session", "read", s.session)
+	s.route("GET /v1/eval/runs", "read", s.evalRuns)
+	s.route("GET /v1/eval/runs/{id}", "read", s.evalRun)
+	s.route("GET /v1/eval/runs/{id}/report", "read", s.evalRunReport)
+	s.route("GET /v1/eval/diff", "read", s.evalDiff)
+	s.route("GET /v1/advise", "read", s.adviseHandler)
 	s.route("POST /v1/chat/completions", "read", s.chatCompletions)
 	s.route("POST /v1/embeddings", "read", s.embeddings)
 	s.route("GET /v1/models", "read", s.models)

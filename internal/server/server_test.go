@@ -90,7 +90,8 @@ func newFixture(t testing.TB, opts Options) *fixture {
 // backend serves the fixture's project as the cmd package does.
 func (f *fixture) backend() Backend {
 	return Backend{Collection: f.p, Keys: f.p.Store(), Mode: retrieve.Lexical, K: 4,
-		Ingest: true, IngestRoot: f.dir, UploadDir: filepath.Join(f.dir, "uploads"), DocumentRoot: f.dir}
+		Ingest: true, IngestRoot: f.dir, UploadDir: filepath.Join(f.dir, "uploads"), DocumentRoot: f.dir,
+		Runs: f.p.Store(), Churn: f.p, ProjectDir: f.dir}
 }
 
 func (f *fixture) do(t *testing.T, method, path, key, body string) (*http.Response, string) {

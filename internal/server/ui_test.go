@@ -15,57 +15,7 @@ import (
 	"github.com/ragtune/ragtune/internal/browsertest"
 )
 
-// TestWebUIInBrowser asks through the page in headless Chromium: the
-// answer streams in, a citation opens its passage, the document list
-// loads; a screenshot is kept (RAGTUNE_ARTIFACTS, or the test's temp dir).
-func TestWebUIInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
-	exe := browsertest.Chromium(t)
-	f := newFixture(t, Options{Insecure: true})
-	ctx := browsertest.New(t, exe)
-
-	var answer, passage, docs, followUp string
-	var shot []byte
-	err := chromedp.Run(ctx,
-		chromedp.Navigate(f.url+"/"),
-		chromedp.WaitVisible("#question", chromedp.ByID),
-		chromedp.WaitVisible(`#docs li`, chromedp.ByQuery),
-		chromedp.SendKeys("#question", "How often do signing keys rotate?", chromedp.ByID),
-		chromedp.Click("#ask", chromedp.ByID),
-		chromedp.WaitVisible(`#answer .cite`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#sources li`, chromedp.ByQuery),
-		chromedp.Text("#answer", &answer, chromedp.ByID),
-		chromedp.Click(`#answer .cite`, chromedp.ByQuery),
-		chromedp.WaitVisible("#passage", chromedp.ByID),
-		chromedp.Text("#passage", &passage, chromedp.ByID),
-		chromedp.Text("#docs", &docs, chromedp.ByID),
-		// A follow-up that names its subject only through the conversation.
-		chromedp.Evaluate(`document.getElementById("question").value = ""`, nil),
-		chromedp.SendKeys("#question", "And by hand?", chromedp.ByID),
-		chromedp.Click("#ask", chromedp.ByID),
-		chromedp.Poll(`document.querySelectorAll("#conversation li").length == 1 && document.getElementById("answer").textContent.includes("hand")`, nil),
-		chromedp.Text("#answer", &followUp, chromedp.ByID),
-		chromedp.FullScreenshot(&shot, 100), // 100 means PNG
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(answer, "ninety days") || !strings.Contains(answer, "[1]") {
-		t.Errorf("answer %q", answer)
-	}
-	if !strings.Contains(passage, "ops/keys.md") || !strings.Contains(passage, "Signing keys rotate") {
-		t.Errorf("passage %q", passage)
-	}
-	if !strings.Contains(docs, "ops/backups.md") {
-		t.Errorf("documents %q", docs)
-	}
-	if !strings.Contains(followUp, "rotate command") {
-		t.Errorf("follow-up answer %q; want the rotate command from the conversation's subject", followUp)
-	}
-	browsertest.SaveArtifact(t, "web-ui.png", shot)
-}
+// TestWebUIInBrowser is in webapp_test.go.
 
 // TestCrossSiteUploadInBrowser replays the reported attack in real
 // Chromium: a page on another origin posts a file to a keyless
