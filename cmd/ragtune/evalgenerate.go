@@ -82,6 +82,9 @@ uses only what a person approved.`,
 				req.Options.Progress = progress("writing questions")
 				run, err := p.GenerateTestSet(cmd.Context(), req)
 				done()
+				if errors.Is(err, testset.ErrNoModel) {
+					return usagef("%v: set [generate.openai] base_url and model in ragtune.toml (--model names another model there), or use --writer offline", err)
+				}
 				if errors.Is(err, testset.ErrNoPrice) {
 					return usagef("%v: add its prices to ragtune.toml ([prices.\"%s\"] input_per_mtok, output_per_mtok) or drop --max-cost", err, req.Model)
 				}

@@ -75,6 +75,9 @@ type Usage struct {
 	Unmetered int `json:"unmetered_calls,omitempty"`
 }
 
+// ErrNoModel means no chat model endpoint is configured.
+var ErrNoModel = errors.New("no chat model configured")
+
 // ErrNoPrice means a cost limit was asked for a model without a price.
 var ErrNoPrice = errors.New("unknown price")
 
@@ -84,7 +87,7 @@ var ErrBudget = errors.New("the generation reached its cost limit")
 // NewModel configures the client; no request is made.
 func NewModel(cfg ModelConfig) (*Model, error) {
 	if cfg.LLM.BaseURL == "" || cfg.LLM.Model == "" {
-		return nil, errors.New("the model question writer needs [generate.openai] base_url and model")
+		return nil, fmt.Errorf("%w: the model question writer needs a base_url and a model", ErrNoModel)
 	}
 	if cfg.MaxCostUSD > 0 && cfg.Price == (answer.Price{}) {
 		return nil, fmt.Errorf("%w: no price is known for model %q, so a cost limit cannot be kept", ErrNoPrice, cfg.LLM.Model)
