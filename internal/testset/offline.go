@@ -26,7 +26,7 @@ import (
 type Offline struct{ Seed uint64 }
 
 // OfflineID names the offline writer's rules; change it when they change.
-const OfflineID = "offline/2"
+const OfflineID = "offline/3"
 
 func (Offline) ID() string { return OfflineID }
 
@@ -240,7 +240,7 @@ func cloze(rng *rand.Rand, s string) (Candidate, bool) {
 	}
 	q := strings.Join(slices.Concat(before, []string{wh}, after), " ")
 	q = strings.TrimRight(leadingConjunction.ReplaceAllString(q, ""), " .,;:!") + "?"
-	if len(strings.Fields(q)) < 5 {
+	if len(strings.Fields(q)) < 5 || strings.Count(q, "(") != strings.Count(q, ")") {
 		return Candidate{}, false
 	}
 	return Candidate{Question: upperFirst(q), Answer: ans, Quote: s, Kind: evaluate.KindAnswerable, Method: "cloze"}, true
@@ -308,7 +308,7 @@ func rawSpans(toks []answerability.Token) []clozeSpan {
 			}
 			out = append(out, clozeSpan{i, j, "when", true})
 			i = j
-		case t.Num && !t.Punct:
+		case t.Num && !t.Punct && strings.Count(t.Text, ".") <= 1: // not 127.0.0.1
 			if i+1 < len(toks) && !toks[i+1].Punct && !toks[i+1].Stop && strings.HasSuffix(toks[i+1].Lower, "s") {
 				out = append(out, clozeSpan{i, i, "how many", false})
 			} else {

@@ -121,3 +121,15 @@ func TestKeySpansAndSwap(t *testing.T) {
 		t.Fatalf("swap: %q %q %v", q, term, ok)
 	}
 }
+
+func TestClozeSkipsAddressesAndCutParentheses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, s := range []string{
+		"The serve command answers over HTTP on 127.0.0.1 by default here.",
+		"A keyword search looks for at most 64 words (the rarest of a long query's first 1,024 words, which keeps it bounded).",
+	} {
+		if c, ok := cloze(rng, s); ok && (strings.Contains(c.Answer, "127.0.0.1") || strings.Count(c.Question, "(") != strings.Count(c.Question, ")")) {
+			t.Errorf("%q: got %q -> %q", s, c.Question, c.Answer)
+		}
+	}
+}
