@@ -42,7 +42,8 @@ func (a *app) serveCommand() *cobra.Command {
 
   POST /v1/search, POST /v1/ask (add ?stream=true for Server-Sent Events:
   token, citation, abstain, usage, done, error), GET /v1/documents,
-  DELETE /v1/documents/{id}, GET /healthz, GET /metrics (Prometheus), and an
+  DELETE /v1/documents/{id}, GET /v1/ingest/status (what --watch, --crawl
+  and uploads last did), GET /healthz, GET /metrics (Prometheus), and an
   OpenAI-compatible POST /v1/chat/completions (model "ragtune" or
   "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
 
