@@ -42,7 +42,8 @@ func (a *app) serveCommand() *cobra.Command {
 
   POST /v1/search, POST /v1/ask (add ?stream=true for Server-Sent Events:
   token, citation, abstain, usage, done, error), GET /v1/documents,
-  DELETE /v1/documents/{id}, GET /healthz, GET /metrics (Prometheus), and an
+  DELETE /v1/documents/{id}, GET /v1/ingest/status (what --watch, --crawl
+  and uploads last did), GET /healthz, GET /metrics (Prometheus), and an
   OpenAI-compatible POST /v1/chat/completions (model "ragtune" or
   "ragtune/{lexical,dense,hybrid}") and POST /v1/embeddings.
 
@@ -128,7 +129,8 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			return err
 		}
 		keys += len(ks)
-		if backends[n], err = backend(p, root); err != nil {
+		activity := ingest.NewTracker(c.Dir)
+		if backends[n], err = backend(p, root, activity); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
 		a.purgeFeedback(cmd, n, p)
@@ -136,7 +138,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			if err := mustExist(o.watch...); err != nil {
 				return err
 			}
-			a.follow(cmd, p, o)
+			a.follow(cmd, p, o, activity)
 		}
 	}
 	if !o.insecure && keys == 0 {
@@ -161,8 +163,9 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 // backend serves one collection's project. Each mode's retriever (which
 // loads the embedding model and the query adapter) is built once by the
 // project and shared by all requests; a newly trained or toggled adapter
-// is picked up on restart.
-func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
+// is picked up on restart. Uploads and watch and crawl rounds are
+// recorded in activity.
+func backend(p *project.Project, ingestRoot string, activity *ingest.Tracker) (server.Backend, error) {
 	cfg := p.Config()
 	mode, err := cfg.Retrieve.ModeValue()
 	if err != nil {
@@ -172,7 +175,7 @@ func backend(p *project.Project, ingestRoot string) (server.Backend, error) {
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil)
 	b := server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir,
-		MCP: mcpHandler, Runs: p.Store(), Churn: p, ProjectDir: cfg.Dir}
+		MCP: mcpHandler, Runs: p.Store(), Churn: p, ProjectDir: cfg.Dir, Activity: activity}
 	if cfg.Feedback.Enabled {
 		b.Feedback, b.FeedbackRetention = p.Store(), time.Duration(cfg.Feedback.RetentionDays)*24*time.Hour
 	}
@@ -207,26 +210,44 @@ func (a *app) serveLog() *slog.Logger {
 }
 
 // follow keeps the served project in step with folders (--watch) and
-// web sources (--crawl) while serving, logging what each round did.
-func (a *app) follow(cmd *cobra.Command, p *project.Project, o serveOptions) {
+// web sources (--crawl) while serving, logging what each round did and
+// recording each source's rounds in activity (GET /v1/ingest/status).
+// Each folder is watched on its own, so its rounds are its own.
+func (a *app) follow(cmd *cobra.Command, p *project.Project, o serveOptions, activity *ingest.Tracker) {
 	log := a.serveLog()
-	report := func(what string) func(*ingest.Report, error) {
+	report := func(what string, attrs ...any) func(*ingest.Report, error) {
 		return func(rep *ingest.Report, err error) {
 			if err != nil {
-				log.Error(what, "err", err)
+				log.Error(what, append(attrs, "err", err)...)
 			} else if rep != nil {
-				log.Info(what, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged, "deleted", rep.Deleted, "failed", rep.Failed)
+				log.Info(what, append(attrs, "added", rep.Added, "updated", rep.Updated, "unchanged", rep.Unchanged, "deleted", rep.Deleted, "failed", rep.Failed)...)
 			}
 		}
 	}
-	if len(o.watch) > 0 {
+	for _, dir := range o.watch {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		activity.Add(ingest.KindWatch, dir)
 		go func() {
-			if err := p.Watch(cmd.Context(), project.WatchRequest{Roots: o.watch, Report: report("ingested changes")}); err != nil {
-				log.Error("watching stopped", "err", err)
+			err := p.Watch(cmd.Context(), project.WatchRequest{Roots: []string{dir}, Report: report("ingested changes", "folder", dir),
+				Begin: func() func(*ingest.Report, error) { return activity.Begin(ingest.KindWatch, dir) }})
+			if err != nil {
+				log.Error("watching stopped", "folder", dir, "err", err)
+				activity.Begin(ingest.KindWatch, dir)(nil, fmt.Errorf("watching stopped: %w", err))
 			}
 		}()
 	}
 	if len(o.crawl) > 0 {
-		go p.Crawl(cmd.Context(), o.crawl, o.crawlEvery, report("crawled"))
+		for _, u := range o.crawl {
+			activity.Add(ingest.KindCrawl, u)
+		}
+		go p.Crawl(cmd.Context(), project.CrawlRequest{URLs: o.crawl, Every: o.crawlEvery, Report: report("crawled"),
+			Begin: func(u string) func(*ingest.Report, error) { return activity.Begin(ingest.KindCrawl, u) },
+			Next: func(at time.Time) {
+				for _, u := range o.crawl {
+					activity.Schedule(ingest.KindCrawl, u, at)
+				}
+			}})
 	}
 }

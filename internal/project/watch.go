@@ -25,6 +25,18 @@ type WatchRequest struct {
 	Quiet time.Duration
 	// Report, when set, is told of each batch of changes ingested.
 	Report func(rep *ingest.Report, err error)
+	// Begin, when set, is called as each round starts (the first ingest,
+	// then every batch of changes, also one that changes nothing); the
+	// function it returns is told of the round's end.
+	Begin func() func(rep *ingest.Report, err error)
+}
+
+// round starts a round: it calls Begin and returns what ends the round.
+func (req WatchRequest) round() func(*ingest.Report, error) {
+	if req.Begin == nil {
+		return func(*ingest.Report, error) {}
+	}
+	return req.Begin()
 }
 
 // Watch ingests the roots, then follows them: every file created,
@@ -44,7 +56,9 @@ func (p *Project) Watch(ctx context.Context, req WatchRequest) error {
 			return err
 		}
 	}
+	end := req.round()
 	rep, err := p.Ingest(ctx, IngestRequest{Roots: req.Roots, Prune: true, Tags: req.Tags})
+	end(rep, err)
 	if req.Report != nil {
 		req.Report(rep, err)
 	}
@@ -73,7 +87,9 @@ func (p *Project) Watch(ctx context.Context, req WatchRequest) error {
 			changed[ev.Name] = true
 			timer.Reset(quiet)
 		case <-timer.C:
+			end := req.round()
 			rep, err := p.applyChanges(ctx, changed, opts)
+			end(rep, err)
 			changed = map[string]bool{}
 			if req.Report != nil && (rep.Added+rep.Updated+rep.Deleted+rep.Failed > 0 || err != nil) {
 				req.Report(rep, err)

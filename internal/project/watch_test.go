@@ -112,3 +112,54 @@ func TestWatchKeepsTheIndexInStep(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestWatchRounds sees each round of a watch begin and end: the first
+// ingest, then a batch with a new file.
+func TestWatchRounds(t *testing.T) {
+	dir := t.TempDir()
+	cfg, env := newConfig(dir)
+	p, err := Init(t.Context(), cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	docs := filepath.Join(dir, "docs")
+	os.MkdirAll(docs, 0o755)
+	os.WriteFile(filepath.Join(docs, "a.md"), []byte("# A\n\nApples.\n"), 0o644)
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	ends := make(chan *ingest.Report, 10)
+	var begun atomic.Int64
+	watching := make(chan error, 1)
+	go func() {
+		watching <- p.Watch(ctx, WatchRequest{Roots: []string{docs}, Quiet: 100 * time.Millisecond,
+			Begin: func() func(*ingest.Report, error) {
+				begun.Add(1)
+				return func(rep *ingest.Report, err error) {
+					if err != nil {
+						t.Error(err)
+					}
+					ends <- rep
+				}
+			}})
+	}()
+	if rep := <-ends; rep.Added != 1 {
+		t.Errorf("first round %+v", rep)
+	}
+	os.WriteFile(filepath.Join(docs, "b.md"), []byte("# B\n\nBananas.\n"), 0o644)
+	select {
+	case rep := <-ends:
+		if rep.Added != 1 {
+			t.Errorf("second round %+v", rep)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no round after a new file")
+	}
+	stop()
+	if err := <-watching; err != nil {
+		t.Error(err)
+	}
+	if n := begun.Load(); n < 2 {
+		t.Errorf("%d rounds begun", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -121,18 +122,58 @@ func (p *Project) IngestURLs(ctx context.Context, urls, tags []string, anySite b
 	return total, nil
 }
 
-// Crawl ingests web sources now and every interval (at least a minute)
-// until ctx ends, telling report of each round.
-func (p *Project) Crawl(ctx context.Context, urls []string, every time.Duration, report func(*ingest.Report, error)) {
+// CrawlRequest ingests web sources on a schedule.
+type CrawlRequest struct {
+	URLs []string
+	// Every is how often the sources are fetched again (at least a
+	// minute).
+	Every time.Duration
+	// Report, when set, is told of each round over all the sources.
+	Report func(rep *ingest.Report, err error)
+	// Begin, when set, is called as one source's fetch starts; the
+	// function it returns is told of its end.
+	Begin func(url string) func(rep *ingest.Report, err error)
+	// Next, when set, is told when the next round starts.
+	Next func(at time.Time)
+}
+
+// Crawl ingests web sources now and every interval until ctx ends,
+// telling the request's hooks of each round.
+func (p *Project) Crawl(ctx context.Context, req CrawlRequest) {
+	every := max(req.Every, time.Minute)
 	for {
-		rep, err := p.IngestURLs(ctx, urls, nil, false)
-		if report != nil {
-			report(rep, err)
+		total := &ingest.Report{Files: []ingest.Result{}}
+		var err error
+		for _, u := range req.URLs {
+			end := func(*ingest.Report, error) {}
+			if req.Begin != nil {
+				end = req.Begin(u)
+			}
+			rep, uerr := p.IngestURL(ctx, u, nil, false)
+			end(rep, uerr)
+			if rep != nil {
+				total.Merge(rep)
+			}
+			if uerr != nil {
+				err = errors.Join(err, fmt.Errorf("%s: %w", u, uerr))
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if req.Report != nil {
+			req.Report(total, err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if req.Next != nil {
+			req.Next(time.Now().Add(every))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(max(every, time.Minute)):
+		case <-time.After(every):
 		}
 	}
 }

@@ -1,13 +1,16 @@
 package project
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -94,5 +97,41 @@ func TestIngestURL(t *testing.T) {
 	}
 	if hits, _ := p.Search(t.Context(), retrieve.Query{Text: "oxidised black tea", K: 1, Mode: retrieve.Lexical}); len(hits) != 1 {
 		t.Errorf("the changed page is not searchable")
+	}
+}
+
+// TestCrawlRounds follows one crawl round through its hooks: each
+// source's start and end, the round's total, and the next round's time.
+func TestCrawlRounds(t *testing.T) {
+	s := newSite(t)
+	cfg, env := newConfig(t.TempDir())
+	p, err := Init(t.Context(), cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	var events []string
+	next := make(chan time.Time, 1)
+	began := time.Now()
+	p.Crawl(ctx, CrawlRequest{URLs: []string{s.URL + "/sitemap.xml", s.URL + "/missing.html"}, Every: time.Hour,
+		Begin: func(url string) func(*ingest.Report, error) {
+			events = append(events, "begin "+strings.TrimPrefix(url, s.URL))
+			return func(rep *ingest.Report, err error) {
+				events = append(events, fmt.Sprintf("end %s added %d err %v", strings.TrimPrefix(url, s.URL), rep.Added, err != nil))
+			}
+		},
+		Report: func(rep *ingest.Report, err error) {
+			events = append(events, fmt.Sprintf("round added %d err %v", rep.Added, err != nil))
+		},
+		Next: func(at time.Time) { next <- at; stop() },
+	})
+	want := "begin /sitemap.xml; end /sitemap.xml added 2 err false; begin /missing.html; end /missing.html added 0 err true; round added 2 err true"
+	if got := strings.Join(events, "; "); got != want {
+		t.Errorf("events\n got %s\nwant %s", got, want)
+	}
+	if at := <-next; at.Sub(began) < time.Hour || at.Sub(began) > time.Hour+time.Minute {
+		t.Errorf("next round at %s, %s after the start", at, at.Sub(began))
 	}
 }

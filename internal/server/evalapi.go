@@ -381,5 +381,5 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"key": name, "scopes": scopes, "collection": collectionName(s, b),
-		"feedback": b.Feedback != nil, "ingest": b.Ingest, "eval_history": b.Runs != nil})
+		"feedback": b.Feedback != nil, "ingest": b.Ingest, "eval_history": b.Runs != nil, "ingest_status": b.Activity != nil})
 }

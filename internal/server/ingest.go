@@ -132,11 +132,20 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend
 		writeError(w, http.StatusBadRequest, `no files in the upload (form field "file")`)
 		return
 	}
+	end := func(*ingest.Report, error) {}
+	if b.Activity != nil {
+		end = b.Activity.Begin(ingest.KindUpload, b.UploadDir)
+	}
+	total := &ingest.Report{Files: []ingest.Result{}}
 	var reports []any
 	for _, p := range saved {
 		rep, err := b.Collection.IngestPath(r.Context(), p, tags)
+		if rep != nil {
+			total.Merge(rep)
+		}
 		if err != nil {
 			os.Remove(p)
+			end(total, err)
 			s.ingestFailed(w, rep, err)
 			return
 		}
@@ -146,6 +155,7 @@ func (s *Server) ingestUpload(w http.ResponseWriter, r *http.Request, b *Backend
 		}
 		reports = append(reports, rep)
 	}
+	end(total, nil)
 	writeJSON(w, http.StatusOK, map[string]any{"files": len(saved), "reports": reports})
 }
 

@@ -88,8 +88,11 @@ type Backend struct {
 	// ProjectDir, when set, is the project folder the decision reads the
 	// prepared training data's report from (advise.PreparedFile).
 	ProjectDir string
-	Mode       retrieve.Mode // default retrieval mode
-	K          int           // default k
+	// Activity, when set, records uploads and watch and crawl rounds,
+	// which GET /v1/ingest/status reports.
+	Activity IngestActivity
+	Mode     retrieve.Mode // default retrieval mode
+	K        int           // default k
 
 	// reviewer applies review decisions to the collection's test sets,
 	// one at a time per test-set directory.
@@ -189,6 +192,7 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 	s.route("GET /v1/ask/ws", "read", s.askWS)
 	s.route("GET /v1/documents", "read", s.documents)
 	s.route("POST /v1/ingest", "write", s.ingest)
+	s.route("GET /v1/ingest/status", "read", s.ingestStatus)
 	s.route("DELETE /v1/documents/{id}", "write", s.deleteDocument)
 	s.route("DELETE /v1/keys/{name}", "admin", s.revokeKey)
 	s.route("POST /v1/feedback", "read", s.rate)

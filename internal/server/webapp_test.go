@@ -17,6 +17,8 @@ import (
 
 	"github.com/ragtune/ragtune/internal/browsertest"
 	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/ingest"
+	"github.com/ragtune/ragtune/internal/project"
 	"github.com/ragtune/ragtune/internal/store"
 )
 
@@ -27,6 +29,10 @@ type webApp struct {
 	url    string
 	runs   [2]string
 	setDir string
+	// watched is a folder the server follows, as serve --watch does;
+	// activity records its rounds and the uploads.
+	watched  string
+	activity *ingest.Tracker
 }
 
 func newWebApp(t *testing.T) *webApp {
@@ -36,9 +42,26 @@ func newWebApp(t *testing.T) *webApp {
 	writeSet(t, f, "generated.jsonl", generatedSet())
 	be := f.backend()
 	be.Feedback, be.FeedbackRetention = f.p.Store(), 90*24*time.Hour
+	activity := ingest.NewTracker(f.dir)
+	be.Activity = activity
+	watched := filepath.Join(f.dir, "watched")
+	os.MkdirAll(watched, 0o755)
+	ctx, stop := context.WithCancel(t.Context())
+	watching := make(chan error, 1)
+	activity.Add(ingest.KindWatch, watched)
+	go func() {
+		watching <- f.p.Watch(ctx, project.WatchRequest{Roots: []string{watched}, Quiet: 100 * time.Millisecond,
+			Begin: func() func(*ingest.Report, error) { return activity.Begin(ingest.KindWatch, watched) }})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-watching; err != nil {
+			t.Error(err)
+		}
+	})
 	ts := httptest.NewServer(New(be, Options{}).Handler()) // a real server on 127.0.0.1
 	t.Cleanup(ts.Close)
-	return &webApp{fixture: f, url: ts.URL, runs: [2]string{a, b}, setDir: f.p.TestSetDir()}
+	return &webApp{fixture: f, url: ts.URL, runs: [2]string{a, b}, setDir: f.p.TestSetDir(), watched: watched, activity: activity}
 }
 
 // js evaluates an expression and fails the test on error.
@@ -222,10 +245,46 @@ func TestWebUIInBrowser(t *testing.T) {
 		chromedp.Click("#conv-list .open", chromedp.ByQuery), waitFor(`document.querySelectorAll(".msg-bot").length == 3`),
 		chromedp.Click("#new-chat", chromedp.ByID), waitFor(`document.getElementById("empty-chat") !== null`))
 
-	// Documents: upload, then find it by name.
+	// Documents: the watched folder's status; upload, shown as a round
+	// of the uploads; a file saved in the watched folder appears in the
+	// list when its round ends; then find the upload by name.
 	run("documents", chromedp.Navigate(app.url+"/#/documents"), waitFor(`document.querySelectorAll("#docs tr td.path").length == 3`),
-		chromedp.SetUploadFiles("#file", []string{upload}, chromedp.ByID),
+		waitFor(`/Watching watched\/ — no changes at/.test(document.getElementById("ingest-status").textContent)`))
+	if got := text(`document.getElementById("ingest-status").getAttribute("aria-live")`); got != "polite" {
+		t.Errorf("the ingest status is not a polite live region: %q", got)
+	}
+	run("upload", chromedp.SetUploadFiles("#file", []string{upload}, chromedp.ByID),
 		waitFor(`document.querySelector("#upload-status.ok") !== null`),
+		waitFor(`/Uploads to uploads\/ — added 1 document at/.test(document.getElementById("ingest-status").textContent)`),
+		waitFor(`document.querySelectorAll("#docs tr td.path").length == 4`))
+	os.WriteFile(filepath.Join(app.watched, "handbook.md"), []byte("# Handbook\n\nNew starters get a laptop on day one.\n"), 0o644)
+	run("watched file", waitFor(`/Watching watched\/ — added 1 document at/.test(document.getElementById("ingest-status").textContent)`),
+		waitFor(`[...document.querySelectorAll("#docs td.path")].some((td) => td.textContent == "watched/handbook.md")`))
+	// A crawl fetching now, and one that failed: a spinner, the error in
+	// the error colour, no server path.
+	wiki, intranet := "https://wiki.example/sitemap.xml", "https://intranet.example/a/very/long/path/to/the/sitemap-of-the-handbook.xml"
+	app.activity.Schedule(ingest.KindCrawl, intranet, time.Now().Add(58*time.Minute))
+	app.activity.Begin(ingest.KindCrawl, intranet)(&ingest.Report{Failed: 1}, fmt.Errorf("fetching: %w", &os.PathError{Op: "open", Path: filepath.Join(app.dir, ".ragtune", "cache"), Err: os.ErrPermission}))
+	endWiki := app.activity.Begin(ingest.KindCrawl, wiki)
+	run("crawl status", waitFor(`document.querySelector("#ingest-sources li.running .spinner") !== null && document.querySelector("#ingest-sources li.failed") !== null`))
+	if got := text(`document.querySelector("#ingest-sources li.failed").textContent`); !strings.Contains(got, "Crawling "+intranet+" — failed at") || !strings.Contains(got, "open .ragtune/cache: permission denied") || !strings.Contains(got, "next in 5") || strings.Contains(got, app.dir) {
+		t.Errorf("failed crawl shown as %q", got)
+	}
+	if got := text(`(() => { const probe = document.body.appendChild(Object.assign(document.createElement("p"), { className: "status error" }));
+		const same = getComputedStyle(probe).color == getComputedStyle(document.querySelector("#ingest-sources li.failed")).color;
+		probe.remove(); return same ? "error colour" : "another colour"; })()`); got != "error colour" {
+		t.Errorf("a failed source is shown in %s", got)
+	}
+	accessible("documents with ingest status")
+	run("documents dark", scheme(true))
+	accessible("documents with ingest status, dark")
+	run("documents narrow dark", size(375, 812, true))
+	fits("documents with ingest status")
+	shot("web-documents-375-dark.png")
+	run("documents wide light", size(1280, 860, false), scheme(false))
+	shot("web-documents-1280-light.png")
+	endWiki(&ingest.Report{Unchanged: 3}, nil)
+	run("crawl done", waitFor(`document.querySelector("#ingest-sources li.running") === null`),
 		chromedp.SendKeys("#doc-search", "runbook", chromedp.ByID),
 		waitFor(`document.querySelectorAll("#docs td.path").length == 1`))
 	if got := text(`document.getElementById("docs").textContent`); !strings.Contains(got, "uploads/runbook.md") || strings.Contains(got, app.dir) {
@@ -237,8 +296,15 @@ func TestWebUIInBrowser(t *testing.T) {
 	run("documents wide", size(1280, 860, false))
 
 	// Evaluation: open a run, then compare the two.
-	run("eval", chromedp.Navigate(app.url+"/#/eval"), waitFor(`document.querySelectorAll("#runs .run-id").length == 2`),
-		chromedp.Click(`#runs .run-id`, chromedp.ByQuery), waitFor(`document.getElementById("run-heading") !== null`))
+	run("eval", chromedp.Navigate(app.url+"/#/eval"), waitFor(`document.querySelectorAll("#runs .run-id").length == 2`))
+	// The ingest status is polled only while the Documents view is open.
+	polls := `String(performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/v1/ingest/status")).length)`
+	before := text(polls)
+	run("no polling", chromedp.Sleep(3500*time.Millisecond))
+	if after := text(polls); after != before || before == "0" {
+		t.Errorf("ingest status requests: %s on leaving Documents, %s 3.5 s later", before, after)
+	}
+	run("open run", chromedp.Click(`#runs .run-id`, chromedp.ByQuery), waitFor(`document.getElementById("run-heading") !== null`))
 	if got := text(`document.getElementById("run-detail").textContent`); !strings.Contains(got, app.runs[1]) || !strings.Contains(got, "When are deploys frozen?") {
 		t.Errorf("run %q", got)
 	}

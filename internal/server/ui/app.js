@@ -137,7 +137,7 @@ function route() {
     else a.removeAttribute("aria-current");
   }
   document.title = `${view === "eval" ? "Evaluation" : view[0].toUpperCase() + view.slice(1)} · ragtune`;
-  if (view === "documents") loadDocs();
+  if (view === "documents") { loadDocs(); startIngestStatus(); } else stopIngestStatus();
   if (view === "eval") loadRuns(arg ? decodeURIComponent(arg) : "");
   if (view === "review") loadTestSets();
 }
@@ -528,6 +528,102 @@ async function deleteDoc(d) {
   loadDocs();
 }
 
+// ---------- Ingest status ----------
+// While the Documents view is open (and the tab visible), the server's
+// watched folders, crawled sites and uploads are polled every few
+// seconds; when one finishes a round, the list is read again.
+const STATUS_EVERY = 3000;
+let statusTimer = 0;
+let seenRounds = null; // "kind source" -> rounds finished, at the last poll
+
+function startIngestStatus() {
+  stopIngestStatus();
+  if (document.hidden || !session || !session.ingest_status) return;
+  pollIngestStatus();
+  statusTimer = setInterval(pollIngestStatus, STATUS_EVERY);
+}
+function stopIngestStatus() { clearInterval(statusTimer); statusTimer = 0; }
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) stopIngestStatus();
+  else if (!$("view-documents").hidden) startIngestStatus();
+});
+
+async function pollIngestStatus() {
+  let sources;
+  try { sources = (await api("/v1/ingest/status")).sources; } catch (e) { stopIngestStatus(); return; }
+  if ($("view-documents").hidden) return;
+  const rounds = new Map(sources.map((s) => [s.kind + " " + s.source, s.rounds]));
+  const finished = seenRounds && sources.some((s) => s.rounds > (seenRounds.get(s.kind + " " + s.source) || 0));
+  seenRounds = rounds;
+  drawIngestStatus(sources);
+  if (finished) loadDocs();
+}
+
+const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+function inTime(iso) {
+  const min = Math.round((new Date(iso).getTime() - Date.now()) / 60000);
+  if (min < 1) return "in under a minute";
+  if (min < 90) return `in ${min} min`;
+  return `in ${Math.round(min / 60)} h`;
+}
+
+// roundText says what a source's last round did.
+function roundText(s) {
+  const parts = [["added", s.added], ["updated", s.updated], ["deleted", s.deleted]].filter(([, n]) => n > 0)
+    .map(([verb, n]) => `${verb} ${n} document${n === 1 ? "" : "s"}`);
+  if (s.failed) parts.push(`${s.failed} failed`);
+  return parts.length ? parts.join(", ") : "no changes";
+}
+
+const SOURCE_VERB = { watch: "Watching", crawl: "Crawling", upload: "Uploads to" };
+
+// ingestLine is one source's line: what it is, what it is doing or what
+// its last round did; a crawl's next round counts down beside a time
+// that does not change, which is what a screen reader hears.
+function ingestLine(s) {
+  const li = el("li", { class: s.state, "data-kind": s.kind });
+  if (s.state === "running") li.append(el("span", { class: "spinner", "aria-hidden": "true" }));
+  const text = el("span", {}, `${SOURCE_VERB[s.kind] || s.kind} `, el("span", { class: "src", text: s.source }), " — ");
+  if (s.state === "running") text.append(s.kind === "crawl" ? "fetching…" : "ingesting…");
+  else if (s.state === "failed") text.append(`failed at ${clock(s.finished_at)}: ${s.error || "unknown error"}`);
+  else if (s.finished_at) text.append(`${roundText(s)} at `, el("time", { datetime: s.finished_at, text: clock(s.finished_at) }));
+  else text.append(s.kind === "crawl" ? "first fetch pending" : "waiting for changes");
+  if (s.next_at && s.state !== "running") {
+    text.append(el("span", { class: "when" }, " · next ", el("span", { "aria-hidden": "true", text: inTime(s.next_at) }),
+      el("span", { class: "visually-hidden", text: "at " + clock(s.next_at) })));
+  }
+  li.append(text);
+  return li;
+}
+
+function drawIngestStatus(sources) {
+  const box = $("ingest-status"), list = $("ingest-sources");
+  box.hidden = !sources.length;
+  const have = new Map([...list.children].map((li) => [li.dataset.key, li]));
+  const keep = new Set();
+  let prev = null;
+  for (const s of sources) {
+    const key = s.kind + " " + s.source;
+    // A line is redrawn only when its round changes, so the live region
+    // announces rounds, not the countdown.
+    const sig = [s.state, s.rounds, s.error, s.next_at].join("|");
+    let li = have.get(key);
+    if (!li || li.dataset.sig !== sig) {
+      const fresh = ingestLine(s);
+      fresh.dataset.key = key;
+      fresh.dataset.sig = sig;
+      if (li) li.replaceWith(fresh);
+      li = fresh;
+    } else {
+      for (const c of li.querySelectorAll(".when [aria-hidden]")) c.textContent = inTime(s.next_at);
+    }
+    if (prev ? prev.nextSibling !== li : list.firstChild !== li) (prev ? prev.after(li) : list.prepend(li));
+    prev = li;
+    keep.add(key);
+  }
+  for (const [key, li] of have) if (!keep.has(key)) li.remove();
+}
+
 $("doc-search").addEventListener("input", () => { clearTimeout(docTimer); docTimer = setTimeout(loadDocs, 200); });
 
 // upload sends files with XMLHttpRequest, whose upload events give the
@@ -565,6 +661,7 @@ function upload(files) {
     }
     $("file").value = "";
     loadDocs();
+    if (statusTimer) pollIngestStatus();
   });
   xhr.addEventListener("error", () => { $("upload-progress").hidden = true; status.className = "status error"; status.textContent = "Upload failed: the connection broke."; });
   xhr.send(form);
