@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,6 +88,12 @@ func (a *app) interactions(cmd *cobra.Command, f feedbackFilter) ([]store.Intera
 	}
 	var list []store.Interaction
 	err = a.withProject(cmd, func(p *project.Project) error {
+		// Retention holds whether or not serve ran since, or feedback is on.
+		if days := p.Config().Feedback.RetentionDays; days > 0 {
+			if _, err := p.Store().PurgeInteractions(cmd.Context(), time.Duration(days)*24*time.Hour); err != nil {
+				a.log.Warn("deleting interactions past feedback.retention_days", "err", err) // a read-only store still lists
+			}
+		}
 		list, err = p.Store().Interactions(cmd.Context(), filter)
 		return err
 	})
@@ -187,6 +193,9 @@ history but not to --qa, whose items have none.`,
 			if qaPath == "" && chatPath == "" {
 				return usagef("name a file to write: --qa FILE, --chat FILE or both")
 			}
+			if qaPath != "" && filepath.Clean(qaPath) == filepath.Clean(chatPath) {
+				return usagef("--qa and --chat name the same file; give each its own")
+			}
 			if f.rating == "unrated" {
 				return usagef("--rating unrated: unrated answers are not gold; want up, down or any")
 			}
@@ -254,6 +263,9 @@ func writeFeedback(files feedbackFiles, list []store.Interaction) (feedbackExpor
 	var qa []evaluate.QAItem
 	var chat []finetune.Example
 	seen := map[string]bool{}
+	// Newest rating first, so that it is the one a question keeps.
+	list = slices.Clone(list)
+	slices.SortStableFunc(list, func(a, b store.Interaction) int { return b.RatedAt.Compare(a.RatedAt) })
 	for _, in := range list {
 		gold, skip := evaluate.GoldFromFeedback(in)
 		key := questionKey(in)
@@ -312,24 +324,17 @@ func chatExample(system string, in store.Interaction, target string) finetune.Ex
 	return finetune.Example{Messages: msgs}
 }
 
-// writeJSONL writes one JSON value a line.
+// writeJSONL writes one JSON value a line, atomically: a failed write
+// leaves the file as it was.
 func writeJSONL[T any](path string, rows []T) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", path, err)
+	return evaluate.WriteFile(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		for _, r := range rows {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
+		return nil
+	})
 }

@@ -50,6 +50,9 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 		fmt.Fprintf(a.stdout, "  %-22s %.4f\n", name, run.Metrics[name])
 	}
 	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n", res.LatencyMS.P50, res.LatencyMS.P95)
+	if j := res.Answer.Judge; j != nil && j.Failed != "" {
+		fmt.Fprintf(a.stdout, "  NOT JUDGED (the answers are kept): %s\n", j.Failed)
+	}
 	for _, f := range failed {
 		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
 	}

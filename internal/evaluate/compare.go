@@ -259,7 +259,9 @@ func testAgainstBest(results []CellResult, primary string) {
 			p := t.PHolm
 			results[i].PValueVsBest = &p
 		}
-		results[i].SignificantlyWorse = t.Significant
+		// Two-sided: significant the wrong way (the other cell ahead on the
+		// queries both answered) is no lead for the best.
+		results[i].SignificantlyWorse = t.Significant && t.Delta > 0
 	}
 }
 

@@ -1,26 +1,56 @@
 package evaluate
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 )
 
-// WriteFile creates path (and its directory) and fills it with write.
-func WriteFile(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+// WriteFile creates path (and its directory) and fills it with write,
+// atomically: the data go to a temporary file beside it, synced, given
+// path's permissions (0644 for a new file) and renamed over it, and the
+// directory is synced, so a crash or a failed write leaves the old file
+// whole, never half of the new one.
+func WriteFile(path string, write func(io.Writer) error) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("writing %s: %w", path, err)
+		}
+	}()
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
-	f, err := os.Create(path)
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return err
 	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
+	defer os.Remove(tmp.Name()) // gone after the rename; the leftover otherwise
+	w := bufio.NewWriter(tmp)
+	for _, step := range []func() error{func() error { return write(w) }, w.Flush, func() error { return tmp.Chmod(mode) }, tmp.Sync} {
+		if err := step(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
-	return f.Close()
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // WriteReports writes each named file into dir (created as needed).

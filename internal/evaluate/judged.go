@@ -21,6 +21,10 @@ type JudgeMetrics struct {
 	// were not scored.
 	Items  int `json:"items"`
 	Errors int `json:"errors"`
+	// Failed says why no answer was judged (a refused key, an unknown
+	// model): the run keeps its other figures, and judged gates fail as
+	// not measured.
+	Failed string `json:"failed,omitempty"`
 	// Correctness is the mean grade (1, 0.5, 0) of the answerable
 	// questions with gold answers, a declined one scoring 0.
 	Correctness *float64 `json:"correctness"`
@@ -120,7 +124,12 @@ func runJudge(ctx context.Context, res *QAResult, items []judge.Item, opts QAOpt
 	}
 	verdicts, err := j.GradeAll(ctx, batch, opts.JudgeProgress)
 	if err != nil {
-		return fmt.Errorf("judging answers: %w", err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("judging answers: %w", err)
+		}
+		// The answers are made and paid for: keep them, unjudged, and say why.
+		res.Answer.Judge = &JudgeMetrics{Model: j.Model(), PromptVersion: judge.PromptVersion, Failed: err.Error()}
+		return nil
 	}
 	var acc judgeAccumulator
 	for i, idx := range sample {

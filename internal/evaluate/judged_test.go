@@ -196,3 +196,27 @@ func TestJudgedReport(t *testing.T) {
 		t.Errorf("html judge section or chart wrong")
 	}
 }
+
+// A judge that refuses every call (an unknown model) leaves the answers,
+// made and paid for, in the result, unjudged, with the reason.
+func TestJudgeFailureKeepsTheAnswers(t *testing.T) {
+	srv := judgetest.New(t)
+	j, err := judge.New(judge.Config{BaseURL: srv.BaseURL(), Model: "missing-model"}, judge.Options{Prices: answer.DefaultPrices()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, results := judgedSet()
+	res, err := EvaluateQA(t.Context(), items, judgedHits, func(_ context.Context, q string, _ []retrieve.Hit) (answer.Result, error) {
+		return results[q], nil
+	}, QAOptions{Judge: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Answer.Judge
+	if len(res.PerItem) != len(items) || m == nil || !strings.Contains(m.Failed, "404") || m.Correctness != nil {
+		t.Fatalf("items %d, judge %+v", len(res.PerItem), m)
+	}
+	if failed := (Gates{"judge_correctness": 0.5}).Check(res.Flat()); len(failed) != 1 {
+		t.Fatalf("a gate on an unjudged run: %v", failed)
+	}
+}

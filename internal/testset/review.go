@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +74,7 @@ func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, erro
 		}
 		out = append(out, it)
 	}
-	if err := writeAtomic(real, lines.bytes()); err != nil {
+	if err := writeBytes(real, lines.bytes()); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -219,6 +220,14 @@ func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
 	return it, nil
 }
 
+// writeBytes replaces path with data, atomically (evaluate.WriteFile).
+func writeBytes(path string, data []byte) error {
+	return evaluate.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 // WriteFile writes items as QA JSONL, atomically.
 func WriteFile(path string, items []evaluate.QAItem) error {
 	var buf bytes.Buffer
@@ -229,55 +238,7 @@ func WriteFile(path string, items []evaluate.QAItem) error {
 		}
 		buf.Write(append(b, '\n'))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return writeAtomic(path, buf.Bytes())
-}
-
-// writeAtomic replaces path with data: a temporary file beside it, synced,
-// given path's permissions (0644 for a new file), renamed over it, and
-// the directory synced so the rename itself survives a crash.
-func writeAtomic(path string, data []byte) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("writing %s: %w", path, err)
-		}
-	}()
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return writeBytes(path, buf.Bytes())
 }
 
 // Summary counts a file's items by review state and kind.
