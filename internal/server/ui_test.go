@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +57,29 @@ fetch("%[1]s/v1/ingest", {method: "POST", mode: "no-cors", body: fd})
 	}
 	if entries, _ := os.ReadDir(filepath.Join(f.dir, "uploads")); len(entries) > 0 {
 		t.Errorf("a cross-site upload left %d file(s) in the upload folder", len(entries))
+	}
+}
+
+// TestMarkdownRendererBounds renders, under node, inputs that made the
+// renderer's inline pattern backtrack for minutes and its quotes recurse
+// past the stack; it must come back with every input rendered (the
+// command's context bounds the wait).
+func TestMarkdownRendererBounds(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("no node")
+	}
+	md, err := filepath.Abs("ui/md.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "node", "testdata/mdbounds.mjs", "file://"+md).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var got map[string]int
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != 5 || got["plain"] != 1 {
+		t.Fatalf("rendered %s (%v)", out, err)
 	}
 }

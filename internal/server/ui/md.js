@@ -10,6 +10,12 @@
 
 const SAFE_URL = /^(https?:\/\/|mailto:)/i;
 
+// Bounds that keep rendering linear in the text: inline Markdown is
+// parsed in the first MAX_INLINE characters of a line, quotes nest at
+// most MAX_QUOTE deep.
+const MAX_INLINE = 20000;
+const MAX_QUOTE = 8;
+
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -19,7 +25,15 @@ function el(tag, cls, text) {
 
 // inline appends the inline content of s to parent.
 export function inline(parent, s, cite) {
-  const re = /(`+)([\s\S]*?[^`])\1(?!`)|\*\*([^*]+?)\*\*|__([^_]+?)__|\*([^*\s][^*]*?)\*|(?<![\w])_([^_\s][^_]*?)_(?![\w])|\[(\d{1,3})\]|\[([^\]]+)\]\(([^)\s]+)\)|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])/g;
+  // Every part is bounded (backtick runs, code and link text lengths), so
+  // no input can make the pattern backtrack for long; text past
+  // MAX_INLINE is appended as it is.
+  if (s.length > MAX_INLINE) {
+    inline(parent, s.slice(0, MAX_INLINE), cite);
+    parent.append(s.slice(MAX_INLINE));
+    return;
+  }
+  const re = /(`{1,8})([^`]{1,2000})\1(?!`)|\*\*([^*]{1,2000}?)\*\*|__([^_]{1,2000}?)__|\*([^*\s][^*]{0,2000}?)\*|(?<![\w])_([^_\s][^_]{0,2000}?)_(?![\w])|\[(\d{1,3})\]|\[([^\]\n]{1,500})\]\(([^)\s]{1,2000})\)|(https?:\/\/[^\s<>()]{1,2000}[^\s<>().,;:!?'"])/g;
   let last = 0, m;
   while ((m = re.exec(s)) !== null) {
     if (m.index > last) parent.append(s.slice(last, m.index));
@@ -47,7 +61,7 @@ function link(url, text, cite) {
 const LIST = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 
 // render returns a fragment with the Markdown text rendered.
-export function render(text, cite) {
+export function render(text, cite, depth = 0) {
   const frag = document.createDocumentFragment();
   const lines = String(text).replace(/\r\n?/g, "\n").split("\n");
   let i = 0;
@@ -81,7 +95,8 @@ export function render(text, cite) {
       const body = [];
       while (i < lines.length && /^\s*>/.test(lines[i])) body.push(lines[i++].replace(/^\s*>\s?/, ""));
       const q = el("blockquote");
-      q.append(render(body.join("\n"), cite));
+      if (depth < MAX_QUOTE) q.append(render(body.join("\n"), cite, depth + 1));
+      else q.append(body.join("\n"));
       frag.append(q);
       continue;
     }
