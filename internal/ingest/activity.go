@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -161,9 +162,14 @@ func (t *Tracker) get(kind SourceKind, source string) *tracked {
 }
 
 // display is a folder relative to the project folder, ending in a
-// slash; a URL as it is.
+// slash (only its name when it lies outside); a URL without its
+// credentials, query or fragment (a token there is no one else's to see).
 func (t *Tracker) display(kind SourceKind, source string) string {
 	if kind == KindCrawl || strings.Contains(source, "://") {
+		if u, err := url.Parse(source); err == nil {
+			u.User, u.RawQuery, u.Fragment = nil, "", ""
+			return u.String()
+		}
 		return source
 	}
 	abs, err := filepath.Abs(source)
@@ -176,6 +182,9 @@ func (t *Tracker) display(kind SourceKind, source string) string {
 	}
 	if rel == "." {
 		return "./"
+	}
+	if rel == ".." || strings.HasPrefix(rel, "../") {
+		return filepath.Base(abs) + "/"
 	}
 	return filepath.ToSlash(rel) + "/"
 }

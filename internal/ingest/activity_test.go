@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,5 +118,21 @@ func TestTrackerConcurrent(t *testing.T) {
 		if s.Kind == KindUpload && (s.Rounds != 800 || s.State != StateIdle) {
 			t.Errorf("after 800 rounds: %+v", s)
 		}
+	}
+}
+
+func TestTrackerShowsNoSecretsOrOutsidePaths(t *testing.T) {
+	dir := t.TempDir()
+	tr := NewTracker(filepath.Join(dir, "project"))
+	tr.Begin(KindCrawl, "https://ana:secret@example.com/sitemap.xml?token=abc#top")(nil, nil)
+	tr.Begin(KindWatch, filepath.Join(dir, "elsewhere", "handbook"))(nil, nil)
+	tr.Begin(KindWatch, filepath.Join(dir, "project", "docs"))(nil, nil)
+	var got []string
+	for _, s := range tr.Sources() {
+		got = append(got, s.Source)
+	}
+	want := []string{"https://example.com/sitemap.xml", "handbook/", "docs/"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("sources %q, want %q", got, want)
 	}
 }

@@ -84,7 +84,7 @@ func runStore(w http.ResponseWriter, b *Backend) (evaluate.RunStore, bool) {
 		writeError(w, http.StatusNotFound, "this collection keeps no eval history")
 		return nil, false
 	}
-	return b.Runs, true
+	return publicRuns{b.Runs}, true
 }
 
 // evalRuns lists stored runs, newest first (?limit=, 50 by default).
@@ -301,7 +301,7 @@ func (s *Server) adviseRequest(r *http.Request, b *Backend) (advise.Request, int
 	if b.Runs != nil {
 		var chosen *evaluate.Record
 		if id := q.Get("run"); id != "" {
-			rec, err := evaluate.LoadRecord(r.Context(), b.Runs, id)
+			rec, err := evaluate.LoadRecord(r.Context(), publicRuns{b.Runs}, id)
 			if errors.Is(err, store.ErrNoRun) {
 				return req, http.StatusNotFound, err
 			} else if err != nil {
@@ -309,7 +309,7 @@ func (s *Server) adviseRequest(r *http.Request, b *Backend) (advise.Request, int
 			}
 			chosen = &rec
 		}
-		ev, qa, err := advise.GatherEvidence(r.Context(), advise.EvidenceRequest{Runs: b.Runs, Chosen: chosen, Limit: adviseRuns})
+		ev, qa, err := advise.GatherEvidence(r.Context(), advise.EvidenceRequest{Runs: publicRuns{b.Runs}, Chosen: chosen, Limit: adviseRuns})
 		if err != nil {
 			return req, http.StatusInternalServerError, fmt.Errorf("reading the eval runs: %w", err)
 		}
