@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -101,5 +102,24 @@ func TestHolm(t *testing.T) {
 	}
 	if p := (Paired{P: 0.2}); p.AdjustedP() != 0.2 {
 		t.Errorf("unadjusted: %v", p.AdjustedP())
+	}
+}
+
+// From normalFrom values on, the tests use their normal limits; near the
+// switch both ways agree.
+func TestLargeSetsUseTheNormalLimit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	n := normalFrom - 1
+	d := make([]float64, n+1)
+	for i := range d {
+		d[i] = rng.NormFloat64() + 0.01 // a small true lead
+	}
+	exact, normal := signFlipP(d[:n]), signFlipP(d)
+	if math.Abs(exact-normal) > 0.03 {
+		t.Errorf("p just below the switch %.4f, at it %.4f", exact, normal)
+	}
+	boot, norm := MeanCI(d[:n]), MeanCI(d)
+	if math.Abs(boot.Lo-norm.Lo) > 0.003 || math.Abs(boot.Hi-norm.Hi) > 0.003 {
+		t.Errorf("interval just below the switch %+v, at it %+v", boot, norm)
 	}
 }
