@@ -109,8 +109,8 @@ func (a *app) loadRecord(cmd *cobra.Command, id string) (evaluate.Record, error)
 	}
 	defer p.Close()
 	rec, err := evaluate.LoadRecord(cmd.Context(), p.Store(), id)
-	if errors.Is(err, store.ErrNoRun) {
-		return rec, usageError{err}
+	if errors.Is(err, store.ErrNoRun) || errors.Is(err, store.ErrAmbiguousRun) {
+		return rec, usageError{fmt.Errorf("%w (ragtune eval history lists them)", err)}
 	}
 	return rec, err
 }

@@ -126,6 +126,9 @@ func loadRun(w http.ResponseWriter, r *http.Request, st evaluate.RunStore, id st
 	case errors.Is(err, store.ErrNoRun):
 		writeError(w, http.StatusNotFound, err.Error())
 		return rec, false
+	case errors.Is(err, store.ErrAmbiguousRun):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return rec, false
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, fmt.Sprintf("reading run %s: %v", id, err))
 		return rec, false

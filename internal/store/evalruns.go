@@ -76,6 +76,9 @@ func (s *Store) EvalRuns(ctx context.Context, limit int) ([]EvalRun, error) {
 // ErrNoRun means no eval run has the requested ID.
 var ErrNoRun = errors.New("no such eval run")
 
+// ErrAmbiguousRun means a run ID prefix matches several runs.
+var ErrAmbiguousRun = errors.New("ambiguous eval run prefix")
+
 // EvalRun loads one run with its per-query data. A unique prefix of the
 // ID is enough.
 func (s *Store) EvalRun(ctx context.Context, id string) (EvalRun, error) {
@@ -100,7 +103,7 @@ func (s *Store) EvalRun(ctx context.Context, id string) (EvalRun, error) {
 	case 0:
 		return r, fmt.Errorf("%w %q", ErrNoRun, id)
 	case 2:
-		return r, fmt.Errorf("eval run prefix %q is ambiguous; give more of the ID", id)
+		return r, fmt.Errorf("%w: %q matches more than one run; give more of the ID", ErrAmbiguousRun, id)
 	}
 	return r, rows.Err()
 }
