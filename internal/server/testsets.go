@@ -372,6 +372,9 @@ func reviewerFor(byDir map[string]*testset.Reviewer, c Collection) *testset.Revi
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = real // two names of one folder share one reviewer
+		}
 	}
 	if byDir[dir] == nil {
 		byDir[dir] = &testset.Reviewer{}

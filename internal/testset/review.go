@@ -62,6 +62,11 @@ func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, erro
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	unlock, err := lockFile(real)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	lines, err := readLines(real)
 	if err != nil {
 		return nil, err
@@ -79,6 +84,43 @@ func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, erro
 	}
 	return out, nil
 }
+
+// lockFile holds path's lock file (path + ".lock", made exclusively) so
+// that processes deciding on one set — `eval review` beside `serve` —
+// take turns instead of overwriting each other's decisions. A lock left
+// by a process that died is taken over once it is staleLock old.
+func lockFile(path string) (func(), error) {
+	lock := path + ".lock"
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			f.Close()
+			return func() { os.Remove(lock) }, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if fi, err := os.Stat(lock); err == nil && time.Since(fi.ModTime()) > staleLock {
+			os.Remove(lock)
+			continue
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %s is being reviewed by another process (remove %s if none is)", ErrBusy, path, lock)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Lock timings: how long a decision waits for another, and when a lock
+// is taken to be left behind (a decision takes milliseconds).
+const (
+	lockWait  = 5 * time.Second
+	staleLock = 30 * time.Second
+)
+
+// ErrBusy means another process held the set's lock for too long.
+var ErrBusy = errors.New("test set busy")
 
 // qaLines is a QA file as its lines, each with its item where it holds one.
 type qaLines struct {

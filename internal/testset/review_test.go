@@ -2,9 +2,11 @@ package testset
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,5 +127,44 @@ func TestReviewKeepsWhatItDoesNotTouch(t *testing.T) {
 	}
 	if _, err := r.Apply(path+".gz", Decision{ID: "a", Status: evaluate.ReviewAccepted}); !errors.Is(err, ErrBadDecision) {
 		t.Errorf("a compressed set: %v", err)
+	}
+}
+
+// Two reviewers (as the CLI and the server are: separate processes,
+// separate mutexes) deciding on one file at once lose no decision: the
+// lock file makes them take turns.
+func TestReviewersTakeTurns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "set.jsonl")
+	var items []evaluate.QAItem
+	for i := range 40 {
+		items = append(items, evaluate.QAItem{ID: fmt.Sprintf("gen-%d", i), Question: "Question number " + fmt.Sprint(i) + "?", Answers: []string{"x"},
+			Provenance: &evaluate.Provenance{Doc: "a.md"}, Review: &evaluate.Review{Status: evaluate.ReviewProposed}})
+	}
+	if err := WriteFile(path, items); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var r Reviewer // its own mutex
+			for i := w; i < 40; i += 2 {
+				if _, err := r.Apply(path, Decision{ID: fmt.Sprintf("gen-%d", i), Status: evaluate.ReviewAccepted}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := evaluate.LoadQA(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := Summarize(got); s.ByStatus[evaluate.ReviewAccepted] != 40 {
+		t.Fatalf("decisions kept: %v of 40", s.ByStatus)
+	}
+	if _, err := os.Stat(path + ".lock"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("lock left behind: %v", err)
 	}
 }
