@@ -823,16 +823,21 @@ async function loadTestSets() {
   }
 }
 
-async function loadItems() {
+async function loadItems(offset = 0) {
   const name = $("testset").value, status = $("review-status").value;
   const list = $("review-items");
   try {
-    const page = await api(`/v1/testsets/${encodeURIComponent(name)}?limit=50${status ? "&status=" + status : ""}`);
+    const page = await api(`/v1/testsets/${encodeURIComponent(name)}?limit=50&offset=${offset}${status ? "&status=" + status : ""}`);
     const s = page.summary.by_status || {};
     $("review-summary").textContent = `${s.proposed || 0} proposed · ${s.accepted || 0} accepted · ${s.rejected || 0} rejected`;
-    list.textContent = "";
-    if (!page.items.length) list.append(el("li", { class: "muted", text: "Nothing to show with this filter." }));
+    if (offset === 0) list.textContent = "";
+    list.querySelectorAll("li.more").forEach((m) => m.remove());
+    if (!page.items.length && offset === 0) list.append(el("li", { class: "muted", text: "Nothing to show with this filter." }));
     for (const it of page.items) list.append(reviewCard(name, it));
+    if (page.next_offset && page.next_offset < page.total) {
+      // The next page on demand: a set of hundreds stays reviewable.
+      list.append(el("li", { class: "more" }, el("button", { type: "button", text: `Show more (${page.total - page.next_offset} left)`, onclick: () => loadItems(page.next_offset) })));
+    }
   } catch (e) { list.textContent = "Could not read the test set: " + e.message; }
 }
 
@@ -904,8 +909,8 @@ async function decide(name, id, body, li) {
   } catch (e) { toast("Review failed: " + e.message); }
 }
 
-$("testset").addEventListener("change", loadItems);
-$("review-status").addEventListener("change", loadItems);
+$("testset").addEventListener("change", () => loadItems());
+$("review-status").addEventListener("change", () => loadItems());
 
 // ---------- Decision ----------
 const money = (x) => "$" + (x >= 100 ? Math.round(x).toLocaleString() : x.toFixed(2));
