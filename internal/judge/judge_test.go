@@ -180,3 +180,15 @@ func TestRubric(t *testing.T) {
 		t.Error("rubric and rubric_file together must fail")
 	}
 }
+
+func TestDecodeRejectsTrailingText(t *testing.T) {
+	var v struct{ Verdict string }
+	for _, s := range []string{`{"verdict":"correct"}}`, `{"verdict":"correct"} and more`, `{"verdict":"correct"}]`} {
+		if err := decode(s, &v); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	if err := decode("  {\"verdict\":\"correct\"}\n", &v); err != nil || v.Verdict != "correct" {
+		t.Errorf("a clean reply: %v %+v", err, v)
+	}
+}

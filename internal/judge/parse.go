@@ -1,7 +1,6 @@
 package judge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,6 +65,9 @@ func (j *Judge) faithfulness(ctx context.Context, it Item, v *Verdict) error {
 		return fmt.Errorf("%s: %w", p.name, err)
 	}
 	v.Claims = claims
+	if len(claims) == 0 && strings.TrimSpace(it.Answer) != "" {
+		return fmt.Errorf("%s: %w: no claims found in a non-empty answer", p.name, ErrMalformed)
+	}
 	if len(claims) > 0 {
 		n := 0
 		for _, c := range claims {
@@ -170,11 +172,14 @@ func parseCriteria(content string, n int) ([]Criterion, error) {
 // decode reads exactly one JSON object; keys the verdict does not use
 // are allowed, text around the object is not.
 func decode(content string, v any) error {
-	dec := json.NewDecoder(bytes.NewReader([]byte(strings.TrimSpace(content))))
+	trimmed := strings.TrimSpace(content)
+	dec := json.NewDecoder(strings.NewReader(trimmed))
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: not a JSON object (%v): %s", ErrMalformed, err, clip(content))
 	}
-	if dec.More() {
+	// Anything but white space after the object (a stray "}" or "]" that
+	// More would not report) makes the reply malformed.
+	if rest := trimmed[dec.InputOffset():]; strings.TrimSpace(rest) != "" {
 		return fmt.Errorf("%w: text after the JSON object: %s", ErrMalformed, clip(content))
 	}
 	return nil
