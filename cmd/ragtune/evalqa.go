@@ -37,11 +37,15 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 		a.wroteReport(out.reportDir)
 	}
 	failed := out.gates.Check(run.Metrics)
+	judgeFailed := judgeFailure(run)
 	if a.jsonOut {
 		if err := a.printJSON(map[string]any{"run_id": run.RunID, "dataset": run.Dataset, "queries": res.Items, "mode": res.Mode, "k": k,
 			"metrics": res.Retrieval, "answer": res.Answer, "latency_ms": res.LatencyMS, "generator": run.Generator, "per_query_file": run.PerQueryFile,
 			"seconds": time.Since(began).Seconds(), "gates_failed": failed}); err != nil {
 			return err
+		}
+		if judgeFailed != nil {
+			return judgeFailed
 		}
 		return gateResult(failed)
 	}
@@ -50,12 +54,23 @@ func (a *app) evalQA(cmd *cobra.Command, p *project.Project, req project.QAEval,
 		fmt.Fprintf(a.stdout, "  %-22s %.4f\n", name, run.Metrics[name])
 	}
 	fmt.Fprintf(a.stdout, "\n  latency p50 %.1f ms, p95 %.1f ms\n", res.LatencyMS.P50, res.LatencyMS.P95)
-	if j := res.Answer.Judge; j != nil && j.Failed != "" {
-		fmt.Fprintf(a.stdout, "  NOT JUDGED (the answers are kept): %s\n", j.Failed)
-	}
 	for _, f := range failed {
 		fmt.Fprintf(a.stdout, "  GATE FAILED %s\n", f)
 	}
 	fmt.Fprintf(a.stdout, "  run id %s (ragtune eval history)\n", run.RunID)
+	if judgeFailed != nil {
+		return judgeFailed
+	}
 	return gateResult(failed)
+}
+
+// judgeFailure is the error of a run whose judge failed: the answers
+// were scored and saved, but what was asked for — judging — did not
+// happen, so the command fails (exit 1) saying both.
+func judgeFailure(run *project.QARun) error {
+	j := run.Result.Answer.Judge
+	if j == nil || j.Failed == "" {
+		return nil
+	}
+	return fmt.Errorf("the answers were scored and saved as run %s, but not judged: %s", run.RunID, j.Failed)
 }

@@ -3,6 +3,7 @@ package project
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/evaluate"
@@ -49,9 +50,16 @@ func TestEvalQAJudged(t *testing.T) {
 	if len(srv.Requests()) != 3 {
 		t.Errorf("%d judge calls, want 3", len(srv.Requests()))
 	}
-	// --judge-model overrides; a model the endpoint does not have ends
-	// the eval with the endpoint's error.
-	if _, err := p.EvalQA(t.Context(), QAEval{Items: items, Path: "qa.jsonl", JudgeModel: "missing-model"}); err == nil {
-		t.Error("an unknown judge model must fail the eval")
+	// --judge-model overrides; a model the endpoint does not have leaves
+	// the run, answered and stored, unjudged with the endpoint's error.
+	missing, err := p.EvalQA(t.Context(), QAEval{Items: items, Path: "qa.jsonl", JudgeModel: "missing-model"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := missing.Result.Answer.Judge; j == nil || !strings.Contains(j.Failed, "404") || len(missing.Result.PerItem) != len(items) {
+		t.Errorf("an unknown judge model: %+v", j)
+	}
+	if _, err := evaluate.LoadRecord(t.Context(), p.Store(), missing.RunID); err != nil {
+		t.Errorf("the unjudged run was not stored: %v", err)
 	}
 }
