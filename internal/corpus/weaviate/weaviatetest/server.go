@@ -19,7 +19,7 @@ import (
 )
 
 // Version is the server release the tests are written against.
-const Version = "v1.35.2"
+const Version = "v1.39.3"
 
 // Binary returns the weaviate-server to run: $RAGTUNE_WEAVIATE_BIN, else
 // one on PATH, else one `go install` put in GOBIN or GOPATH/bin. Without
