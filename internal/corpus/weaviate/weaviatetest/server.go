@@ -66,18 +66,22 @@ type Node struct {
 	done chan struct{}
 }
 
-// Start runs a single-node server and waits until it is ready.
-func Start(t testing.TB) *Node {
+// Start runs a single-node server and waits until it is ready; env adds
+// or overrides server settings (NAME=value).
+func Start(t testing.TB, env ...string) *Node {
 	bin := Binary(t)
 	p := freePorts(t, "127.0.0.1", 6)
-	n := newNode(t, bin, "node1", "127.0.0.1", p[0], []string{
+	n := newNode(t, bin, "node1", "127.0.0.1", p[0], append([]string{
 		"GRPC_PORT=" + strconv.Itoa(p[1]), "RAFT_BOOTSTRAP_EXPECT=1",
 		"CLUSTER_GOSSIP_BIND_PORT=" + strconv.Itoa(p[2]), "CLUSTER_DATA_BIND_PORT=" + strconv.Itoa(p[3]),
 		"RAFT_PORT=" + strconv.Itoa(p[4]), "RAFT_INTERNAL_RPC_PORT=" + strconv.Itoa(p[5]),
-	})
+	}, env...))
 	n.start(t)
 	return n
 }
+
+// DataDir is where the node keeps its data (PERSISTENCE_DATA_PATH).
+func (n *Node) DataDir() string { return filepath.Join(n.dir, "data") }
 
 // StartCluster runs an n-node cluster (n ≤ 9). Weaviate expects the same
 // gossip, data and Raft ports on every node, so node i listens on its
@@ -187,7 +191,23 @@ func (n *Node) Kill() {
 	n.cmd = nil
 }
 
-// Restart starts a killed node again on the same data and waits for it.
+// Stop shuts the node down with SIGTERM, as an orderly restart would,
+// and waits for it to exit; it flushes what it holds in memory first.
+func (n *Node) Stop(t testing.TB) {
+	if n.cmd == nil {
+		return
+	}
+	syscall.Kill(n.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-n.done:
+		n.cmd = nil
+	case <-time.After(2 * time.Minute):
+		n.Kill()
+		t.Fatalf("weaviate %s did not stop within 2 minutes of SIGTERM", n.Name)
+	}
+}
+
+// Restart starts a stopped or killed node again on the same data and waits for it.
 func (n *Node) Restart(t testing.TB) {
 	n.start(t)
 }
