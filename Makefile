@@ -7,7 +7,7 @@ BIN := bin/ragtune
 
 # The Weaviate server the store tests run against, built once from the Go
 # module proxy and kept in the cache (see the README for measured times).
-WEAVIATE_VERSION := v1.35.2
+WEAVIATE_VERSION := v1.39.3
 WEAVIATE_DIR ?= $(or $(XDG_CACHE_HOME),$(if $(HOME),$(HOME)/.cache,/tmp))/ragtune/weaviate-$(WEAVIATE_VERSION)
 WEAVIATE_BIN := $(WEAVIATE_DIR)/weaviate-server
 

@@ -86,7 +86,7 @@ func (c *Corpus) chunkObject(d corpus.Document, ch corpus.Chunk, ver string) *mo
 			"title": ch.Title, "heading": ch.Heading, "text": ch.Text,
 			"byte_start": ch.Start, "byte_end": ch.End, "line_start": ch.LineStart, "line_end": ch.LineEnd,
 			"tokens": ch.Tokens, "tags": nonNil(d.Tags), "rowid": strconv.FormatInt(rowid(ch.ID), 10),
-			"lex_title": stems(ch.Title), "lex_text": stems(ch.Text),
+			"lex_title": stems(ch.Title), "lex_text": stems(ch.Text), "lex_all": stems(ch.Title + "\n" + ch.Text),
 		},
 		Vector: ch.Vector,
 	}

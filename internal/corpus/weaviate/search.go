@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,9 +69,41 @@ func (r chunkRow) hit(score float64) corpus.Hit {
 
 // SearchLexical ranks chunks by Weaviate's BM25 over ragtune's stems of
 // the title and text, with the same query words the embedded store uses.
+//
+// Weaviate finds its top k with BlockMax-WAND, which skips documents
+// that cannot reach the k-th score. On v1.39.3 that is exact for a query
+// over one property, whether its terms sit in a memtable, a freshly
+// flushed segment or a compacted one (the bugs of 1.35,
+// weaviate/weaviate#11780 and #12022, are fixed), but not for a query
+// over several: the pruned BM25F over title and text scores documents
+// differently from the same query unpruned and returns other ones
+// (TestBM25TopKIsExact). So the usual query, title weight 1, runs over
+// lex_all, title and text in one field, and asks for k; a query weighting
+// the title differently runs over both fields and is ranked here from
+// every match.
 func (c *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, error) {
+	return c.searchBM25(ctx, q, false)
+}
+
+// maxLimit is Weaviate's default QUERY_MAXIMUM_RESULTS.
+const maxLimit = 10000
+
+// ErrTooManyMatches is returned by an exhaustive ranking whose matches
+// Weaviate would not return in one request.
+var ErrTooManyMatches = errors.New("more BM25 matches than weaviate returns in one request")
+
+// searchBM25 runs the BM25 query. Exhaustively (always, where pruning is
+// not exact; on request, as the reference the tests check Weaviate's top
+// k against) it asks for every match, so that Weaviate's result heap
+// never fills and nothing is pruned, and keeps the best k itself. A
+// query matching more than maxLimit chunks then fails with
+// ErrTooManyMatches rather than being ranked on a truncated list.
+func (c *Corpus) searchBM25(ctx context.Context, q corpus.LexicalQuery, exhaustive bool) ([]corpus.Hit, error) {
 	if q.K <= 0 {
 		return nil, nil
+	}
+	if q.K > maxLimit {
+		return nil, fmt.Errorf("lexical search for %d results: weaviate returns at most %d in one request", q.K, maxLimit)
 	}
 	words := lexical.Terms(q.Text)
 	if len(words) == 0 {
@@ -83,20 +116,31 @@ func (c *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 	for i, w := range words {
 		terms[i] = lexical.Stem(w)
 	}
-	title := "lex_title"
-	if q.TitleBoost != 0 && q.TitleBoost != 1 {
-		title += "^" + strconv.FormatFloat(q.TitleBoost, 'f', -1, 64)
+	props := []string{"lex_all"}
+	boosted := q.TitleBoost != 0 && q.TitleBoost != 1
+	if boosted || !c.combined {
+		title := "lex_title"
+		if boosted {
+			title += "^" + strconv.FormatFloat(q.TitleBoost, 'f', -1, 64)
+		}
+		props = []string{title, "lex_text"}
+		exhaustive = true
 	}
 	where := filter(q.PathPrefix, q.Tags)
-	limit, err := c.bm25Limit(ctx, terms, where, q.K)
-	if err != nil {
-		return nil, err
-	}
-	bm25 := c.client.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(terms, " ")).WithProperties(title, "lex_text")
+	limit := q.K
 	fields := hitFields
-	if limit > q.K {
+	if exhaustive {
+		n, err := c.matches(ctx, props, terms, where)
+		if err != nil {
+			return nil, err
+		}
+		if n > maxLimit {
+			return nil, fmt.Errorf("%w: %d chunks match %q, weaviate returns at most %d", ErrTooManyMatches, n, q.Text, maxLimit)
+		}
+		limit = max(n, q.K)
 		fields = []graphql.Field{{Name: "chunk_id"}, {Name: "doc"}}
 	}
+	bm25 := c.client.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(terms, " ")).WithProperties(props...)
 	fields = append(append([]graphql.Field{}, fields...), graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
 	get := c.client.GraphQL().Get().WithClassName(c.chunkClass).WithFields(fields...).WithBM25(bm25).WithLimit(limit)
 	if where != nil {
@@ -113,38 +157,25 @@ func (c *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 	if len(hits) > q.K {
 		hits = hits[:q.K]
 	}
-	if limit > q.K {
+	if exhaustive {
 		return c.fillHits(ctx, hits)
 	}
 	return hits, nil
 }
 
-// maxLimit is Weaviate's default QUERY_MAXIMUM_RESULTS.
-const maxLimit = 10000
-
-// bm25Limit is how many results to ask Weaviate's BM25 for. Weaviate
-// 1.35's BlockMax-WAND can prune true top-k matches once its result heap
-// is full (terms still in a memtable have a zero score bound,
-// weaviate/weaviate#11780; freshly flushed segments bake a wrong bound
-// until compaction, #12022). A heap that never fills is never pruned, so
-// unless turned off ragtune asks for every match (up to maxLimit) and
-// keeps the best k itself.
-func (c *Corpus) bm25Limit(ctx context.Context, terms []string, where *filters.WhereBuilder, k int) (int, error) {
-	if c.cfg.FastBM25 {
-		return k, nil
+// matches counts the chunks holding any of terms in any of props.
+func (c *Corpus) matches(ctx context.Context, props, terms []string, where *filters.WhereBuilder) (int, error) {
+	var ops []*filters.WhereBuilder
+	for _, p := range props {
+		p, _, _ = strings.Cut(p, "^")
+		ops = append(ops, filters.Where().WithPath([]string{p}).WithOperator(filters.ContainsAny).WithValueText(terms...))
 	}
-	any := filters.Where().WithOperator(filters.Or).WithOperands([]*filters.WhereBuilder{
-		filters.Where().WithPath([]string{"lex_title"}).WithOperator(filters.ContainsAny).WithValueText(terms...),
-		filters.Where().WithPath([]string{"lex_text"}).WithOperator(filters.ContainsAny).WithValueText(terms...),
-	})
+	any := filters.Where().WithOperator(filters.Or).WithOperands(ops)
 	if where != nil {
 		any = filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{any, where})
 	}
 	n, _, err := c.count(ctx, c.chunkClass, any, false)
-	if err != nil {
-		return 0, err
-	}
-	return min(max(n, k), maxLimit), nil
+	return n, err
 }
 
 // fillHits fetches the full chunks of hits found with their IDs only.

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -41,9 +42,6 @@ type Config struct {
 	// read or acknowledge a write.
 	Consistency string
 	Timeout     time.Duration
-	// FastBM25 asks Weaviate for only k BM25 results, trusting its top-k
-	// pruning; see bm25Limit for why that is off by default.
-	FastBM25 bool
 }
 
 // Corpus is a ragtune corpus in one set of Weaviate collections.
@@ -54,6 +52,10 @@ type Corpus struct {
 	docClass    string
 	metaClass   string
 	consistency string
+
+	// combined says the chunk collection has lex_all; collections made
+	// before it existed are searched the slower, exhaustive way.
+	combined bool
 
 	// The index identity, once bound, never changes; kept here so that
 	// searches and writes do not ask the cluster for it each time.
@@ -184,8 +186,16 @@ func (c *Corpus) ensureSchema(ctx context.Context) error {
 		if err != nil {
 			return c.wrap("checking collection "+class.Class, err)
 		}
+		if ok && class.Class == c.chunkClass {
+			if err := c.checkCombined(ctx); err != nil {
+				return err
+			}
+		}
 		if ok {
 			continue
+		}
+		if class.Class == c.chunkClass {
+			c.combined = true
 		}
 		if err := c.client.Schema().ClassCreator().WithClass(class).Do(ctx); err != nil {
 			// Another process may have created it in the meantime.
@@ -194,6 +204,26 @@ func (c *Corpus) ensureSchema(ctx context.Context) error {
 			}
 			return c.wrap("creating collection "+class.Class, err)
 		}
+	}
+	return nil
+}
+
+// checkCombined looks for lex_all in an existing chunk collection.
+func (c *Corpus) checkCombined(ctx context.Context) error {
+	class, err := c.client.Schema().ClassGetter().WithClassName(c.chunkClass).Do(ctx)
+	if err != nil {
+		return c.wrap("reading collection "+c.chunkClass, err)
+	}
+	c.combined = false
+	for _, p := range class.Properties {
+		if p.Name == "lex_all" {
+			c.combined = true
+		}
+	}
+	if !c.combined {
+		slog.Warn("weaviate collection made by an older ragtune: lexical search ranks every match itself, which is slower; "+
+			"copy the corpus to new collections (ragtune store migrate) or re-ingest after ragtune init --reset to speed it up",
+			"collection", c.chunkClass)
 	}
 	return nil
 }
@@ -232,6 +262,10 @@ func (c *Corpus) chunkSchema() *models.Class {
 		// GraphQL integers are 32-bit, so the 52-bit row key travels as text.
 		keyword("rowid"),
 		searchable("lex_title"), searchable("lex_text"),
+		// Title and text in one field: Weaviate's pruned top k is exact
+		// for a query over one property but not over several (see
+		// searchBM25), so the usual query runs over this one.
+		searchable("lex_all"),
 	}
 	return class
 }

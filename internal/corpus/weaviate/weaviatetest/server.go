@@ -5,6 +5,7 @@
 package weaviatetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 )
 
 // Version is the server release the tests are written against.
-const Version = "v1.35.2"
+const Version = "v1.39.3"
 
 // Binary returns the weaviate-server to run: $RAGTUNE_WEAVIATE_BIN, else
 // one on PATH, else one `go install` put in GOBIN or GOPATH/bin. Without
@@ -66,23 +67,32 @@ type Node struct {
 	done chan struct{}
 }
 
-// Start runs a single-node server and waits until it is ready.
-func Start(t testing.TB) *Node {
+// Start runs a single-node server and waits until it is ready; env adds
+// or overrides server settings (NAME=value).
+func Start(t testing.TB, env ...string) *Node {
 	bin := Binary(t)
 	p := freePorts(t, "127.0.0.1", 6)
-	n := newNode(t, bin, "node1", "127.0.0.1", p[0], []string{
+	n := newNode(t, bin, "node1", "127.0.0.1", p[0], append([]string{
 		"GRPC_PORT=" + strconv.Itoa(p[1]), "RAFT_BOOTSTRAP_EXPECT=1",
 		"CLUSTER_GOSSIP_BIND_PORT=" + strconv.Itoa(p[2]), "CLUSTER_DATA_BIND_PORT=" + strconv.Itoa(p[3]),
 		"RAFT_PORT=" + strconv.Itoa(p[4]), "RAFT_INTERNAL_RPC_PORT=" + strconv.Itoa(p[5]),
-	})
+	}, env...))
 	n.start(t)
 	return n
 }
 
-// StartCluster runs an n-node cluster (n ≤ 9). Weaviate expects the same
-// gossip, data and Raft ports on every node, so node i listens on its
-// own loopback address 127.0.0.i with the shared ports, and only its
-// gRPC port, which binds every interface, differs.
+// DataDir is where the node keeps its data (PERSISTENCE_DATA_PATH).
+func (n *Node) DataDir() string { return filepath.Join(n.dir, "data") }
+
+// StartCluster runs an n-node cluster (n ≤ 9). Node i listens on its own
+// loopback address 127.0.0.i with the same gossip, Raft and HTTP ports as
+// the others (Weaviate expects the same Raft port on every node). The
+// gRPC port and the cluster data port bind every interface whatever
+// CLUSTER_BIND_ADDR says, so each node gets its own: with a shared data
+// port only node1 could listen on it, and every node's internal traffic
+// (replicated writes, remote reads, node status) went to node1, so node2
+// and node3 held no data and answered searches with nothing. Each node
+// publishes its data port in its gossip metadata, so they need not match.
 func StartCluster(t testing.TB, count int) []*Node {
 	bin := Binary(t)
 	var hosts, names []string
@@ -90,15 +100,16 @@ func StartCluster(t testing.TB, count int) []*Node {
 		hosts = append(hosts, "127.0.0."+strconv.Itoa(i))
 		names = append(names, "node"+strconv.Itoa(i))
 	}
-	shared := freePorts(t, hosts[0], 5, hosts...)
-	grpc := freePorts(t, "127.0.0.1", count)
+	shared := freePorts(t, hosts[0], 4, hosts...)
+	// Ports that bind every interface: count for gRPC, count for data.
+	wild := freePorts(t, "0.0.0.0", 2*count)
 	var nodes []*Node
 	for i := range count {
 		env := []string{
-			"GRPC_PORT=" + strconv.Itoa(grpc[i]), "RAFT_BOOTSTRAP_EXPECT=" + strconv.Itoa(count),
+			"GRPC_PORT=" + strconv.Itoa(wild[i]), "RAFT_BOOTSTRAP_EXPECT=" + strconv.Itoa(count),
 			"RAFT_JOIN=" + strings.Join(names, ","),
-			"CLUSTER_GOSSIP_BIND_PORT=" + strconv.Itoa(shared[1]), "CLUSTER_DATA_BIND_PORT=" + strconv.Itoa(shared[2]),
-			"RAFT_PORT=" + strconv.Itoa(shared[3]), "RAFT_INTERNAL_RPC_PORT=" + strconv.Itoa(shared[4]),
+			"CLUSTER_GOSSIP_BIND_PORT=" + strconv.Itoa(shared[1]), "CLUSTER_DATA_BIND_PORT=" + strconv.Itoa(wild[count+i]),
+			"RAFT_PORT=" + strconv.Itoa(shared[2]), "RAFT_INTERNAL_RPC_PORT=" + strconv.Itoa(shared[3]),
 		}
 		if i > 0 {
 			env = append(env, "CLUSTER_JOIN="+hosts[0]+":"+strconv.Itoa(shared[1]))
@@ -114,7 +125,42 @@ func StartCluster(t testing.TB, count int) []*Node {
 	for _, n := range nodes {
 		n.waitReady(t, 3*time.Minute)
 	}
+	for _, n := range nodes {
+		n.waitMembers(t, names, time.Minute)
+	}
 	return nodes
+}
+
+// waitMembers waits until the node's /v1/nodes answers for every one of
+// names, each by itself: a node whose internal traffic reaches another
+// node shows up there under that other node's name.
+func (n *Node) waitMembers(t testing.TB, names []string, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	var seen []string
+	for time.Now().Before(deadline) {
+		seen = seen[:0]
+		var out struct {
+			Nodes []struct{ Name, Status string }
+		}
+		resp, err := http.Get(n.URL + "/v1/nodes")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+		}
+		healthy := map[string]bool{}
+		for _, m := range out.Nodes {
+			seen = append(seen, m.Name+" "+m.Status)
+			if m.Status == "HEALTHY" {
+				healthy[m.Name] = true
+			}
+		}
+		if err == nil && len(out.Nodes) == len(names) && len(healthy) == len(names) {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	n.showLog(t)
+	t.Fatalf("weaviate %s: /v1/nodes answers %v, want each of %v once and healthy", n.Name, seen, names)
 }
 
 func newNode(t testing.TB, bin, name, host string, port int, env []string) *Node {
@@ -187,7 +233,23 @@ func (n *Node) Kill() {
 	n.cmd = nil
 }
 
-// Restart starts a killed node again on the same data and waits for it.
+// Stop shuts the node down with SIGTERM, as an orderly restart would,
+// and waits for it to exit; it flushes what it holds in memory first.
+func (n *Node) Stop(t testing.TB) {
+	if n.cmd == nil {
+		return
+	}
+	syscall.Kill(n.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-n.done:
+		n.cmd = nil
+	case <-time.After(2 * time.Minute):
+		n.Kill()
+		t.Fatalf("weaviate %s did not stop within 2 minutes of SIGTERM", n.Name)
+	}
+}
+
+// Restart starts a stopped or killed node again on the same data and waits for it.
 func (n *Node) Restart(t testing.TB) {
 	n.start(t)
 }
