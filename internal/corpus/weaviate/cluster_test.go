@@ -143,9 +143,30 @@ func TestReadsThroughEveryNode(t *testing.T) {
 		}
 	}
 	agree("all healthy", nodes)
+	// status --verify: every node healthy and every replica of every shard
+	// as full as the others (the node counts lag by seconds: wait for them).
+	verify := func() []string {
+		problems, err := c.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return problems
+	}
+	var problems []string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		if problems = verify(); len(problems) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(problems) > 0 {
+		t.Errorf("healthy cluster: %v", problems)
+	}
 
 	nodes[2].Kill()
 	waitNodeDown(t, nodes[0].URL, "node3", time.Minute)
 	waitLeader(t, nodes[0].URL, "node3", 2*time.Minute)
 	agree("node3 killed", nodes[:2])
+	if problems := verify(); !strings.Contains(strings.Join(problems, "; "), "node node3 is") {
+		t.Errorf("verify with node3 down names no down node3: %v", problems)
+	}
 }

@@ -324,7 +324,11 @@ func (c *Corpus) Verify(ctx context.Context) ([]string, error) {
 			problems = append(problems, fmt.Sprintf("%s: %d chunks recorded, %d stored", d.Path, d.Chunks, n))
 		}
 	}
-	return problems, nil
+	nodes, err := c.nodeProblems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(problems, nodes...), nil
 }
 
 // Bind records the index identity with the collections, or checks that it
