@@ -2,16 +2,13 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/ragtune/ragtune/internal/apikey"
 	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
@@ -37,42 +34,27 @@ func (s *Store) RevokeAPIKey(ctx context.Context, name string) (bool, error) {
 }
 
 // ErrBadKey means a key is unknown.
-var ErrBadKey = errors.New("unknown API key")
+var ErrBadKey = apikey.ErrUnknown
 
 // APIKey describes a stored key (never the key itself).
-type APIKey struct {
-	Name      string   `json:"name"`
-	Scopes    []string `json:"scopes"`
-	CreatedAt string   `json:"created_at"`
-}
-
-func hashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
+type APIKey = apikey.Key
 
 // CreateAPIKey makes a new random key with the given scopes and returns
 // it; this is the only time it is visible.
 func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) (string, error) {
-	for _, sc := range scopes {
-		if sc != "read" && sc != "write" && sc != "admin" {
-			return "", fmt.Errorf("unknown scope %q (want read, write or admin)", sc)
-		}
-	}
-	if name == "" || len(scopes) == 0 {
-		return "", errors.New("a key needs a name and at least one scope")
-	}
-	raw := make([]byte, 24)
-	if _, err := rand.Read(raw); err != nil {
+	if err := apikey.Check(name, scopes); err != nil {
 		return "", err
 	}
-	key := "rt_" + hex.EncodeToString(raw)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	key, err := apikey.New()
+	if err != nil {
+		return "", err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, apiKeysTable); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys(hash, name, scopes, created_at) VALUES (?, ?, ?, ?)`,
-			hashKey(key), name, strings.Join(scopes, ","), time.Now().UTC().Format(time.RFC3339))
+			apikey.Hash(key), name, strings.Join(scopes, ","), time.Now().UTC().Format(time.RFC3339))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("a key named %q exists already", name)
 		}
@@ -89,10 +71,10 @@ func (s *Store) CheckAPIKey(ctx context.Context, key string) (string, []string, 
 	if ok, err := sqlitedb.HasTable(ctx, s.db, "api_keys"); err != nil || !ok {
 		return "", nil, ErrBadKey
 	}
-	h := hashKey(key)
+	h := apikey.Hash(key)
 	var stored, name, scopes string
 	err := s.db.QueryRowContext(ctx, `SELECT hash, name, scopes FROM api_keys WHERE hash = ?`, h).Scan(&stored, &name, &scopes)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && subtle.ConstantTimeCompare([]byte(stored), []byte(h)) != 1) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !apikey.Equal(stored, h)) {
 		return "", nil, ErrBadKey
 	}
 	if err != nil {
