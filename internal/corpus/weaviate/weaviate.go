@@ -35,7 +35,7 @@ import (
 type Config struct {
 	URL         string // http(s)://host:port of any node
 	APIKey      string // sent as a bearer token when set
-	Prefix      string // collection names start with it: <Prefix>Chunk, <Prefix>Document, <Prefix>Meta
+	Prefix      string // collection names start with it: <Prefix>Chunk, <Prefix>Document, <Prefix>Meta, <Prefix>Key
 	Shards      int    // shards per collection; 0 lets Weaviate use one per node
 	Replication int    // copies of every shard; 0 or 1 means none
 	// Consistency is ONE, QUORUM or ALL: how many replicas must answer a
@@ -51,6 +51,7 @@ type Corpus struct {
 	chunkClass  string
 	docClass    string
 	metaClass   string
+	keyClass    string
 	consistency string
 
 	// combined says the chunk collection has lex_all; collections made
@@ -95,7 +96,8 @@ func Open(ctx context.Context, cfg Config) (*Corpus, error) {
 		return nil, fmt.Errorf("connecting to weaviate at %s: %w", cfg.URL, err)
 	}
 	c := &Corpus{client: client, cfg: cfg, consistency: cl,
-		chunkClass: cfg.Prefix + "Chunk", docClass: cfg.Prefix + "Document", metaClass: cfg.Prefix + "Meta"}
+		chunkClass: cfg.Prefix + "Chunk", docClass: cfg.Prefix + "Document", metaClass: cfg.Prefix + "Meta",
+		keyClass: cfg.Prefix + "Key"}
 	if err := c.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
@@ -154,19 +156,24 @@ func (c *Corpus) replicaObject(ctx context.Context, class, id, node string, v an
 }
 
 // Reset empties the corpus: the collections are dropped and made anew.
+// API keys are not the corpus's content and are kept.
 func (c *Corpus) Reset(ctx context.Context) error {
-	if err := c.Drop(ctx); err != nil {
+	if err := c.drop(ctx, c.chunkClass, c.docClass, c.metaClass); err != nil {
 		return err
 	}
 	return c.ensureSchema(ctx)
 }
 
-// Drop deletes the collections with everything in them.
+// Drop deletes the collections with everything in them, API keys too.
 func (c *Corpus) Drop(ctx context.Context) error {
+	return c.drop(ctx, c.chunkClass, c.docClass, c.metaClass, c.keyClass)
+}
+
+func (c *Corpus) drop(ctx context.Context, names ...string) error {
 	c.mu.Lock()
 	c.boundID, c.boundDim = "", 0
 	c.mu.Unlock()
-	for _, name := range []string{c.chunkClass, c.docClass, c.metaClass} {
+	for _, name := range names {
 		ok, err := c.client.Schema().ClassExistenceChecker().WithClassName(name).Do(ctx)
 		if err != nil {
 			return c.wrap("checking collection "+name, err)
@@ -181,7 +188,7 @@ func (c *Corpus) Drop(ctx context.Context) error {
 }
 
 func (c *Corpus) ensureSchema(ctx context.Context) error {
-	for _, class := range []*models.Class{c.chunkSchema(), c.docSchema(), c.metaSchema()} {
+	for _, class := range []*models.Class{c.chunkSchema(), c.docSchema(), c.metaSchema(), c.keySchema()} {
 		ok, err := c.client.Schema().ClassExistenceChecker().WithClassName(class.Class).Do(ctx)
 		if err != nil {
 			return c.wrap("checking collection "+class.Class, err)
