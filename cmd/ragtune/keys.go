@@ -23,7 +23,10 @@ func (a *app) keysCommand() *cobra.Command {
 				if err := p.Writable(); err != nil {
 					return err
 				}
-				st := p.Store()
+				st, err := p.Keys(cmd.Context())
+				if err != nil {
+					return err
+				}
 				key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
 				if err != nil {
 					return usageError{err}
@@ -32,7 +35,7 @@ func (a *app) keysCommand() *cobra.Command {
 					return a.printJSON(map[string]any{"name": args[0], "scopes": scopes, "key": key})
 				}
 				fmt.Fprintf(a.stdout, "%s\n", key)
-				fmt.Fprintf(a.stderr, "Key %q created with scopes %v. It is shown only now; store it safely.\n", args[0], scopes)
+				fmt.Fprintf(a.stderr, "Key %q created with scopes %v in %s. It is shown only now; store it safely.\n", args[0], scopes, st.KeysLocation())
 				return nil
 			})
 		},
@@ -44,7 +47,10 @@ func (a *app) keysCommand() *cobra.Command {
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withProject(cmd, func(p *project.Project) error {
-				st := p.Store()
+				st, err := p.Keys(cmd.Context())
+				if err != nil {
+					return err
+				}
 				keys, err := st.APIKeys(cmd.Context())
 				if err != nil {
 					return err
@@ -52,6 +58,7 @@ func (a *app) keysCommand() *cobra.Command {
 				if a.jsonOut {
 					return a.printJSON(map[string]any{"keys": keys})
 				}
+				fmt.Fprintf(a.stderr, "Keys live in %s.\n", st.KeysLocation())
 				for _, k := range keys {
 					fmt.Fprintf(a.stdout, "%-20s %v  %s\n", k.Name, k.Scopes, k.CreatedAt)
 				}
@@ -66,7 +73,11 @@ func (a *app) keysCommand() *cobra.Command {
 		Args:    exactArgs(1, "a key name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withProject(cmd, func(p *project.Project) error {
-				found, err := p.Store().RevokeAPIKey(cmd.Context(), args[0])
+				st, err := p.Keys(cmd.Context())
+				if err != nil {
+					return err
+				}
+				found, err := st.RevokeAPIKey(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}

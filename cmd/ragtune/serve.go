@@ -56,7 +56,8 @@ Every /v1 request needs "Authorization: Bearer <key>" from 'ragtune keys add'.
 --insecure-local turns keys off, and is accepted only on a loopback address.
 
 One server can serve several projects' stores as collections
-(--collection hr=/srv/hr/ragtune.toml). Keys live in each store, so a key
+(--collection hr=/srv/hr/ragtune.toml). Keys live in each store (in the
+cluster on Weaviate, so every serve over it accepts them), so a key
 opens only its own collection; pick one with ?collection=NAME, or leave it
 out to get the only collection a key opens.`,
 		Example: `  ragtune keys add laptop --scope read,write
@@ -124,13 +125,17 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
 		defer p.Close()
-		ks, err := p.Store().APIKeys(cmd.Context())
+		store, err := p.Keys(cmd.Context())
+		if err != nil {
+			return fmt.Errorf("collection %s: %w", n, err)
+		}
+		ks, err := store.APIKeys(cmd.Context())
 		if err != nil {
 			return err
 		}
 		keys += len(ks)
 		activity := ingest.NewTracker(c.Dir)
-		if backends[n], err = backend(p, root, activity); err != nil {
+		if backends[n], err = backend(p, store, root, activity); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
 		a.purgeFeedback(cmd, n, p)
@@ -165,7 +170,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 // project and shared by all requests; a newly trained or toggled adapter
 // is picked up on restart. Uploads and watch and crawl rounds are
 // recorded in activity.
-func backend(p *project.Project, ingestRoot string, activity *ingest.Tracker) (server.Backend, error) {
+func backend(p *project.Project, keys server.Keys, ingestRoot string, activity *ingest.Tracker) (server.Backend, error) {
 	cfg := p.Config()
 	mode, err := cfg.Retrieve.ModeValue()
 	if err != nil {
@@ -173,7 +178,7 @@ func backend(p *project.Project, ingestRoot string, activity *ingest.Tracker) (s
 	}
 	mcpServer := mcpserver.New(p, mcpserver.Options{Mode: mode, K: cfg.Retrieve.K, Version: version})
 	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return mcpServer }, nil)
-	b := server.Backend{Collection: p, Keys: p.Store(), Mode: mode, K: cfg.Retrieve.K,
+	b := server.Backend{Collection: p, Keys: keys, Mode: mode, K: cfg.Retrieve.K,
 		Ingest: true, IngestRoot: ingestRoot, UploadDir: filepath.Join(cfg.StoreDir(), "uploads"), DocumentRoot: cfg.Dir,
 		MCP: mcpHandler, Runs: p.Store(), Churn: p, ProjectDir: cfg.Dir, Activity: activity}
 	if cfg.Feedback.Enabled {

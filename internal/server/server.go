@@ -49,7 +49,8 @@ type Collection interface {
 	PassageText(ctx context.Context, doc, chunkID string) (corpus.Chunk, error)
 }
 
-// Keys checks a collection's API keys; a *store.Store is one.
+// Keys checks a collection's API keys; a *store.Store is one, and so is
+// a Weaviate corpus, which keeps them in the cluster.
 type Keys interface {
 	// CheckAPIKey returns the key's name and scopes.
 	CheckAPIKey(ctx context.Context, key string) (string, []string, error)

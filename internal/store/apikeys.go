@@ -105,3 +105,8 @@ func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
 	}
 	return out, rows.Err()
 }
+
+// KeysLocation says where the keys live.
+func (s *Store) KeysLocation() string {
+	return "this machine's project database in " + s.dir
+}

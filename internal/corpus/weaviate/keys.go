@@ -159,3 +159,8 @@ func (c *Corpus) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// KeysLocation says where the keys live.
+func (c *Corpus) KeysLocation() string {
+	return "the Weaviate cluster at " + c.cfg.URL + ", collection " + c.keyClass + " (shared by every ragtune serve over it)"
+}
