@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/ragtune/ragtune/internal/apikey"
 
 	"github.com/ragtune/ragtune/internal/project"
 	"github.com/spf13/cobra"
@@ -28,8 +31,10 @@ func (a *app) keysCommand() *cobra.Command {
 					return err
 				}
 				key, err := st.CreateAPIKey(cmd.Context(), args[0], scopes)
-				if err != nil {
+				if errors.Is(err, apikey.ErrInvalid) || errors.Is(err, apikey.ErrExists) {
 					return usageError{err}
+				} else if err != nil {
+					return err
 				}
 				if a.jsonOut {
 					return a.printJSON(map[string]any{"name": args[0], "scopes": scopes, "key": key})

@@ -125,17 +125,17 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
 		defer p.Close()
-		store, err := p.Keys(cmd.Context())
+		keyStore, err := p.Keys(cmd.Context())
 		if err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
-		ks, err := store.APIKeys(cmd.Context())
+		ks, err := keyStore.APIKeys(cmd.Context())
 		if err != nil {
 			return err
 		}
 		keys += len(ks)
 		activity := ingest.NewTracker(c.Dir)
-		if backends[n], err = backend(p, store, root, activity); err != nil {
+		if backends[n], err = backend(p, keyStore, root, activity); err != nil {
 			return fmt.Errorf("collection %s: %w", n, err)
 		}
 		a.purgeFeedback(cmd, n, p)

@@ -20,6 +20,12 @@ var scopes = [...]string{"read", "write", "admin"}
 // ErrUnknown means a key is unknown.
 var ErrUnknown = errors.New("unknown API key")
 
+// ErrExists means a key of that name exists already.
+var ErrExists = errors.New("exists already")
+
+// ErrInvalid means a new key's name or scopes are refused.
+var ErrInvalid = errors.New("invalid key")
+
 // Key describes a stored key (never the key itself).
 type Key struct {
 	Name      string   `json:"name"`
@@ -51,11 +57,11 @@ func Check(name string, sc []string) error {
 			known = known || s == k
 		}
 		if !known {
-			return fmt.Errorf("unknown scope %q (want read, write or admin)", s)
+			return fmt.Errorf("%w: unknown scope %q (want read, write or admin)", ErrInvalid, s)
 		}
 	}
 	if name == "" || len(sc) == 0 {
-		return errors.New("a key needs a name and at least one scope")
+		return fmt.Errorf("%w: a key needs a name and at least one scope", ErrInvalid)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"errors"
 	"regexp"
 	"testing"
 )
@@ -37,5 +38,14 @@ func TestKeyScopes(t *testing.T) {
 		if Check(c.name, c.scopes) == nil {
 			t.Errorf("Check(%q, %v) accepted", c.name, c.scopes)
 		}
+	}
+}
+
+func TestKeyErrors(t *testing.T) {
+	if err := Check("ci", []string{"root"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an unknown scope: %v", err)
+	}
+	if err := Check("", []string{"read"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("no name: %v", err)
 	}
 }

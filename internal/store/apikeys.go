@@ -56,7 +56,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, name string, scopes []string) 
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys(hash, name, scopes, created_at) VALUES (?, ?, ?, ?)`,
 			apikey.Hash(key), name, strings.Join(scopes, ","), time.Now().UTC().Format(time.RFC3339))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("a key named %q exists already", name)
+			return fmt.Errorf("a key named %q %w", name, apikey.ErrExists)
 		}
 		return err
 	})

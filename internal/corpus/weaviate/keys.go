@@ -50,14 +50,14 @@ func (c *Corpus) CreateAPIKey(ctx context.Context, name string, scopes []string)
 		return "", c.wrap("reading key "+name, err)
 	}
 	if err == nil && len(objs) > 0 {
-		return "", fmt.Errorf("a key named %q exists already", name)
+		return "", fmt.Errorf("a key named %q %w", name, apikey.ErrExists)
 	}
 	_, err = c.client.Data().Creator().WithClassName(c.keyClass).WithID(id).WithConsistencyLevel(c.consistency).
 		WithProperties(map[string]any{"name": name, "hash": apikey.Hash(key), "scopes": strings.Join(scopes, ","),
 			"created_at": time.Now().UTC().Format(time.RFC3339)}).Do(ctx)
 	if err != nil {
 		if strings.Contains(err.Error(), "already exists") {
-			return "", fmt.Errorf("a key named %q exists already", name)
+			return "", fmt.Errorf("a key named %q %w", name, apikey.ErrExists)
 		}
 		return "", c.wrap("storing key "+name, err)
 	}
