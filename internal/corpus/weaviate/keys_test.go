@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ragtune/ragtune/internal/apikey"
 	"github.com/ragtune/ragtune/internal/corpus/weaviate"
@@ -40,6 +42,17 @@ func TestKeyContract(t *testing.T) {
 	if err != nil || name != "ci" || !reflect.DeepEqual(scopes, []string{"read", "write"}) {
 		t.Fatalf("CheckAPIKey = %q, %v, %v", name, scopes, err)
 	}
+	// What every request pays for not caching keys.
+	took := make([]time.Duration, 50)
+	for i := range took {
+		start := time.Now()
+		if _, _, err := b.CheckAPIKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		took[i] = time.Since(start)
+	}
+	slices.Sort(took)
+	t.Logf("CheckAPIKey on one node: p50 %v, p95 %v", took[25], took[47])
 	if _, _, err := b.CheckAPIKey(ctx, key+"0"); !errors.Is(err, apikey.ErrUnknown) {
 		t.Fatalf("a wrong key: %v", err)
 	}
