@@ -105,73 +105,52 @@ func (a *app) reviewShowCommand() *cobra.Command {
 				}
 			}
 			for _, ps := range passages {
-				fmt.Fprintf(a.stdout, "\n--- %s lines %d-%d ---\n%s\n", ps.Doc, ps.LineStart, ps.LineEnd, ps.Marked)
+				fmt.Fprintf(a.stdout, "\n--- %s lines %d-%d ---\n%s\n", ps.Doc, ps.LineStart, ps.LineEnd, marked(ps, it.Provenance.Quote))
 			}
 			return nil
 		},
 	}
 }
 
-// reviewPassage is a source passage with the item's quote marked »like this«.
-type reviewPassage struct {
-	Doc       string `json:"doc"`
-	ChunkID   string `json:"chunk_id"`
-	LineStart int    `json:"line_start"`
-	LineEnd   int    `json:"line_end"`
-	Text      string `json:"text"`
-	Marked    string `json:"-"`
-	Error     string `json:"error,omitempty"`
-}
-
-// passagesOf reads the item's source chunks from the project's store; a
-// missing store or chunk is reported in the passage, not as a failure.
-func (a *app) passagesOf(cmd *cobra.Command, it evaluate.QAItem) []reviewPassage {
-	pv := it.Provenance
-	if pv == nil {
-		return nil
-	}
-	var out []reviewPassage
+// passagesOf reads the item's source passages from the project's store;
+// a missing store or chunk is reported in the passage, not as a failure.
+func (a *app) passagesOf(cmd *cobra.Command, it evaluate.QAItem) []testset.SourcePassage {
 	cfg, err := a.config()
 	var p *project.Project
 	if err == nil {
 		p, err = project.Open(cmd.Context(), cfg, a.env())
 	}
-	if err == nil {
-		defer p.Close()
-	}
-	for _, id := range pv.ChunkIDs {
-		rp := reviewPassage{Doc: pv.Doc, ChunkID: id}
-		if err != nil {
-			rp.Error = "no store to read the passage from: " + err.Error()
-		} else if c, cerr := p.PassageText(cmd.Context(), pv.Doc, id); cerr != nil {
-			rp.Error = cerr.Error()
-		} else {
-			rp.Text, rp.LineStart, rp.LineEnd = c.Text, c.LineStart, c.LineEnd
+	if err != nil {
+		out := []testset.SourcePassage{}
+		if pv := it.Provenance; pv != nil {
+			for _, id := range pv.ChunkIDs {
+				out = append(out, testset.SourcePassage{Doc: pv.Doc, ChunkID: id, Error: "no store to read the passage from: " + err.Error()})
+			}
 		}
-		rp.Marked = markQuote(rp.Text, pv.Quote)
-		if rp.Error != "" {
-			rp.Marked = "(" + rp.Error + ")\nquote: " + pv.Quote
-		}
-		out = append(out, rp)
+		return out
 	}
-	return out
+	defer p.Close()
+	return testset.NewSources(p).Of(cmd.Context(), it)
 }
 
-// markQuote puts » « around the quote's lines where they occur in text
-// (matched as generation matched them: up to case and white space).
-func markQuote(text, quote string) string {
+// marked is the passage's text with the item's quote »marked«, or why
+// it could not be read.
+func marked(ps testset.SourcePassage, quote string) string {
+	if ps.Error != "" {
+		return "(" + ps.Error + ")\nquote: " + quote
+	}
+	ranges := slices.Clone(ps.Quote) // in the quote's line order
+	slices.SortFunc(ranges, func(a, b testset.Range) int { return a.Start - b.Start })
 	var b strings.Builder
 	last := 0
-	ranges := testset.QuoteRanges(text, quote)
-	slices.SortFunc(ranges, func(a, b testset.Range) int { return a.Start - b.Start })
 	for _, r := range ranges {
 		if r.Start < last {
 			continue
 		}
-		b.WriteString(text[last:r.Start] + "»" + text[r.Start:r.End] + "«")
+		b.WriteString(ps.Text[last:r.Start] + "»" + ps.Text[r.Start:r.End] + "«")
 		last = r.End
 	}
-	return b.String() + text[last:]
+	return b.String() + ps.Text[last:]
 }
 
 func findItem(items []evaluate.QAItem, id string) (evaluate.QAItem, bool) {

@@ -84,21 +84,6 @@ func (p *Project) TestSetDir() string {
 	return filepath.Join(p.cfg.Dir, "testsets")
 }
 
-// PassageText is the text of a stored chunk, for reviewing an item beside
-// the passage it was written from.
-func (p *Project) PassageText(ctx context.Context, docPath, chunkID string) (corpus.Chunk, error) {
-	d, err := p.Document(ctx, docPath)
-	if err != nil {
-		return corpus.Chunk{}, err
-	}
-	for _, c := range d.Chunks {
-		if c.ID == chunkID {
-			return c, nil
-		}
-	}
-	return corpus.Chunk{}, fmt.Errorf("%w: chunk %s of %s (re-ingested since the set was made?)", corpus.ErrNoDocument, chunkID, docPath)
-}
-
 // modelWriter is the chat-model question writer, with the project's
 // retriever to verify unanswerable questions against the whole corpus.
 func (p *Project) modelWriter(req TestSetRequest) (*testset.Model, error) {

@@ -100,11 +100,11 @@ func TestGenerateOffline(t *testing.T) {
 			continue
 		}
 		docsUsed[pv.Doc] = true
-		chunk, err := p.PassageText(t.Context(), pv.Doc, pv.ChunkIDs[0])
-		if err != nil {
-			t.Fatal(err)
+		src := testset.NewSources(p).Of(t.Context(), it)
+		if len(src) == 0 || src[0].Error != "" {
+			t.Fatalf("%s: source passage %+v", it.ID, src)
 		}
-		if !strings.Contains(chunk.Text, pv.Quote) || evaluate.Contains(pv.Quote, it.Answers) != 1 || it.GoldDocIDs[0] != pv.Doc {
+		if !strings.Contains(src[0].Text, pv.Quote) || evaluate.Contains(pv.Quote, it.Answers) != 1 || it.GoldDocIDs[0] != pv.Doc {
 			t.Fatalf("%s: quote %q not in its chunk, or not holding %q", it.ID, pv.Quote, it.Answers)
 		}
 	}

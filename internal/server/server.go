@@ -44,9 +44,9 @@ type Collection interface {
 	// TestSetDir is the folder of the collection's QA test sets, which
 	// the review API lists and edits (it may not exist).
 	TestSetDir() string
-	// PassageText is a stored chunk of a document, shown beside the
-	// items written from it; an error when it is gone.
-	PassageText(ctx context.Context, doc, chunkID string) (corpus.Chunk, error)
+	// Document reads a stored document with its chunks: the passages
+	// test-set items were written from are shown beside them.
+	Document(ctx context.Context, path string) (corpus.Document, error)
 }
 
 // Keys checks a collection's API keys; a *store.Store is one, and so is

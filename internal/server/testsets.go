@@ -53,23 +53,16 @@ type testSetInfo struct {
 	Error    string    `json:"error,omitempty"` // the file is not a QA file
 }
 
-// reviewPassage is a source passage of an item: its text and where the
-// item's quote lies in it, or why it could not be read.
-type reviewPassage struct {
-	Doc       string          `json:"doc"`
-	ChunkID   string          `json:"chunk_id"`
-	LineStart int             `json:"line_start,omitempty"`
-	LineEnd   int             `json:"line_end,omitempty"`
-	Text      string          `json:"text,omitempty"`
-	Quote     []testset.Range `json:"quote_ranges,omitempty"`
-	Error     string          `json:"error,omitempty"`
-}
-
 // reviewItem is an item with its review state and source passages.
 type reviewItem struct {
-	Status   string          `json:"status"`
-	Item     evaluate.QAItem `json:"item"`
-	Passages []reviewPassage `json:"passages"`
+	Status   string                  `json:"status"`
+	Item     evaluate.QAItem         `json:"item"`
+	Passages []testset.SourcePassage `json:"passages"`
+}
+
+// reviewed is the item with its review state and source passages.
+func reviewed(ctx context.Context, src *testset.Sources, it evaluate.QAItem) reviewItem {
+	return reviewItem{Status: it.ReviewStatus(), Item: it, Passages: src.Of(ctx, it)}
 }
 
 // itemPage is the answer of GET /v1/testsets/{name}: a page of the items
@@ -239,10 +232,10 @@ func (s *Server) testSetItems(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page := shown[min(offset, len(shown)):min(offset+limit, len(shown))]
-	src := newPassages(b.Collection)
+	src := testset.NewSources(b.Collection)
 	out := make([]reviewItem, 0, len(page))
 	for _, it := range page {
-		out = append(out, src.item(r.Context(), it))
+		out = append(out, reviewed(r.Context(), src, it))
 	}
 	resp := itemPage{Name: name, Summary: testset.Summarize(items), Status: status,
 		Total: len(shown), Offset: offset, Limit: limit, Items: out}
@@ -277,52 +270,6 @@ func itemQuery(r *http.Request) (status string, limit, offset int, err error) {
 		return "", 0, 0, fmt.Errorf("limit must be 1 to %d", maxItemPage)
 	}
 	return status, limit, offset, nil
-}
-
-// passages reads items' source passages from a collection, each chunk
-// once.
-type passages struct {
-	c    Collection
-	seen map[string]*reviewPassage
-}
-
-func newPassages(c Collection) passages {
-	return passages{c: c, seen: map[string]*reviewPassage{}}
-}
-
-// item is it with its review state and its source passages; a passage
-// that cannot be read carries the reason instead of its text.
-func (p passages) item(ctx context.Context, it evaluate.QAItem) reviewItem {
-	ri := reviewItem{Status: it.ReviewStatus(), Item: it, Passages: []reviewPassage{}}
-	pv := it.Provenance
-	if pv == nil {
-		return ri
-	}
-	for _, id := range pv.ChunkIDs {
-		ps := p.passage(ctx, pv.Doc, id)
-		if ps.Error == "" {
-			ps.Quote = testset.QuoteRanges(ps.Text, pv.Quote)
-		}
-		ri.Passages = append(ri.Passages, ps)
-	}
-	return ri
-}
-
-// passage is a copy of the chunk's passage, read on first use.
-func (p passages) passage(ctx context.Context, doc, chunkID string) reviewPassage {
-	key := doc + "\x00" + chunkID
-	if ps, ok := p.seen[key]; ok {
-		return *ps
-	}
-	ps := &reviewPassage{Doc: doc, ChunkID: chunkID}
-	c, err := p.c.PassageText(ctx, doc, chunkID)
-	if err != nil {
-		ps.Error = err.Error()
-	} else {
-		ps.Text, ps.LineStart, ps.LineEnd = c.Text, c.LineStart, c.LineEnd
-	}
-	p.seen[key] = ps
-	return *ps
 }
 
 // check validates the request, returning the status to refuse it with.
@@ -409,6 +356,6 @@ func (s *Server) reviewTestSetItem(w http.ResponseWriter, r *http.Request) {
 		s.fileFailure(w, err, filepath.Dir(path))
 	default:
 		s.opts.Log.Info("test set item reviewed", "testset", name, "item", id, "status", it.ReviewStatus(), "key", infoOf(r.Context()).keyName)
-		writeJSON(w, http.StatusOK, newPassages(b.Collection).item(r.Context(), it))
+		writeJSON(w, http.StatusOK, reviewed(r.Context(), testset.NewSources(b.Collection), it))
 	}
 }
