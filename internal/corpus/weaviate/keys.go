@@ -96,7 +96,11 @@ func (c *Corpus) keys(ctx context.Context, where *filters.WhereBuilder) ([]keyRo
 }
 
 // CheckAPIKey returns the name and scopes of key; apikey.ErrUnknown when
-// no stored key has its hash.
+// no stored key has its hash. The hash is found by a filtered search,
+// which runs on one replica's index and can still see a key another
+// replica just revoked; the key object is then read by its ID at the
+// corpus's consistency level, which a revocation at the same level
+// cannot escape.
 func (c *Corpus) CheckAPIKey(ctx context.Context, key string) (string, []string, error) {
 	h := apikey.Hash(key)
 	rows, err := c.keys(ctx, filters.Where().WithPath([]string{"hash"}).WithOperator(filters.Equal).WithValueText(h))
@@ -104,9 +108,20 @@ func (c *Corpus) CheckAPIKey(ctx context.Context, key string) (string, []string,
 		return "", nil, err
 	}
 	for _, r := range rows {
-		if apikey.Equal(r.Hash, h) {
-			return r.Name, strings.Split(r.Scopes, ","), nil
+		if !apikey.Equal(r.Hash, h) {
+			continue
 		}
+		objs, err := c.client.Data().ObjectsGetter().WithClassName(c.keyClass).WithID(objectID("apikey", r.Name)).WithConsistencyLevel(c.consistency).Do(ctx)
+		if isNotFound(err) || (err == nil && len(objs) == 0) {
+			return "", nil, apikey.ErrUnknown // revoked
+		}
+		if err != nil {
+			return "", nil, c.wrap("reading key "+r.Name, err)
+		}
+		if props, ok := objs[0].Properties.(map[string]any); !ok || !apikey.Equal(fmt.Sprint(props["hash"]), h) {
+			return "", nil, apikey.ErrUnknown // revoked, and the name given to another key
+		}
+		return r.Name, strings.Split(r.Scopes, ","), nil
 	}
 	return "", nil, apikey.ErrUnknown
 }
