@@ -14,7 +14,11 @@
 // one without re-reading everything).
 package bm25
 
-import "math"
+import (
+	"math"
+
+	"modernc.org/libc"
+)
 
 // FTS5's bm25() constants.
 const (
@@ -67,12 +71,19 @@ func (x *Index) DocFreq(term string) int {
 // IDF is FTS5's inverse document frequency of a term held by n of the
 // index's documents.
 func (x *Index) IDF(n int) float64 {
-	idf := math.Log((float64(len(x.live)-n) + 0.5) / (float64(n) + 0.5))
+	idf := ln((float64(len(x.live)-n) + 0.5) / (float64(n) + 0.5))
 	if idf <= 0 {
 		idf = 1e-6
 	}
 	return idf
 }
+
+// ln is the natural logarithm SQLite itself calls (modernc's libc: musl's
+// log on linux/amd64, Go's math.Log elsewhere), so that IDFs agree with
+// FTS5's to the last bit; Go's own math.Log differs in the last bit for
+// some inputs. Its argument is always positive and finite here, the
+// only case in which the C function touches no thread state.
+func ln(v float64) float64 { return libc.Xlog(nil, v) }
 
 // part is the frequency part of a posting's score: the score is IDF ×
 // part. The expression is FTS5's, operation for operation.

@@ -62,7 +62,7 @@ func (c corpus) brute(phrases []string, k int) []Hit {
 				continue
 			}
 			match = true
-			idf := math.Log((float64(st.n-st.df[ph]) + 0.5) / (float64(st.df[ph]) + 0.5))
+			idf := ln((float64(st.n-st.df[ph]) + 0.5) / (float64(st.df[ph]) + 0.5))
 			if idf <= 0 {
 				idf = 1e-6
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // Encode lays x out as a file, with stamp (what the caller needs to know
 // the file matches its data) in the header.
 func (x *Index) Encode(stamp string) []byte {
+	stamp = stamp[:min(len(stamp), maxStamp)]
 	var b bytes.Buffer
 	b.Write(magic)
 	putString(&b, stamp)
@@ -81,6 +83,30 @@ func ReadFile(path string) (*Index, string, error) {
 	}
 	return Decode(data)
 }
+
+// ReadStamp reads only the stamp of an index file (its first bytes).
+func ReadStamp(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the keyword index: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, len(magic)+binary.MaxVarintLen64+maxStamp)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if len(head) < len(magic) || !bytes.Equal(head[:len(magic)], magic) {
+		return "", fmt.Errorf("%w: not a bm25 index file", ErrCorrupt)
+	}
+	r := &reader{b: head[len(magic):]}
+	stamp := r.string()
+	if r.err != nil {
+		return "", fmt.Errorf("%w: unreadable stamp", ErrCorrupt)
+	}
+	return stamp, nil
+}
+
+// maxStamp bounds what ReadStamp reads.
+const maxStamp = 256
 
 // Decode parses and checks an encoded index.
 func Decode(data []byte) (*Index, string, error) {

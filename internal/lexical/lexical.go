@@ -142,6 +142,43 @@ func MatchWeighted(terms []QueryTerm) string {
 
 func quote(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 
+// ParseMatch reads back the phrases of a MATCH expression that ORs
+// quoted phrases, as MatchWeighted writes it. ok is false for any other
+// expression (FTS5 syntax a caller wrote itself).
+func ParseMatch(match string) (phrases []string, ok bool) {
+	for rest := match; ; {
+		if len(rest) < 2 || rest[0] != '"' {
+			return nil, false
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(rest); i++ {
+			if rest[i] != '"' {
+				b.WriteByte(rest[i])
+				continue
+			}
+			if i+1 < len(rest) && rest[i+1] == '"' {
+				b.WriteByte('"')
+				i++
+				continue
+			}
+			break
+		}
+		if i >= len(rest) {
+			return nil, false
+		}
+		phrases = append(phrases, b.String())
+		rest = rest[i+1:]
+		if rest == "" {
+			return phrases, true
+		}
+		if !strings.HasPrefix(rest, " OR ") {
+			return nil, false
+		}
+		rest = rest[len(" OR "):]
+	}
+}
+
 // stopwords: English function words, including the question words that
 // every query carries ("how", "what", "does") and that must not count as
 // evidence when judging whether a passage answers a question.

@@ -56,3 +56,32 @@ func TestSupport(t *testing.T) {
 		t.Error("a claim without content words counts as supported")
 	}
 }
+
+func TestParseMatch(t *testing.T) {
+	for _, tc := range []struct {
+		match string
+		want  []string
+		ok    bool
+	}{
+		{`"keys" OR "keys" OR "rotate"`, []string{"keys", "keys", "rotate"}, true},
+		{`"say ""hi"""`, []string{`say "hi"`}, true},
+		{`"one"`, []string{"one"}, true},
+		{``, nil, false},
+		{`keys`, nil, false},
+		{`"keys" AND "rotate"`, nil, false},
+		{`"keys" OR rotate`, nil, false},
+		{`"unclosed`, nil, false},
+		{`"a" OR `, nil, false},
+		{`NEAR("a" "b")`, nil, false},
+	} {
+		got, ok := ParseMatch(tc.match)
+		if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseMatch(%q) = %q, %v; want %q, %v", tc.match, got, ok, tc.want, tc.ok)
+		}
+	}
+	terms := WeighQuery(`Rotate keys, rotate "backups" often; rotate!`)
+	got, ok := ParseMatch(MatchWeighted(terms))
+	if !ok || !reflect.DeepEqual(got, []string{"rotate", "rotate", "rotate", "keys", "backups", "often"}) {
+		t.Errorf("round trip of %v gave %q, %v", terms, got, ok)
+	}
+}

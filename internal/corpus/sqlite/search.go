@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/ragtune/ragtune/internal/bm25"
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/lexical"
 	"github.com/ragtune/ragtune/internal/sqlitedb"
 )
 
@@ -21,6 +24,14 @@ func (s *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 	if boost == 0 {
 		boost = 1
 	}
+	if hits, ok, err := s.searchKeywords(ctx, q); ok || err != nil {
+		return hits, err
+	}
+	return s.searchFTS(ctx, q, boost)
+}
+
+// searchFTS ranks with FTS5's bm25(), scoring every match.
+func (s *Corpus) searchFTS(ctx context.Context, q corpus.LexicalQuery, boost float64) ([]corpus.Hit, error) {
 	var rows *sql.Rows
 	var err error
 	if q.PathPrefix == "" && len(q.Tags) == 0 {
@@ -63,6 +74,79 @@ func (s *Corpus) SearchLexical(ctx context.Context, q corpus.LexicalQuery) ([]co
 		hits = append(hits, h)
 	}
 	return hits, rows.Err()
+}
+
+// searchKeywords ranks with the keyword index when it can answer q
+// exactly as FTS5 would: no filter, title weight 1, a MATCH expression
+// of single-word phrases ORed (what lexical.MatchWeighted writes), and
+// an index file to start from. ok is false when it cannot.
+func (s *Corpus) searchKeywords(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, bool, error) {
+	if q.PathPrefix != "" || len(q.Tags) > 0 || q.TitleBoost != 0 && q.TitleBoost != 1 {
+		return nil, false, nil
+	}
+	words, ok := lexical.ParseMatch(q.Match)
+	if !ok {
+		return nil, false, nil
+	}
+	kw, err := s.keywords(ctx)
+	if err != nil || kw == nil {
+		return nil, false, err
+	}
+	tok, err := s.tokens(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	terms, ok, err := tok.terms(ctx, words)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	top, err := kw.idx.TopK(ctx, bm25.Query{Phrases: terms, K: q.K})
+	if err != nil {
+		return nil, true, err
+	}
+	hits, err := s.hitsByRowid(ctx, top)
+	return hits, true, err
+}
+
+// hitsByRowid reads the chunks of top, in its order, with its scores.
+func (s *Corpus) hitsByRowid(ctx context.Context, top []bm25.Hit) ([]corpus.Hit, error) {
+	if len(top) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(top))
+	at := make(map[int64]int, len(top))
+	for i, h := range top {
+		ids[i] = strconv.FormatUint(uint64(h.Doc), 10)
+		at[int64(h.Doc)] = i
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
+		       d.path, d.title
+		FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.rowid IN (`+strings.Join(ids, ",")+`)`)
+	if err != nil {
+		return nil, fmt.Errorf("reading search results: %w", err)
+	}
+	defer rows.Close()
+	hits := make([]corpus.Hit, len(top))
+	found := 0
+	for rows.Next() {
+		var h corpus.Hit
+		if err := rows.Scan(&h.Rowid, &h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens,
+			&h.DocPath, &h.DocTitle); err != nil {
+			return nil, fmt.Errorf("reading search results: %w", err)
+		}
+		i := at[h.Rowid]
+		h.Score = top[i].Score
+		hits[i] = h
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading search results: %w", err)
+	}
+	if found != len(top) {
+		return nil, fmt.Errorf("reading search results: %d of %d chunks found", found, len(top))
+	}
+	return hits, nil
 }
 
 // PlainLexicalTopK runs FTS5's own bm25() ORDER BY … LIMIT k on the

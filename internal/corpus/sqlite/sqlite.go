@@ -27,6 +27,7 @@ type Corpus struct {
 	db    *sql.DB
 	dir   string
 	dense denseCache
+	kw    keywordCache
 	// hnswThreshold is the vector count from which RefreshIndex keeps an
 	// HNSW graph.
 	hnswThreshold int
@@ -41,7 +42,7 @@ var _ interface {
 	corpus.Repairer
 } = (*Corpus)(nil)
 
-var schema = []string{
+var tables = []string{
 	sqlitedb.MetaTable,
 	`CREATE TABLE IF NOT EXISTS documents (
 		id TEXT PRIMARY KEY,
@@ -75,6 +76,8 @@ var schema = []string{
 	`CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 		INSERT INTO chunks_fts(chunks_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text); END`,
 }
+
+var schema = append(tables, changeLog...)
 
 // Create makes the corpus tables in dir's store file (creating the
 // directory and file as needed), or opens the existing ones.
@@ -124,6 +127,10 @@ func Open(ctx context.Context, dir string) (*Corpus, error) {
 		}
 		return nil, err
 	}
+	if err := c.addChangeLog(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
 	if err := c.addMissingColumns(ctx); err != nil {
 		c.Close()
 		return nil, err
@@ -138,6 +145,25 @@ func open(ctx context.Context, dir string) (*Corpus, error) {
 	}
 	file, _ := sqlitedb.Writable(dir)
 	return &Corpus{db: db, dir: dir, hnswThreshold: HNSWThreshold, readOnly: !file}, nil
+}
+
+// addChangeLog adds the keyword index's change log to a store made
+// before it, taking the write lock only when it is missing.
+func (s *Corpus) addChangeLog(ctx context.Context) error {
+	if s.readOnly {
+		return nil
+	}
+	if ok, err := sqlitedb.HasTable(ctx, s.db, "chunks_changed"); err != nil || ok {
+		return err
+	}
+	return sqlitedb.Tx(ctx, s.db, func(tx *sql.Tx) error {
+		for _, stmt := range changeLog {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("upgrading the store: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // addMissingColumns upgrades stores made before a column existed; it
@@ -161,7 +187,12 @@ func (s *Corpus) addMissingColumns(ctx context.Context) error {
 }
 
 // Close closes the corpus's connections.
-func (s *Corpus) Close() error { return s.db.Close() }
+func (s *Corpus) Close() error {
+	if s.kw.tok != nil {
+		s.kw.tok.Close()
+	}
+	return s.db.Close()
+}
 
 // Describe says nothing: the embedded corpus is where the store is.
 func (s *Corpus) Describe() map[string]string { return map[string]string{} }
@@ -170,8 +201,13 @@ func (s *Corpus) Describe() map[string]string { return map[string]string{} }
 // an HNSW graph (HNSWThreshold by default).
 func (s *Corpus) SetHNSWThreshold(n int) { s.hnswThreshold = n }
 
-// RefreshIndex brings the HNSW graph up to date (see RefreshVectorIndex).
+// RefreshIndex brings the keyword index file (see lexindex.go) and the
+// HNSW graph (see RefreshVectorIndex) up to date. It reports whether a
+// graph is in place.
 func (s *Corpus) RefreshIndex(ctx context.Context) (bool, error) {
+	if err := s.refreshKeywords(ctx); err != nil {
+		return false, err
+	}
 	return s.RefreshVectorIndex(ctx, s.hnswThreshold)
 }
 
@@ -232,9 +268,12 @@ func (s *Corpus) Repair(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')`); err != nil {
 		return fmt.Errorf("rebuilding the full-text index: %w", err)
 	}
-	for _, f := range s.hnswFiles() {
+	for _, f := range append(s.hnswFiles(), filepath.Join(s.dir, keywordFile)) {
 		os.Remove(f)
 	}
+	s.kw.mu.Lock()
+	s.kw.cur, s.kw.base = nil, nil
+	s.kw.mu.Unlock()
 	s.dense.mu.Lock()
 	s.dense.idx = nil
 	s.dense.mu.Unlock()

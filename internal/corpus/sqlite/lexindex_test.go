@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/evaluate"
+	"github.com/ragtune/ragtune/internal/lexical"
+)
+
+// sameAsFTS5 checks that the keyword index ranks every query exactly as
+// FTS5's bm25() does: the same chunks in the same order, the same scores.
+func sameAsFTS5(t testing.TB, s *Corpus, queries []string, k int) {
+	t.Helper()
+	used := 0
+	for _, text := range queries {
+		q := corpus.LexicalQuery{Match: lexical.MatchQuery(text), K: k}
+		if q.Match == "" {
+			continue
+		}
+		want, err := s.searchFTS(t.Context(), q, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.searchKeywords(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			continue
+		}
+		used++
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d hits, FTS5 %d", text, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Rowid != want[i].Rowid || got[i].Score != want[i].Score {
+				t.Fatalf("%q hit %d: chunk %d score %v, FTS5 chunk %d score %v", text, i, got[i].Rowid, got[i].Score, want[i].Rowid, want[i].Score)
+			}
+		}
+	}
+	if used < len(queries)/2 {
+		t.Fatalf("the keyword index answered %d of %d queries", used, len(queries))
+	}
+}
+
+// words makes random text over a Zipf vocabulary of English-like words,
+// so stemming and common words both matter.
+func words(rng *rand.Rand, z *rand.Zipf, n int) string {
+	stems := []string{"rotat", "key", "backup", "restor", "index", "search", "chunk", "embed", "answer", "cit"}
+	ends := []string{"", "e", "es", "ed", "ing", "ion", "ions"}
+	out := make([]string, n)
+	for i := range out {
+		v := z.Uint64()
+		if v < uint64(len(stems))*uint64(len(ends)) {
+			out[i] = stems[v%uint64(len(stems))] + ends[v/uint64(len(stems))]
+		} else {
+			out[i] = fmt.Sprintf("w%d", v)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestKeywordIndexRanksAsFTS5(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := Create(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(rng, 1.05, 3, 3000)
+	put := func(first, n int) {
+		var docs []corpus.Document
+		for i := first; i < first+n; i++ {
+			var texts []string
+			for range 1 + rng.IntN(3) {
+				texts = append(texts, words(rng, z, rng.IntN(80)))
+			}
+			docs = append(docs, doc(fmt.Sprintf("d%04d.md", i), texts...))
+		}
+		if err := s.Upsert(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(0, 600)
+	var queries []string
+	for range 200 {
+		queries = append(queries, words(rng, z, 1+rng.IntN(15)))
+	}
+	if kw, err := s.keywords(ctx); err != nil || kw != nil {
+		t.Fatalf("an index before any refresh: %v, %v", kw, err)
+	}
+	if _, err := s.RefreshIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFTS5(t, s, queries, 10)
+	sameAsFTS5(t, s, queries, 100)
+
+	// Changes after the file: documents replaced (their chunks' rowids
+	// reused when they were the last written), deleted and added, read
+	// through the change log without a refresh, in this process and in
+	// a fresh one.
+	put(590, 40)
+	if err := s.Delete(ctx, []string{"d0003.md", "d0100.md"}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsFTS5(t, s, queries, 10)
+	other, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	sameAsFTS5(t, other, queries, 10)
+	if _, err := s.RefreshIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var logged int
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM chunks_changed`).Scan(&logged)
+	if logged != 0 {
+		t.Fatalf("%d changes left in the log after a refresh", logged)
+	}
+	sameAsFTS5(t, s, queries, 10)
+	sameAsFTS5(t, other, queries, 10)
+}
+
+// TestKeywordIndexRanksAsFTS5OnSciFact: the shared collection, whole.
+func TestKeywordIndexRanksAsFTS5OnSciFact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	root := os.Getenv("RAGTUNE_DATASETS")
+	if root == "" {
+		root = "../../../../shared/datasets"
+	}
+	ds, err := evaluate.LoadBEIR(filepath.Join(root, "scifact"), "test")
+	if err != nil {
+		t.Skipf("dataset scifact not found (set RAGTUNE_DATASETS): %v", err)
+	}
+	s := newStore(t)
+	var docs []corpus.Document
+	for _, d := range ds.Corpus {
+		docs = append(docs, corpus.Document{Path: d.ID, Title: d.Title, Format: "text", Hash: d.ID, Signature: "sig",
+			Chunks: []corpus.Chunk{{ID: "c" + d.ID, Title: d.Title, Text: d.Text, LineStart: 1, LineEnd: 1}}})
+	}
+	if err := s.Upsert(t.Context(), docs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RefreshIndex(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var queries []string
+	for _, q := range ds.Queries {
+		queries = append(queries, q.Text)
+	}
+	sameAsFTS5(t, s, queries, 10)
+	sameAsFTS5(t, s, queries, 100)
+}
