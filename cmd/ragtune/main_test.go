@@ -255,8 +255,21 @@ func TestKillDuringIngest(t *testing.T) {
 		t.Skip("spawns processes")
 	}
 	const files = 1500
+	// A first, finished ingest leaves a keyword index file, so the
+	// killed ones also test its change log (verify compares the index
+	// with the full-text index each round).
+	seed := func(dir string) {
+		os.MkdirAll(filepath.Join(dir, "seed"), 0o755)
+		for i := range 3 {
+			os.WriteFile(filepath.Join(dir, "seed", fmt.Sprintf("s%d.md", i)), []byte(fmt.Sprintf("# Seed %d\n\nkey rotation runs weekly on node %d.\n", i, i)), 0o644)
+		}
+		if _, errOut, code := cli(t, dir, "ingest", filepath.Join(dir, "seed")); code != 0 {
+			t.Fatalf("seed ingest: %s", errOut)
+		}
+	}
 	ref := initProject(t)
 	writeCorpus(t, ref, files)
+	seed(ref)
 	if _, errOut, code := cli(t, ref, "ingest", filepath.Join(ref, "docs")); code != 0 {
 		t.Fatalf("reference ingest: %s", errOut)
 	}
@@ -264,6 +277,10 @@ func TestKillDuringIngest(t *testing.T) {
 
 	dir := initProject(t)
 	writeCorpus(t, dir, files)
+	seed(dir)
+	if _, err := os.Stat(filepath.Join(dir, ".ragtune", "keywords.bm25")); err != nil {
+		t.Fatalf("no keyword index after a finished ingest: %v", err)
+	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	partial := 0
 	for round := range 4 {

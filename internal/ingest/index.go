@@ -55,10 +55,8 @@ func (in *Ingester) Index(ctx context.Context, docs []*document.Document, opts c
 			}
 		}
 	}
-	if in.Embedder != nil {
-		if err := corpus.Refresh(ctx, in.Corpus); err != nil {
-			return fmt.Errorf("updating the vector index: %w", err)
-		}
+	if err := corpus.Refresh(ctx, in.Corpus); err != nil {
+		return fmt.Errorf("updating the search indexes: %w", err)
 	}
 	return nil
 }

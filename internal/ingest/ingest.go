@@ -170,10 +170,8 @@ func (in *Ingester) run(ctx context.Context, opts Options) (*Report, error) {
 			return rep, err
 		}
 	}
-	if in.Embedder != nil {
-		if err := corpus.Refresh(ctx, in.Corpus); err != nil {
-			return rep, fmt.Errorf("updating the vector index: %w", err)
-		}
+	if err := corpus.Refresh(ctx, in.Corpus); err != nil {
+		return rep, fmt.Errorf("updating the search indexes: %w", err)
 	}
 	sort.SliceStable(rep.Files, func(i, j int) bool { return rep.Files[i].Path < rep.Files[j].Path })
 	rep.Seconds = time.Since(began).Seconds()

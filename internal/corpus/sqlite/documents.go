@@ -208,6 +208,11 @@ func (s *Corpus) Verify(ctx context.Context) ([]string, error) {
 			problems = append(problems, fmt.Sprintf("%d chunks have no vector from %s", missing, id))
 		}
 	}
+	kwProblems, err := s.verifyKeywords(ctx)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, kwProblems...)
 	bad, err := s.db.QueryContext(ctx, `SELECT d.path, d.chunks, count(c.id) FROM documents d
 		LEFT JOIN chunks c ON c.doc_id = d.id GROUP BY d.id HAVING d.chunks != count(c.id)`)
 	if err != nil {

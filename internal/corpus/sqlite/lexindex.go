@@ -46,6 +46,11 @@ var changeLog = []string{
 		INSERT OR IGNORE INTO chunks_changed(rowid) VALUES (old.rowid); END`,
 }
 
+// errKeywordMismatch means the index file with the logged changes does
+// not add up to the store (a file from another copy of the store, or a
+// change the log lost): FTS5 ranks until a refresh rebuilds it.
+var errKeywordMismatch = errors.New("the keyword index does not match the store")
+
 // keywordIndex is the index of one generation.
 type keywordIndex struct {
 	gen string
@@ -115,9 +120,13 @@ func (s *Corpus) catchUp(ctx context.Context, full bool) (*keywordIndex, error) 
 		return nil, err
 	}
 	base := s.keywordBase(gen)
+	if base != nil && (logged || base.gen == gen) {
+		kw, err := s.applyChanges(ctx, conn, base, gen, changed)
+		if !errors.Is(err, errKeywordMismatch) || !full {
+			return kw, err
+		}
+	}
 	switch {
-	case base != nil && (logged || base.gen == gen):
-		return s.applyChanges(ctx, conn, base, gen, changed)
 	case full:
 		if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, instance)`); err != nil {
 			return nil, fmt.Errorf("reading the full-text index: %w", err)
@@ -182,7 +191,7 @@ func (s *Corpus) applyChanges(ctx context.Context, conn *sql.Conn, base *keyword
 		return nil, fmt.Errorf("checking the keyword index: %w", err)
 	}
 	if n != idx.Docs() {
-		return nil, nil // the file is not this store's: FTS5 ranks until a refresh
+		return nil, fmt.Errorf("%w: %d chunks, the full-text index %d", errKeywordMismatch, idx.Docs(), n)
 	}
 	return &keywordIndex{gen: gen, idx: idx}, nil
 }
@@ -266,7 +275,7 @@ func (s *Corpus) refreshKeywords(ctx context.Context) error {
 	if s.readOnly {
 		return nil
 	}
-	if b := s.kw.base; b != nil && b.gen == cur.gen {
+	if s.kw.base == cur {
 		return nil // the file is current
 	}
 	if err := cur.idx.WriteFile(filepath.Join(s.dir, keywordFile), stampOf(cur.gen)); err != nil {
@@ -283,4 +292,55 @@ func (s *Corpus) refreshKeywords(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// verifyKeywords checks the keyword index (its file with the changes
+// logged since) against the full-text index: the same number of chunks
+// and, for every term, the same number of chunks holding it. A store
+// written during the check is not judged.
+func (s *Corpus) verifyKeywords(ctx context.Context) ([]string, error) {
+	kw, err := s.keywords(ctx)
+	if errors.Is(err, errKeywordMismatch) {
+		return []string{err.Error()}, nil
+	}
+	if err != nil || kw == nil {
+		return nil, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checking the keyword index: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab_row USING fts5vocab(main, chunks_fts, row)`); err != nil {
+		return nil, fmt.Errorf("checking the keyword index: %w", err)
+	}
+	var problems []string
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM chunks_fts_docsize`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("checking the keyword index: %w", err)
+	}
+	if n != kw.idx.Docs() {
+		problems = append(problems, fmt.Sprintf("keyword index: %d chunks, full-text index %d", kw.idx.Docs(), n))
+	}
+	terms, wrong, example := 0, 0, ""
+	err = eachRow(ctx, conn, `SELECT doc, term FROM temp.chunks_vocab_row`, func(df int64, term string) {
+		terms++
+		if kw.idx.DocFreq(term) != int(df) {
+			wrong++
+			example = fmt.Sprintf("%q in %d chunks, full-text index %d", term, kw.idx.DocFreq(term), df)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking the keyword index: %w", err)
+	}
+	if terms != kw.idx.Terms() {
+		problems = append(problems, fmt.Sprintf("keyword index: %d terms, full-text index %d", kw.idx.Terms(), terms))
+	}
+	if wrong > 0 {
+		problems = append(problems, fmt.Sprintf("keyword index: %d terms counted differently, e.g. %s", wrong, example))
+	}
+	if gen, err := s.generation(ctx); err != nil || gen != kw.gen {
+		return nil, err // written meanwhile: no verdict
+	}
+	return problems, nil
 }

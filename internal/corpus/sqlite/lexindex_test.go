@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ragtune/ragtune/internal/bm25"
 	"github.com/ragtune/ragtune/internal/corpus"
 	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/lexical"
@@ -161,4 +162,87 @@ func TestKeywordIndexRanksAsFTS5OnSciFact(t *testing.T) {
 	}
 	sameAsFTS5(t, s, queries, 10)
 	sameAsFTS5(t, s, queries, 100)
+}
+
+func refreshedStore(t *testing.T) (*Corpus, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := Create(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Upsert(t.Context(), []corpus.Document{doc("a.md", "keys rotate every ninety days", "backups run nightly"), doc("b.md", "restores take twenty minutes")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RefreshIndex(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
+}
+
+func TestDamagedKeywordFileIsNotTrusted(t *testing.T) {
+	ctx := t.Context()
+	s, dir := refreshedStore(t)
+	path := filepath.Join(dir, keywordFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0xff
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if kw, err := other.keywords(ctx); err != nil || kw != nil {
+		t.Fatalf("a damaged file was used: %v, %v", kw, err)
+	}
+	if got := search(t, other, `"rotating"`); len(got) != 1 {
+		t.Fatalf("search without the index = %q", got)
+	}
+	if _, err := other.RefreshIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := bm25.ReadFile(path); err != nil {
+		t.Fatalf("refresh did not rewrite the damaged file: %v", err)
+	}
+	_ = s
+}
+
+func TestVerifyFindsALostChange(t *testing.T) {
+	ctx := t.Context()
+	s, _ := refreshedStore(t)
+	if problems, err := s.Verify(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("fresh store: %v %q", err, problems)
+	}
+	if err := s.Upsert(ctx, []corpus.Document{doc("c.md", "rotate the replicas weekly")}); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := s.Verify(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("store with logged changes: %v %q", err, problems)
+	}
+	// A change the log lost: the index no longer matches the text.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM chunks_changed`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, s.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	problems, err := other.Verify(ctx)
+	if err != nil || len(problems) == 0 || !strings.Contains(strings.Join(problems, "\n"), "keyword index") {
+		t.Fatalf("lost change not found: %v %q", err, problems)
+	}
+	// Repair rebuilds the index from the text.
+	if err := other.Repair(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if problems, err := other.Verify(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("after repair: %v %q", err, problems)
+	}
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ func (s *Corpus) searchKeywords(ctx context.Context, q corpus.LexicalQuery) ([]c
 		return nil, false, nil
 	}
 	kw, err := s.keywords(ctx)
+	if errors.Is(err, errKeywordMismatch) {
+		return nil, false, nil // FTS5 ranks; status --verify says why
+	}
 	if err != nil || kw == nil {
 		return nil, false, err
 	}
