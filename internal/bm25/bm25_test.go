@@ -52,10 +52,15 @@ func (c corpus) build(t testing.TB) *Index {
 }
 
 // brute scores every document by the formula, independently of Index.
-func (c corpus) brute(phrases []string, k int) []Hit {
+func (c corpus) brute(phrases []string, k int) []Hit { return c.bruteAllow(phrases, k, nil) }
+
+func (c corpus) bruteAllow(phrases []string, k int, allow func(uint32) bool) []Hit {
 	st := c.stats()
 	var hits []Hit
 	for d, tf := range st.tf {
+		if allow != nil && !allow(d) {
+			continue
+		}
 		s, match := 0.0, false
 		for _, ph := range phrases {
 			if tf[ph] == 0 {
@@ -155,6 +160,13 @@ func TestTopKIsExact(t *testing.T) {
 					}
 					if ex := x.Exhaustive(Query{Phrases: q, K: k}); !sameHits(ex, want) {
 						t.Fatalf("exhaustive, query %v k=%d:\n got %v\nwant %v", q, k, ex, want)
+					}
+					// A filter admitting one document in seven.
+					allow := func(d uint32) bool { return d%7 == 3 }
+					want = c.bruteAllow(q, k, allow)
+					got, err = x.TopK(context.Background(), Query{Phrases: q, K: k, Allow: allow})
+					if err != nil || !sameHits(got, want) {
+						t.Fatalf("filtered query %v k=%d:\n got %v\nwant %v", q, k, got, want)
 					}
 				}
 			}

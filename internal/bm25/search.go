@@ -18,6 +18,9 @@ type Hit struct {
 type Query struct {
 	Phrases []string
 	K       int
+	// Allow, when set, admits only the documents it returns true for
+	// (a filter); the others are passed over, never ranked.
+	Allow func(doc uint32) bool
 }
 
 // end is past every document.
@@ -115,9 +118,10 @@ func (x *Index) TopK(ctx context.Context, q Query) ([]Hit, error) {
 		case bound <= theta:
 			skipBlocks(live, p, pd)
 		case live[0].doc == pd:
-			s := x.score(cs, order, pd)
-			if s > theta {
-				theta = top.offer(Hit{pd, s}, q.K)
+			if q.Allow == nil || q.Allow(pd) {
+				if s := x.score(cs, order, pd); s > theta {
+					theta = top.offer(Hit{pd, s}, q.K)
+				}
 			}
 			for _, c := range live[:p+1] {
 				c.next()
@@ -252,7 +256,9 @@ func (x *Index) Exhaustive(q Query) []Hit {
 		if doc == end || q.K <= 0 {
 			break
 		}
-		top.offer(Hit{doc, x.score(cs, order, doc)}, q.K)
+		if q.Allow == nil || q.Allow(doc) {
+			top.offer(Hit{doc, x.score(cs, order, doc)}, q.K)
+		}
 		for i := range cs {
 			if cs[i].doc == doc {
 				cs[i].next()

@@ -18,9 +18,16 @@ import (
 // FTS5's bm25() does: the same chunks in the same order, the same scores.
 func sameAsFTS5(t testing.TB, s *Corpus, queries []string, k int) {
 	t.Helper()
+	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: k})
+}
+
+// sameAsFTS5Filtered is sameAsFTS5 with like's filter and k.
+func sameAsFTS5Filtered(t testing.TB, s *Corpus, queries []string, like corpus.LexicalQuery) {
+	t.Helper()
 	used := 0
 	for _, text := range queries {
-		q := corpus.LexicalQuery{Match: lexical.MatchQuery(text), K: k}
+		q := like
+		q.Match = lexical.MatchQuery(text)
 		if q.Match == "" {
 			continue
 		}
@@ -84,7 +91,11 @@ func TestKeywordIndexRanksAsFTS5(t *testing.T) {
 			for range 1 + rng.IntN(3) {
 				texts = append(texts, words(rng, z, rng.IntN(80)))
 			}
-			docs = append(docs, doc(fmt.Sprintf("d%04d.md", i), texts...))
+			d := doc(fmt.Sprintf("d%04d.md", i), texts...)
+			if i%2 == 0 {
+				d.Tags = []string{"even"}
+			}
+			docs = append(docs, d)
 		}
 		if err := s.Upsert(ctx, docs); err != nil {
 			t.Fatal(err)
@@ -103,6 +114,9 @@ func TestKeywordIndexRanksAsFTS5(t *testing.T) {
 	}
 	sameAsFTS5(t, s, queries, 10)
 	sameAsFTS5(t, s, queries, 100)
+	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, PathPrefix: "d01"})
+	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, Tags: []string{"even"}})
+	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, PathPrefix: "d02", Tags: []string{"even"}})
 
 	// Changes after the file: documents replaced (their chunks' rowids
 	// reused when they were the last written), deleted and added, read
@@ -162,6 +176,7 @@ func TestKeywordIndexRanksAsFTS5OnSciFact(t *testing.T) {
 	}
 	sameAsFTS5(t, s, queries, 10)
 	sameAsFTS5(t, s, queries, 100)
+	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, PathPrefix: "1"})
 }
 
 func refreshedStore(t *testing.T) (*Corpus, string) {

@@ -78,11 +78,11 @@ func (s *Corpus) searchFTS(ctx context.Context, q corpus.LexicalQuery, boost flo
 }
 
 // searchKeywords ranks with the keyword index when it can answer q
-// exactly as FTS5 would: no filter, title weight 1, a MATCH expression
+// exactly as FTS5 would: title weight 1, a MATCH expression
 // of single-word phrases ORed (what lexical.MatchWeighted writes), and
 // an index file to start from. ok is false when it cannot.
 func (s *Corpus) searchKeywords(ctx context.Context, q corpus.LexicalQuery) ([]corpus.Hit, bool, error) {
-	if q.PathPrefix != "" || len(q.Tags) > 0 || q.TitleBoost != 0 && q.TitleBoost != 1 {
+	if q.TitleBoost != 0 && q.TitleBoost != 1 {
 		return nil, false, nil
 	}
 	words, ok := lexical.ParseMatch(q.Match)
@@ -104,13 +104,47 @@ func (s *Corpus) searchKeywords(ctx context.Context, q corpus.LexicalQuery) ([]c
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	top, err := kw.idx.TopK(ctx, bm25.Query{Phrases: terms, K: q.K})
+	bq := bm25.Query{Phrases: terms, K: q.K}
+	if q.PathPrefix != "" || len(q.Tags) > 0 {
+		allowed, err := s.chunksUnder(ctx, q.PathPrefix, q.Tags)
+		if err != nil {
+			return nil, false, err
+		}
+		bq.Allow = allowed.has
+	}
+	top, err := kw.idx.TopK(ctx, bq)
 	if err != nil {
 		return nil, true, err
 	}
 	hits, err := s.hitsByRowid(ctx, top)
 	return hits, true, err
 }
+
+// chunksUnder is the set of chunks of documents under prefix with every
+// one of tags: the filter FTS5's search applies, as the same SQL.
+func (s *Corpus) chunksUnder(ctx context.Context, prefix string, tags []string) (rowidSet, error) {
+	tagSQL, tagArgs := tagFilter(tags)
+	rows, err := s.db.QueryContext(ctx, `SELECT c.rowid FROM documents d JOIN chunks c ON c.doc_id = d.id
+		WHERE d.path LIKE ? ESCAPE '\'`+tagSQL, append([]any{sqlitedb.LikePrefix(prefix)}, tagArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("filtering the search: %w", err)
+	}
+	defer rows.Close()
+	set := rowidSet{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("filtering the search: %w", err)
+		}
+		set[uint32(id)] = struct{}{}
+	}
+	return set, rows.Err()
+}
+
+// rowidSet is a set of chunk rowids.
+type rowidSet map[uint32]struct{}
+
+func (s rowidSet) has(id uint32) bool { _, ok := s[id]; return ok }
 
 // hitsByRowid reads the chunks of top, in its order, with its scores.
 func (s *Corpus) hitsByRowid(ctx context.Context, top []bm25.Hit) ([]corpus.Hit, error) {
