@@ -120,7 +120,7 @@ func (s *Corpus) catchUp(ctx context.Context, full bool) (*keywordIndex, error) 
 		return nil, err
 	}
 	base := s.keywordBase(gen)
-	if base != nil && (logged || base.gen == gen) {
+	if base != nil && (logged || base.gen == gen) && len(changed) <= maxMerged(base.idx.Docs(), full) {
 		kw, err := s.applyChanges(ctx, conn, base, gen, changed)
 		if !errors.Is(err, errKeywordMismatch) || !full {
 			return kw, err
@@ -138,6 +138,20 @@ func (s *Corpus) catchUp(ctx context.Context, full bool) (*keywordIndex, error) 
 		return &keywordIndex{gen: gen, idx: idx}, nil
 	}
 	return nil, nil
+}
+
+// maxMerged is how many changed chunks are merged into an index file of
+// n chunks. Merging re-tokenises each changed chunk (about what FTS5
+// spent writing it) and copies the postings; past a quarter of the
+// index, a refresh builds it whole from the FTS5 table instead, which
+// costs less. A search merges at most a twentieth (searches wait while
+// it runs); finding more changes, it ranks with FTS5 until the ingest
+// making them refreshes the index.
+func maxMerged(n int, refresh bool) int {
+	if refresh {
+		return max(1000, n/4)
+	}
+	return max(1000, n/20)
 }
 
 // keywordBase is the index file's content if it holds a generation no
