@@ -96,6 +96,12 @@ func (p *Project) reuseScratch(ctx context.Context, cfg config.Config, ds *evalu
 		c, err := s.Corpus(ctx)
 		if err == nil {
 			if stats, err := c.Stats(ctx); err == nil && stats.Documents == len(ds.Corpus) {
+				// An index made by an earlier version gets the search
+				// indexes it lacks (a no-op when they are current).
+				if err := corpus.Refresh(ctx, c); err != nil {
+					s.Close()
+					return nil, err
+				}
 				return s, nil
 			}
 		}
