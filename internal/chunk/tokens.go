@@ -17,22 +17,40 @@ var loaderOnce sync.Once
 
 // TiktokenCounter counts with an OpenAI BPE encoding (cl100k_base by
 // default), the unit LLM context budgets are written in. Ranks come from
-// an embedded table: no network at run time. Counts are cached per piece,
-// which makes word-at-a-time counting cheap on natural text.
+// an embedded table: no network at run time. cl100k_base is counted by
+// this package's own scanner and merge (bpe.go), exactly as tiktoken-go
+// counts it and several times faster; other encodings go to tiktoken-go.
 type TiktokenCounter struct {
-	enc   *tiktoken.Tiktoken
+	ranks map[string]int     // cl100k_base: counted here
+	enc   *tiktoken.Tiktoken // any other encoding
 	mu    sync.RWMutex
 	cache map[string]int
 }
 
 // NewTiktokenCounter loads the named encoding ("cl100k_base", "o200k_base").
 func NewTiktokenCounter(encoding string) (*TiktokenCounter, error) {
+	if encoding == tiktoken.MODEL_CL100K_BASE {
+		ranks, err := cl100kRanks()
+		if err != nil {
+			return nil, fmt.Errorf("loading tokenizer %s: %w", encoding, err)
+		}
+		return &TiktokenCounter{ranks: ranks, cache: map[string]int{}}, nil
+	}
+	enc, err := tiktokenEncoding(encoding)
+	if err != nil {
+		return nil, err
+	}
+	return &TiktokenCounter{enc: enc, cache: map[string]int{}}, nil
+}
+
+// tiktokenEncoding loads an encoding through tiktoken-go, offline.
+func tiktokenEncoding(encoding string) (*tiktoken.Tiktoken, error) {
 	loaderOnce.Do(func() { tiktoken.SetBpeLoader(tiktoken_loader.NewOfflineLoader()) })
 	enc, err := tiktoken.GetEncoding(encoding)
 	if err != nil {
 		return nil, fmt.Errorf("loading tokenizer %s: %w", encoding, err)
 	}
-	return &TiktokenCounter{enc: enc, cache: map[string]int{}}, nil
+	return enc, nil
 }
 
 // maxCached bounds the cache so hostile input cannot grow it forever.
@@ -46,7 +64,7 @@ func (c *TiktokenCounter) Count(s string) int {
 	if ok {
 		return n
 	}
-	n = len(c.enc.EncodeOrdinary(s))
+	n = c.count(s)
 	if len(s) <= 64 {
 		c.mu.Lock()
 		if len(c.cache) >= maxCached {
@@ -56,4 +74,11 @@ func (c *TiktokenCounter) Count(s string) int {
 		c.mu.Unlock()
 	}
 	return n
+}
+
+func (c *TiktokenCounter) count(s string) int {
+	if c.ranks != nil {
+		return bpeCount(s, c.ranks)
+	}
+	return len(c.enc.EncodeOrdinary(s))
 }
