@@ -3,6 +3,7 @@ package chunk
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -11,35 +12,50 @@ import (
 
 // cl100kRanks is cl100k_base's rank table, read once from the embedded
 // copy tiktoken-go-loader ships (no network) and never written after.
-var cl100kRanks = sync.OnceValues(func() (map[string]int, error) {
+var cl100kRanks = sync.OnceValues(func() (*rankTable, error) {
 	ranks, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe("cl100k_base.tiktoken")
 	if err != nil {
 		return nil, fmt.Errorf("reading cl100k_base ranks: %w", err)
 	}
-	return ranks, nil
+	return newRankTable(ranks), nil
 })
 
-// bpeCount counts cl100k_base tokens the way tiktoken-go's EncodeOrdinary
-// does, without building token ids or a rune copy of the text.
-func bpeCount(s string, ranks map[string]int) int {
+// bpeCounter counts cl100k_base tokens the way tiktoken-go's
+// EncodeOrdinary does, without building token ids or a rune copy of the
+// text. merges (nil: none) remembers pieces that needed merging.
+type bpeCounter struct {
+	ranks  *rankTable
+	merges *mergeCache
+}
+
+func (b bpeCounter) count(s string) int {
 	if !utf8.ValidString(s) {
 		s = string([]rune(s)) // tiktoken-go sees each bad byte as U+FFFD
 	}
 	n := 0
 	for i := 0; i < len(s); {
 		j := nextPiece(s, i)
-		n += pieceCount(s[i:j], ranks)
+		n += b.pieceCount(s[i:j])
 		i = j
 	}
 	return n
 }
 
 // pieceCount is the number of tokens byte-pair merging gives one piece.
-func pieceCount(piece string, ranks map[string]int) int {
-	if _, ok := ranks[piece]; ok || len(piece) == 1 {
+func (b bpeCounter) pieceCount(piece string) int {
+	if _, ok := b.ranks.rank(piece); ok || len(piece) == 1 {
 		return 1
 	}
-	return mergeCount(piece, ranks)
+	if b.merges == nil || len(piece) > maxCachedPiece {
+		return mergeCount(piece, b.ranks)
+	}
+	slot := b.merges.slot(piece)
+	if e := slot.Load(); e != nil && e.piece == piece {
+		return e.count
+	}
+	n := mergeCount(piece, b.ranks)
+	slot.Store(&mergeEntry{strings.Clone(piece), n})
+	return n
 }
 
 // part is a merge boundary: where a part starts and the rank of merging
@@ -48,7 +64,7 @@ type part struct{ start, rank int }
 
 // mergeCount runs tiktoken-go's bytePairMerge (lowest rank first, leftmost
 // on ties) and returns how many parts remain.
-func mergeCount(piece string, ranks map[string]int) int {
+func mergeCount(piece string, ranks *rankTable) int {
 	var buf [64]part
 	parts := buf[:0]
 	for i := 0; i <= len(piece); i++ {
@@ -77,11 +93,11 @@ func mergeCount(piece string, ranks map[string]int) int {
 }
 
 // pairRank is the rank of the bytes from parts[i] to parts[i+skip+2].
-func pairRank(piece string, parts []part, i, skip int, ranks map[string]int) int {
+func pairRank(piece string, parts []part, i, skip int, ranks *rankTable) int {
 	if i+skip+2 >= len(parts) {
 		return math.MaxInt
 	}
-	if r, ok := ranks[piece[parts[i].start:parts[i+skip+2].start]]; ok {
+	if r, ok := ranks.rank(piece[parts[i].start:parts[i+skip+2].start]); ok {
 		return r
 	}
 	return math.MaxInt

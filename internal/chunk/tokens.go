@@ -21,10 +21,10 @@ var loaderOnce sync.Once
 // this package's own scanner and merge (bpe.go), exactly as tiktoken-go
 // counts it and several times faster; other encodings go to tiktoken-go.
 type TiktokenCounter struct {
-	ranks map[string]int     // cl100k_base: counted here
+	fast  *bpeCounter        // cl100k_base: counted here, needs no cache
 	enc   *tiktoken.Tiktoken // any other encoding
 	mu    sync.RWMutex
-	cache map[string]int
+	cache map[string]int // tiktoken-go's counts of short texts
 }
 
 // NewTiktokenCounter loads the named encoding ("cl100k_base", "o200k_base").
@@ -34,7 +34,7 @@ func NewTiktokenCounter(encoding string) (*TiktokenCounter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("loading tokenizer %s: %w", encoding, err)
 		}
-		return &TiktokenCounter{ranks: ranks, cache: map[string]int{}}, nil
+		return &TiktokenCounter{fast: &bpeCounter{ranks, newMergeCache()}}, nil
 	}
 	enc, err := tiktokenEncoding(encoding)
 	if err != nil {
@@ -58,13 +58,16 @@ const maxCached = 1 << 20
 
 // Count returns the number of tokens in s.
 func (c *TiktokenCounter) Count(s string) int {
+	if c.fast != nil {
+		return c.fast.count(s)
+	}
 	c.mu.RLock()
 	n, ok := c.cache[s]
 	c.mu.RUnlock()
 	if ok {
 		return n
 	}
-	n = c.count(s)
+	n = len(c.enc.EncodeOrdinary(s))
 	if len(s) <= 64 {
 		c.mu.Lock()
 		if len(c.cache) >= maxCached {
@@ -74,11 +77,4 @@ func (c *TiktokenCounter) Count(s string) int {
 		c.mu.Unlock()
 	}
 	return n
-}
-
-func (c *TiktokenCounter) count(s string) int {
-	if c.ranks != nil {
-		return bpeCount(s, c.ranks)
-	}
-	return len(c.enc.EncodeOrdinary(s))
 }

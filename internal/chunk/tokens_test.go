@@ -62,7 +62,7 @@ func fastCounter(t testing.TB) *TiktokenCounter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ranks == nil {
+	if c.fast == nil {
 		t.Fatal("cl100k_base is not on the fast path")
 	}
 	return c
@@ -78,10 +78,10 @@ func referenceCounter(t testing.TB) *tiktoken.Tiktoken {
 
 // checkExact fails when the scanner's pieces or the count differ from
 // tiktoken-go's for s.
-func checkExact(t testing.TB, ranks map[string]int, enc *tiktoken.Tiktoken, name, s string) {
+func checkExact(t testing.TB, b bpeCounter, enc *tiktoken.Tiktoken, name, s string) {
 	t.Helper()
 	want := len(enc.EncodeOrdinary(s))
-	if got := bpeCount(s, ranks); got != want {
+	if got := b.count(s); got != want {
 		ref, mine := referencePieces(t, s), scannerPieces(s)
 		for i := range min(len(ref), len(mine)) {
 			if ref[i] != mine[i] {
@@ -135,7 +135,7 @@ func TestCountMatchesTiktokenTricky(t *testing.T) {
 	c, enc := fastCounter(t), referenceCounter(t)
 	for _, tc := range trickyStrings {
 		t.Run(tc.name, func(t *testing.T) {
-			checkExact(t, c.ranks, enc, tc.name, tc.text)
+			checkExact(t, bpeCounter{ranks: c.fast.ranks}, enc, tc.name, tc.text)
 			if got, want := c.Count(tc.text), len(enc.EncodeOrdinary(tc.text)); got != want {
 				t.Errorf("Count = %d, tiktoken-go %d", got, want)
 			}
@@ -178,7 +178,7 @@ func TestCountMatchesTiktokenCorpora(t *testing.T) {
 			t.Parallel()
 			texts, bytes := read(t), 0
 			for i, s := range texts {
-				checkExact(t, c.ranks, enc, name+" #"+strconv.Itoa(i), s)
+				checkExact(t, *c.fast, enc, name+" #"+strconv.Itoa(i), s)
 				bytes += len(s)
 			}
 			t.Logf("%d texts, %d bytes: same counts as tiktoken-go", len(texts), bytes)
@@ -249,7 +249,7 @@ func FuzzTokenCount(f *testing.F) {
 	}
 	c, enc := fastCounter(f), referenceCounter(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		checkExact(t, c.ranks, enc, "fuzz", s)
+		checkExact(t, *c.fast, enc, "fuzz", s)
 	})
 }
 
@@ -295,7 +295,7 @@ func BenchmarkTokenCount(b *testing.B) {
 			var total, ref time.Duration // interleaved, so load hits both
 			for b.Loop() {
 				ref += timeCounting(tc.texts, func(s string) int { return len(enc.EncodeOrdinary(s)) })
-				total += timeCounting(tc.texts, func(s string) int { return bpeCount(s, c.ranks) })
+				total += timeCounting(tc.texts, func(s string) int { return c.fast.count(s) })
 			}
 			per, ref := total/time.Duration(b.N), ref/time.Duration(b.N)
 			b.ReportMetric(float64(size)/per.Seconds()/1e6, "MB/s")
