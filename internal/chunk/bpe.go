@@ -3,7 +3,6 @@ package chunk
 import (
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -15,7 +14,7 @@ import (
 var cl100kRanks = sync.OnceValues(func() (*rankTable, error) {
 	ranks, err := tiktoken_loader.NewOfflineLoader().LoadTiktokenBpe("cl100k_base.tiktoken")
 	if err != nil {
-		return nil, fmt.Errorf("reading cl100k_base ranks: %w", err)
+		return nil, fmt.Errorf("reading ranks: %w", err)
 	}
 	return newRankTable(ranks), nil
 })
@@ -46,16 +45,10 @@ func (b bpeCounter) pieceCount(piece string) int {
 	if _, ok := b.ranks.rank(piece); ok || len(piece) == 1 {
 		return 1
 	}
-	if b.merges == nil || len(piece) > maxCachedPiece {
+	if b.merges == nil {
 		return mergeCount(piece, b.ranks)
 	}
-	slot := b.merges.slot(piece)
-	if e := slot.Load(); e != nil && e.piece == piece {
-		return e.count
-	}
-	n := mergeCount(piece, b.ranks)
-	slot.Store(&mergeEntry{strings.Clone(piece), n})
-	return n
+	return b.merges.count(piece, b.ranks)
 }
 
 // part is a merge boundary: where a part starts and the rank of merging

@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync/atomic"
 )
 
@@ -30,6 +31,16 @@ func newMergeCache() *mergeCache {
 	return &mergeCache{seed: maphash.MakeSeed(), slots: make([]atomic.Pointer[mergeEntry], mergeSlots)}
 }
 
-func (c *mergeCache) slot(piece string) *atomic.Pointer[mergeEntry] {
-	return &c.slots[maphash.String(c.seed, piece)&(mergeSlots-1)]
+// count returns piece's token count, merging it unless it is cached.
+func (c *mergeCache) count(piece string, ranks *rankTable) int {
+	if len(piece) > maxCachedPiece {
+		return mergeCount(piece, ranks)
+	}
+	slot := &c.slots[maphash.String(c.seed, piece)&(mergeSlots-1)]
+	if e := slot.Load(); e != nil && e.piece == piece {
+		return e.count
+	}
+	n := mergeCount(piece, ranks)
+	slot.Store(&mergeEntry{strings.Clone(piece), n}) // not the caller's text
+	return n
 }

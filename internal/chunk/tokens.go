@@ -21,7 +21,7 @@ var loaderOnce sync.Once
 // this package's own scanner and merge (bpe.go), exactly as tiktoken-go
 // counts it and several times faster; other encodings go to tiktoken-go.
 type TiktokenCounter struct {
-	fast  *bpeCounter        // cl100k_base: counted here, needs no cache
+	fast  *bpeCounter        // cl100k_base: counted here
 	enc   *tiktoken.Tiktoken // any other encoding
 	mu    sync.RWMutex
 	cache map[string]int // tiktoken-go's counts of short texts
