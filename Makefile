@@ -48,7 +48,7 @@ bench:
 FUZZTIME ?= 20s
 # Every target runs even when one fails; the failures are named at the end.
 fuzz:
-	@failed=""; for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzJudge:./internal/answerability FuzzSplit:./internal/chunk FuzzReadHNSW:./internal/vector FuzzDecode:./internal/bm25; do \
+	@failed=""; for t in FuzzLoad:./internal/document FuzzPDF:./internal/document FuzzJudge:./internal/answerability FuzzSplit:./internal/chunk FuzzTokenCount:./internal/chunk FuzzReadHNSW:./internal/vector FuzzDecode:./internal/bm25; do \
 		$(GO) test -run '^$$' -fuzz "$${t%%:*}" -fuzztime $(FUZZTIME) "$${t#*:}" || failed="$$failed $${t%%:*}"; done; \
 		if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
 
