@@ -261,3 +261,50 @@ func TestVerifyFindsALostChange(t *testing.T) {
 		t.Fatalf("after repair: %v %q", err, problems)
 	}
 }
+
+// A store restored from a backup is older than the index file beside it:
+// the file is not used until a refresh rebuilds it from the store.
+func TestKeywordFileNewerThanStoreIsIgnored(t *testing.T) {
+	ctx := t.Context()
+	s, dir := refreshedStore(t)
+	if _, err := s.db.ExecContext(ctx, `UPDATE meta SET value = '0' WHERE key = 'vector_generation'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM chunks_changed`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if kw, err := other.keywords(ctx); err != nil || kw != nil {
+		t.Fatalf("a file newer than the store was used: %v, %v", kw, err)
+	}
+	if got := search(t, other, `"restores"`); len(got) != 1 {
+		t.Fatalf("search = %q", got)
+	}
+	if _, err := other.RefreshIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if kw, err := other.keywords(ctx); err != nil || kw == nil || kw.gen != "0" {
+		t.Fatalf("after refresh: %+v, %v", kw, err)
+	}
+	if problems, err := other.Verify(ctx); err != nil || len(problems) > 0 {
+		t.Fatalf("after refresh: %v %q", err, problems)
+	}
+}
+
+func TestMaxMerged(t *testing.T) {
+	for _, tc := range []struct {
+		n       int
+		refresh bool
+		want    int
+	}{
+		{0, false, 1000}, {100_000, false, 5000}, {100_000, true, 25_000}, {2000, true, 1000},
+	} {
+		if got := maxMerged(tc.n, tc.refresh); got != tc.want {
+			t.Errorf("maxMerged(%d, %v) = %d, want %d", tc.n, tc.refresh, got, tc.want)
+		}
+	}
+}
