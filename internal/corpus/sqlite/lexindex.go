@@ -58,8 +58,11 @@ type keywordIndex struct {
 }
 
 type keywordCache struct {
-	mu  sync.Mutex
-	cur *keywordIndex
+	// build is held while an index is made (catchUp) and guards base;
+	// mu guards cur, and is only ever held for a moment.
+	build sync.Mutex
+	mu    sync.Mutex
+	cur   *keywordIndex
 	// tok is the store's tokenizer, made once on first use.
 	tokOnce sync.Once
 	tok     *ftsTokens
@@ -79,23 +82,42 @@ func (s *Corpus) keywords(ctx context.Context) (*keywordIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.kw.mu.Lock()
-	defer s.kw.mu.Unlock()
-	if s.kw.cur != nil && s.kw.cur.gen == gen {
-		return s.kw.cur, nil
+	if cur := s.currentKeywords(); cur != nil && cur.gen == gen {
+		return cur, nil
+	}
+	// Another search or a refresh is making the index: FTS5 ranks this
+	// one rather than wait for it.
+	if !s.kw.build.TryLock() {
+		return nil, nil
+	}
+	defer s.kw.build.Unlock()
+	if cur := s.currentKeywords(); cur != nil && cur.gen == gen {
+		return cur, nil
 	}
 	cur, err := s.catchUp(ctx, false)
 	if err != nil || cur == nil {
 		return nil, err
 	}
-	s.kw.cur = cur
+	s.setKeywords(cur)
 	return cur, nil
+}
+
+func (s *Corpus) currentKeywords() *keywordIndex {
+	s.kw.mu.Lock()
+	defer s.kw.mu.Unlock()
+	return s.kw.cur
+}
+
+func (s *Corpus) setKeywords(kw *keywordIndex) {
+	s.kw.mu.Lock()
+	defer s.kw.mu.Unlock()
+	s.kw.cur = kw
 }
 
 // catchUp builds the current generation's index in one read snapshot:
 // the change log, the file (read after the log, see below) and the
 // changed chunks. Without a usable file it returns nil, or, when full
-// is set, builds the whole index from the FTS5 table. Holds kw.mu.
+// is set, builds the whole index from the FTS5 table. Holds kw.build.
 //
 // Why the file is read after the log: RefreshIndex renames the new file
 // into place before it empties the log, so a log read first lists at
@@ -155,7 +177,7 @@ func maxMerged(n int, refresh bool) int {
 }
 
 // keywordBase is the index file's content if it holds a generation no
-// newer than gen; kept in memory between calls. Holds kw.mu.
+// newer than gen; kept in memory between calls. Holds kw.build.
 func (s *Corpus) keywordBase(gen string) *keywordIndex {
 	path := filepath.Join(s.dir, keywordFile)
 	stamp := ""
@@ -256,8 +278,7 @@ func chunkTexts(ctx context.Context, conn *sql.Conn, rowids []uint32) ([]chunkTe
 	return out, nil
 }
 
-// tokens is the store's FTS5 tokenizer, made on first use. Holds kw.mu
-// or is called by a search after keywords.
+// tokens is the store's FTS5 tokenizer, made on first use.
 func (s *Corpus) tokens(ctx context.Context) (*ftsTokens, error) {
 	s.kw.tokOnce.Do(func() { s.kw.tok, s.kw.tokErr = newFTSTokens(context.WithoutCancel(ctx), s.db) })
 	return s.kw.tok, s.kw.tokErr
@@ -279,13 +300,13 @@ func genNumber(gen string) int64 {
 // something was written meanwhile. A store that may not be written keeps
 // the index in memory.
 func (s *Corpus) refreshKeywords(ctx context.Context) error {
-	s.kw.mu.Lock()
-	defer s.kw.mu.Unlock()
+	s.kw.build.Lock()
+	defer s.kw.build.Unlock()
 	cur, err := s.catchUp(ctx, true)
 	if err != nil || cur == nil {
 		return err
 	}
-	s.kw.cur = cur
+	s.setKeywords(cur)
 	if s.readOnly {
 		return nil
 	}

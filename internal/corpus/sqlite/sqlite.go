@@ -271,9 +271,10 @@ func (s *Corpus) Repair(ctx context.Context) error {
 	for _, f := range append(s.hnswFiles(), filepath.Join(s.dir, keywordFile)) {
 		os.Remove(f)
 	}
-	s.kw.mu.Lock()
-	s.kw.cur, s.kw.base = nil, nil
-	s.kw.mu.Unlock()
+	s.kw.build.Lock()
+	s.kw.base = nil
+	s.kw.build.Unlock()
+	s.setKeywords(nil)
 	s.dense.mu.Lock()
 	s.dense.idx = nil
 	s.dense.mu.Unlock()
