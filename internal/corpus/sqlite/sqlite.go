@@ -160,8 +160,12 @@ func (s *Corpus) addMissingColumns(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the corpus's connections.
-func (s *Corpus) Close() error { return s.db.Close() }
+// Close closes the corpus's connections and unmaps its float32 sidecar
+// once the searches still reading it are done.
+func (s *Corpus) Close() error {
+	s.dense.set(nil)
+	return s.db.Close()
+}
 
 // Describe says nothing: the embedded corpus is where the store is.
 func (s *Corpus) Describe() map[string]string { return map[string]string{} }
@@ -235,9 +239,8 @@ func (s *Corpus) Repair(ctx context.Context) error {
 	for _, f := range s.hnswFiles() {
 		os.Remove(f)
 	}
-	s.dense.mu.Lock()
-	s.dense.idx = nil
-	s.dense.mu.Unlock()
+	s.dense.set(nil) // its float32 sidecar is checked row by row as it is rebuilt
+
 	if _, err := s.RefreshIndex(ctx); err != nil {
 		return fmt.Errorf("rebuilding the vector graph: %w", err)
 	}
