@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -431,11 +432,18 @@ func (s *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]flo
 		return nil, err
 	}
 	var inDB []int64
+	m := idx.f32
+	mapped := m != nil && m.acquire()
+	if mapped {
+		defer m.release()
+	}
 	for _, id := range rowids {
 		p, ok := idx.pos[id]
 		switch {
 		case ok && idx.vecs != nil && !idx.mixed:
 			out[id] = idx.vecs.Row(p)
+		case ok && mapped:
+			out[id] = slices.Clone(m.row(p)) // the caller may keep it past the mapping
 		case ok:
 			inDB = append(inDB, id)
 		}

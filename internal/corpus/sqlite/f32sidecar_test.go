@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -135,6 +136,31 @@ func TestF32SidecarRerankIsExact(t *testing.T) {
 				sameCandidates(t, got, want)
 			}
 		})
+	}
+}
+
+// VectorsOf under quantisation reads the sidecar: the stored vectors,
+// bit for bit, in copies that outlive the mapping.
+func TestF32SidecarVectorsOf(t *testing.T) {
+	s := quantisedStore(t, filepath.Join(t.TempDir(), "store"), 50, 8)
+	idx := loadQuantised(t, s)
+	ids := []int64{idx.ids[0], idx.ids[17], idx.ids[49], 1 << 40}
+	got, err := s.VectorsOf(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.vectorsFromDB(t.Context(), ids[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close() // unmaps: the copies must stay readable
+	if len(got) != len(want) {
+		t.Fatalf("%d vectors; want %d", len(got), len(want))
+	}
+	for id, w := range want {
+		if !slices.Equal(floatBytes(got[id]), floatBytes(w)) {
+			t.Errorf("chunk %d: %v; want %v", id, got[id], w)
+		}
 	}
 }
 
