@@ -306,16 +306,17 @@ func f32Gen(name string) (uint64, bool) {
 // existing sidecar, and writes a new sidecar instead when there is none
 // or it differs.
 type f32Loader struct {
-	dir string
-	gen uint64
-	old *f32Map    // the existing sidecar, while every row so far matches
-	w   *f32Writer // the new one
-	n   int        // vectors seen
-	err error      // why there will be no sidecar
+	dir   string
+	gen   uint64
+	write bool       // this user may write the store: a missing or stale sidecar is written
+	old   *f32Map    // the existing sidecar, while every row so far matches
+	w     *f32Writer // the new one
+	n     int        // vectors seen
+	err   error      // why there will be no sidecar
 }
 
 func (s *Corpus) newF32Loader(genText string) *f32Loader {
-	l := &f32Loader{dir: s.dir}
+	l := &f32Loader{dir: s.dir, write: !s.readOnly}
 	gen, err := strconv.ParseUint(genText, 10, 64)
 	switch {
 	case !canMap:
@@ -346,6 +347,10 @@ func (l *f32Loader) add(vec []float32) {
 
 // start begins a new sidecar with the rows of the old one that matched.
 func (l *f32Loader) start(dim int) bool {
+	if !l.write {
+		l.drop(fmt.Errorf("%w: the store is read-only, and so its sidecar", errF32Invalid))
+		return false
+	}
 	w, err := createF32(l.dir, l.gen, dim)
 	if err != nil {
 		l.drop(err)

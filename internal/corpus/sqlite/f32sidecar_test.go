@@ -240,6 +240,50 @@ func TestF32SidecarNotTrusted(t *testing.T) {
 	}
 }
 
+// A user who may not write the store uses a sidecar that matches and
+// re-ranks from SQLite otherwise, writing nothing.
+func TestF32SidecarReadOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage bool
+		mapped bool
+	}{
+		{"matching sidecar", false, true},
+		{"stale sidecar", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "store")
+			s := quantisedStore(t, dir, 30, 8)
+			idx := loadQuantised(t, s)
+			gen, _ := strconv.ParseUint(idx.gen, 10, 64)
+			if tc.damage {
+				b, _ := os.ReadFile(s.f32Path(gen))
+				b[len(b)-1] ^= 1
+				os.WriteFile(s.f32Path(gen), b, 0o644)
+			}
+			before, _ := os.ReadFile(s.f32Path(gen))
+			ro, err := Open(t.Context(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ro.Close()
+			ro.readOnly = true // as Open finds it for a user who may not write the file
+			ro.Quantize(true)
+			idx, err = ro.loadDense(t.Context())
+			if err != nil || (idx.f32 != nil) != tc.mapped {
+				t.Fatalf("sidecar mapped: %v, %v; want %v", idx.f32 != nil, err, tc.mapped)
+			}
+			after, _ := os.ReadFile(s.f32Path(gen))
+			if !slices.Equal(before, after) {
+				t.Error("a read-only handle rewrote the sidecar")
+			}
+			if _, err := ro.SearchDense(t.Context(), corpus.DenseQuery{Vector: unitVec(rand.New(rand.NewPCG(2, 2)), 8), K: 3}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
 // A write makes a new generation: its sidecar is written, the old one
 // deleted; temporary files a crash left are never read, and deleted once
 // old enough that no writer can still be at work on them.
