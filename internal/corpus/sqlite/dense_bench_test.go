@@ -76,6 +76,38 @@ func BenchmarkSearchDense(b *testing.B) {
 		})
 	}
 	b.Run("interleaved", func(b *testing.B) { benchInterleaved(b, dir, q) })
+	b.Run("rerank", func(b *testing.B) { benchRerank(b, dir, q) })
+}
+
+// benchRerank times the re-ranking of int8's 40 candidates alone, from
+// the sidecar and from SQLite in turn within each iteration.
+func benchRerank(b *testing.B, dir string, q []float32) {
+	ctx := b.Context()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.Quantize(true)
+	idx, err := s.loadDense(ctx)
+	if err != nil || idx.f32 == nil {
+		b.Fatalf("no sidecar: %v", err)
+	}
+	fromDB := *idx
+	fromDB.f32 = nil
+	cands := idx.q8.Search(q, rerankDepth*10, nil)
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, x := range []*denseIndex{idx, &fromDB} {
+			start := time.Now()
+			if _, err := s.rerank(ctx, x, cands, q, 10); err != nil {
+				b.Fatal(err)
+			}
+			spent[i] += time.Since(start)
+		}
+	}
+	b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "sidecar-ns/rerank")
+	b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "sqlite-ns/rerank")
 }
 
 // benchInterleaved times the yardstick, int8 re-ranked from the sidecar
