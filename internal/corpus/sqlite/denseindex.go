@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/viterin/vek/vek32"
 
@@ -59,6 +61,7 @@ type denseIndex struct {
 	pos   map[int64]int // rowid → position
 	vecs  *vector.Flat  // nil when quantised
 	q8    *vector.Int8Set
+	f32   *f32Map // a quantised index's float32 sidecar, when one is mapped
 	paths []string
 	tags  []string
 	graph *vector.HNSW
@@ -82,6 +85,21 @@ type denseCache struct {
 	quantize bool
 }
 
+// setLocked replaces the index, under mu; the old one's sidecar mapping
+// goes once the searches still holding it are done.
+func (c *denseCache) setLocked(idx *denseIndex) {
+	if old := c.idx; old != nil && old != idx && old.f32 != nil {
+		old.f32.retire()
+	}
+	c.idx = idx
+}
+
+func (c *denseCache) set(idx *denseIndex) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.setLocked(idx)
+}
+
 // Quantize makes dense search keep int8 codes in memory instead
 // of float32 (a quarter of the memory), re-ranking the best candidates
 // with the stored float32 vectors.
@@ -89,7 +107,8 @@ func (s *Corpus) Quantize(on bool) {
 	s.dense.mu.Lock()
 	defer s.dense.mu.Unlock()
 	if s.dense.quantize != on {
-		s.dense.quantize, s.dense.idx = on, nil
+		s.dense.quantize = on
+		s.dense.setLocked(nil)
 	}
 }
 
@@ -124,6 +143,10 @@ func (s *Corpus) loadDense(ctx context.Context) (*denseIndex, error) {
 		return s.dense.idx, nil
 	}
 	idx := &denseIndex{gen: gen, pos: map[int64]int{}}
+	var side *f32Loader
+	if s.dense.quantize {
+		side = s.newF32Loader(gen)
+	}
 	err = s.readVectors(ctx, func(id int64, vec []float32, path, tags string) {
 		idx.pos[id] = len(idx.ids)
 		idx.ids = append(idx.ids, id)
@@ -143,15 +166,36 @@ func (s *Corpus) loadDense(ctx context.Context) (*denseIndex, error) {
 			idx.q8 = vector.NewInt8Set(len(vec))
 		}
 		idx.q8.Add(vec)
+		side.add(vec)
 	})
 	if err != nil {
+		if side != nil {
+			side.drop(err)
+		}
 		return nil, err
+	}
+	if side != nil {
+		idx.f32 = s.f32Sidecar(side)
 	}
 	if g, err := vector.LoadFile(s.hnswPath(gen)); err == nil && g.Len() == len(idx.ids) {
 		idx.graph = g
 	}
-	s.dense.idx = idx
+	s.dense.setLocked(idx)
 	return idx, nil
+}
+
+// f32Sidecar finishes the sidecar of a quantised index: nil when there
+// is none, and re-ranking reads SQLite, as it does when the sidecar
+// cannot be written (a read-only store, a full disk): it is a cache.
+func (s *Corpus) f32Sidecar(side *f32Loader) *f32Map {
+	m, err := side.done()
+	if err != nil || m == nil {
+		return nil
+	}
+	if !s.readOnly {
+		s.removeOldF32(side.gen, time.Now())
+	}
+	return m
 }
 
 func (s *Corpus) hnswPath(gen string) string {
@@ -187,20 +231,7 @@ func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQu
 		}
 		return out, nil
 	case idx.q8 != nil:
-		cands := idx.q8.Search(q, rerankDepth*k, keep)
-		ids := make([]int64, len(cands))
-		for i, c := range cands {
-			ids[i] = idx.ids[c.Pos]
-		}
-		vecs, err := s.vectorsFromDB(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		all := make([]candidate, 0, len(ids))
-		for _, id := range ids {
-			all = append(all, candidate{id, vek32.Dot(vecs[id], q)})
-		}
-		return topK(all, k), nil
+		return s.rerank(ctx, idx, idx.q8.Search(q, rerankDepth*k, keep), q, k)
 	case idx.vecs == nil:
 		return nil, nil
 	}
@@ -213,6 +244,32 @@ func (s *Corpus) nearest(ctx context.Context, idx *denseIndex, dq corpus.DenseQu
 		out[i] = candidate{idx.ids[c.Pos], c.Score}
 	}
 	return out, nil
+}
+
+// rerank scores int8 candidates exactly with their float32 vectors, from
+// the mapped sidecar when the index has one, else from SQLite: the same
+// vectors bit for bit, so the same scores and order either way.
+func (s *Corpus) rerank(ctx context.Context, idx *denseIndex, cands []vector.Candidate, q []float32, k int) ([]candidate, error) {
+	all := make([]candidate, len(cands))
+	if m := idx.f32; m != nil && m.acquire() {
+		defer m.release()
+		for i, c := range cands {
+			all[i] = candidate{idx.ids[c.Pos], vek32.Dot(m.row(c.Pos), q)}
+		}
+		return topK(all, k), nil
+	}
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = idx.ids[c.Pos]
+	}
+	vecs, err := s.vectorsFromDB(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		all[i] = candidate{id, vek32.Dot(vecs[id], q)}
+	}
+	return topK(all, k), nil
 }
 
 func topK(all []candidate, k int) []candidate {
@@ -375,11 +432,18 @@ func (s *Corpus) VectorsOf(ctx context.Context, rowids []int64) (map[int64][]flo
 		return nil, err
 	}
 	var inDB []int64
+	m := idx.f32
+	mapped := m != nil && m.acquire()
+	if mapped {
+		defer m.release()
+	}
 	for _, id := range rowids {
 		p, ok := idx.pos[id]
 		switch {
 		case ok && idx.vecs != nil && !idx.mixed:
 			out[id] = idx.vecs.Row(p)
+		case ok && mapped:
+			out[id] = slices.Clone(m.row(p)) // the caller may keep it past the mapping
 		case ok:
 			inDB = append(inDB, id)
 		}

@@ -186,8 +186,10 @@ func (s *Corpus) addMissingColumns(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the corpus's connections.
+// Close closes the corpus's connections and unmaps its float32 sidecar
+// once the searches still reading it are done.
 func (s *Corpus) Close() error {
+	s.dense.set(nil)
 	if s.kw.tok != nil {
 		s.kw.tok.Close()
 	}
@@ -275,9 +277,8 @@ func (s *Corpus) Repair(ctx context.Context) error {
 	s.kw.base = nil
 	s.kw.build.Unlock()
 	s.setKeywords(nil)
-	s.dense.mu.Lock()
-	s.dense.idx = nil
-	s.dense.mu.Unlock()
+	s.dense.set(nil) // its float32 sidecar is checked row by row as it is rebuilt
+
 	if _, err := s.RefreshIndex(ctx); err != nil {
 		return fmt.Errorf("rebuilding the vector graph: %w", err)
 	}
