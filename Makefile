@@ -51,17 +51,21 @@ bench:
 # engines back to back. Reports process CPU time (user+sys) per document
 # ingested and per SciFact test query (p50, k = 10), and the ratios.
 # bleve lives in its own module (bench/bleve-yardstick), never in the
-# ragtune binary. About 15 minutes on 2 busy cores; not part of make test.
+# ragtune binary. BENCH_REPEAT runs every size that many times (the
+# table shows medians; CPU time still varies ~10% run to run on a loaded
+# machine). About 15 minutes per repeat on 2 busy cores; not part of make
+# test.
 BENCH_COPIES ?= 1 23
+BENCH_REPEAT ?= 1
 BENCH_OUT := out/bench-bleve
 bench-bleve:
 	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/ragtune.jsonl $(BENCH_OUT)/bleve.jsonl
 	cd bench/bleve-yardstick && $(GO) build -o ../../$(BENCH_OUT)/bleve-yardstick .
 	$(GO) build -o $(BENCH_OUT)/ingest-cost ./cmd/ingest-cost
-	@set -e; for c in $(BENCH_COPIES); do \
+	@set -e; for r in $$(seq $(BENCH_REPEAT)); do for c in $(BENCH_COPIES); do \
 		echo "bleve, $$c copies"; $(BENCH_OUT)/bleve-yardstick -datasets $(DATASETS) -copies $$c >>$(BENCH_OUT)/bleve.jsonl; tail -n 1 $(BENCH_OUT)/bleve.jsonl; \
 		echo "ragtune, $$c copies"; $(BENCH_OUT)/ingest-cost -datasets $(DATASETS) -copies $$c >>$(BENCH_OUT)/ragtune.jsonl; tail -n 1 $(BENCH_OUT)/ragtune.jsonl; \
-	done; \
+	done; done; \
 	echo "ragtune, full ingest pipeline on SciFact"; $(BENCH_OUT)/ingest-cost -datasets $(DATASETS) -copies '' -pipeline >>$(BENCH_OUT)/ragtune.jsonl; tail -n 1 $(BENCH_OUT)/ragtune.jsonl
 	@$(BENCH_OUT)/ingest-cost -report $(BENCH_OUT)/ragtune.jsonl,$(BENCH_OUT)/bleve.jsonl
 

@@ -143,8 +143,10 @@ func main() {
 const MaxRatio = 1.2
 
 // printReport pairs ragtune's store lines with bleve's index lines of the
-// same document count and prints CPU per document, search CPU p50 and
-// index size side by side, with the ratios.
+// same document count, in order (run i of one engine with run i of the
+// other, measured back to back), and prints CPU per document, search CPU
+// p50 and index size side by side. With several runs per size it prints
+// the medians, and the median of the paired ratios.
 func printReport(w io.Writer, ragtuneFile, bleveFile string) error {
 	rt, err := readResults(ragtuneFile)
 	if err != nil {
@@ -154,25 +156,49 @@ func printReport(w io.Writer, ragtuneFile, bleveFile string) error {
 	if err != nil {
 		return err
 	}
-	byDocs := map[int]result{}
-	for _, r := range bl {
-		byDocs[r.Docs] = r
-	}
-	fmt.Fprintln(w, "ingest and search cost, process CPU time (user+sys), ragtune store vs bleve, measured in this run")
-	fmt.Fprintf(w, "%8s  %14s %14s %7s  %13s %13s %7s  %10s %10s  %s\n", "docs", "ragtune ms/doc", "bleve ms/doc", "ratio",
-		"ragtune p50ms", "bleve p50ms", "ratio", "ragtune MB", "bleve MB", "ingest <= 1.2x")
+	type runs struct{ rt, bl []result }
+	bySize := map[int]*runs{}
+	var sizes []int
 	for _, r := range rt {
-		b, ok := byDocs[r.Docs]
-		if r.What != "store" || !ok {
+		if r.What != "store" {
 			continue
 		}
-		ratio := r.CPUMsPerDoc / b.CPUMsPerDoc
+		if bySize[r.Docs] == nil {
+			bySize[r.Docs] = &runs{}
+			sizes = append(sizes, r.Docs)
+		}
+		bySize[r.Docs].rt = append(bySize[r.Docs].rt, r)
+	}
+	for _, r := range bl {
+		if g := bySize[r.Docs]; g != nil {
+			g.bl = append(g.bl, r)
+		}
+	}
+	fmt.Fprintln(w, "ingest and search cost in process CPU time (user+sys), ragtune's store vs bleve, measured in this run (medians of paired runs)")
+	fmt.Fprintf(w, "%8s %4s  %14s %14s %7s  %13s %13s %7s  %10s %10s  %s\n", "docs", "runs", "ragtune ms/doc", "bleve ms/doc", "ratio",
+		"ragtune p50ms", "bleve p50ms", "ratio", "ragtune MB", "bleve MB", "ingest <= 1.2x")
+	for _, n := range sizes {
+		g := bySize[n]
+		k := min(len(g.rt), len(g.bl))
+		if k == 0 {
+			continue
+		}
+		var rtIngest, blIngest, ingest, rtSearch, blSearch, search []float64
+		for i := range k {
+			a, b := g.rt[i], g.bl[i]
+			rtIngest, blIngest = append(rtIngest, a.CPUMsPerDoc), append(blIngest, b.CPUMsPerDoc)
+			ingest = append(ingest, a.CPUMsPerDoc/b.CPUMsPerDoc)
+			rtSearch, blSearch = append(rtSearch, a.SearchP50), append(blSearch, b.SearchP50)
+			search = append(search, a.SearchP50/b.SearchP50)
+		}
+		ratio := medianOf(ingest)
 		verdict := "yes"
 		if ratio > MaxRatio {
 			verdict = "NO"
 		}
-		fmt.Fprintf(w, "%8d  %14.4f %14.4f %7.2f  %13.3f %13.3f %7.2f  %10.1f %10.1f  %s\n", r.Docs, r.CPUMsPerDoc, b.CPUMsPerDoc, ratio,
-			r.SearchP50, b.SearchP50, r.SearchP50/b.SearchP50, float64(r.IndexBytes)/1e6, float64(b.IndexBytes)/1e6, verdict)
+		fmt.Fprintf(w, "%8d %4d  %14.4f %14.4f %7.2f  %13.3f %13.3f %7.2f  %10.1f %10.1f  %s\n", n, k,
+			medianOf(rtIngest), medianOf(blIngest), ratio, medianOf(rtSearch), medianOf(blSearch), medianOf(search),
+			float64(g.rt[0].IndexBytes)/1e6, float64(g.bl[0].IndexBytes)/1e6, verdict)
 	}
 	for _, r := range rt {
 		if r.What == "pipeline-scifact" {
@@ -180,6 +206,15 @@ func printReport(w io.Writer, ragtuneFile, bleveFile string) error {
 		}
 	}
 	return nil
+}
+
+func medianOf(v []float64) float64 {
+	v = append([]float64(nil), v...)
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
 func readResults(path string) ([]result, error) {
