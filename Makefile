@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/ragtune
 
-.PHONY: build install demo test bench bench-answerability bench-testset fuzz clean model weaviate fit-answerability
+.PHONY: build install demo test bench bench-bleve bench-answerability bench-testset fuzz clean model weaviate fit-answerability
 
 # The Weaviate server the store tests run against, built once from the Go
 # module proxy and kept in the cache (see the README for measured times).
@@ -43,6 +43,31 @@ test: model weaviate
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Issue 19's yardstick: ragtune's embedded store (FTS5 + keyword index)
+# against bleve (scorch, BM25, English analyzer) on the same documents,
+# SciFact + SQuAD v1.1 dev + Cranfield (8,650) copied BENCH_COPIES times
+# (1 and 23: 8,650 and 198,950 documents), each size measured for both
+# engines back to back. Reports process CPU time (user+sys) per document
+# ingested and per SciFact test query (p50, k = 10), and the ratios.
+# bleve lives in its own module (bench/bleve-yardstick), never in the
+# ragtune binary. BENCH_REPEAT runs every size that many times (the
+# table shows medians; CPU time still varies ~10% run to run on a loaded
+# machine). About 15 minutes per repeat on 2 busy cores; not part of make
+# test.
+BENCH_COPIES ?= 1 23
+BENCH_REPEAT ?= 1
+BENCH_OUT := out/bench-bleve
+bench-bleve:
+	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/ragtune.jsonl $(BENCH_OUT)/bleve.jsonl
+	cd bench/bleve-yardstick && $(GO) build -o ../../$(BENCH_OUT)/bleve-yardstick .
+	$(GO) build -o $(BENCH_OUT)/ingest-cost ./cmd/ingest-cost
+	@set -e; for r in $$(seq $(BENCH_REPEAT)); do for c in $(BENCH_COPIES); do \
+		echo "bleve, $$c copies"; $(BENCH_OUT)/bleve-yardstick -datasets $(DATASETS) -copies $$c >>$(BENCH_OUT)/bleve.jsonl; tail -n 1 $(BENCH_OUT)/bleve.jsonl; \
+		echo "ragtune, $$c copies"; $(BENCH_OUT)/ingest-cost -datasets $(DATASETS) -copies $$c >>$(BENCH_OUT)/ragtune.jsonl; tail -n 1 $(BENCH_OUT)/ragtune.jsonl; \
+	done; done; \
+	echo "ragtune, full ingest pipeline on SciFact"; $(BENCH_OUT)/ingest-cost -datasets $(DATASETS) -copies '' -pipeline >>$(BENCH_OUT)/ragtune.jsonl; tail -n 1 $(BENCH_OUT)/ragtune.jsonl
+	@$(BENCH_OUT)/ingest-cost -report $(BENCH_OUT)/ragtune.jsonl,$(BENCH_OUT)/bleve.jsonl
 
 # Short fuzzing pass over every fuzz target (FUZZTIME per target).
 FUZZTIME ?= 20s
