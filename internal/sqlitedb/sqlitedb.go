@@ -71,7 +71,7 @@ func Open(ctx context.Context, dir string) (*sql.DB, error) {
 	// _txlock=immediate takes the write lock at BEGIN, so two writers wait
 	// for each other (busy_timeout) instead of failing on lock upgrade.
 	dsn := "file:" + path + "?_txlock=immediate&_pragma=busy_timeout(30000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)"
 	if _, err := os.Stat(path); err == nil {
 		switch file, folder := Writable(dir); {
 		case !file && folder:

@@ -308,3 +308,26 @@ func TestMaxMerged(t *testing.T) {
 		}
 	}
 }
+
+func TestAddOccurrences(t *testing.T) {
+	type post struct{ doc, n uint32 }
+	for _, tc := range []struct {
+		list string
+		want []post
+		ok   bool
+	}{
+		{"1", []post{{1, 1}}, true},
+		{"1 1 1 4 9 9", []post{{1, 3}, {4, 1}, {9, 2}}, true},
+		{"0 12345", []post{{0, 1}, {12345, 1}}, true},
+		{"", nil, false},
+		{"1  2", nil, false},
+		{"1 x", nil, false},
+		{"99999999999", nil, false},
+	} {
+		var got []post
+		err := addOccurrences("t", []byte(tc.list), func(_ string, doc, n uint32) { got = append(got, post{doc, n}) })
+		if (err == nil) != tc.ok || tc.ok && fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%q: got %v, %v; want %v", tc.list, got, err, tc.want)
+		}
+	}
+}

@@ -191,13 +191,69 @@ func readFTS(ctx context.Context, q querier, docsize, vocab string) (*bm25.Index
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("reading document lengths: %w", err)
 	}
-	err = eachRow(ctx, q, `SELECT doc, term FROM `+vocab, func(doc int64, term string) {
-		b.Add(term, uint32(doc), 1)
-	})
-	if err != nil {
+	if err := eachTerm(ctx, q, vocab, b.Add); err != nil {
 		return nil, fmt.Errorf("reading the full-text index: %w", err)
 	}
 	return b.Build()
+}
+
+// eachTerm reads a vocab instance table a term at a time: SQLite lists
+// the term's occurrences' rowids in one row (fts5vocab returns them in
+// term, then rowid order, so no sort is needed), which costs a few rows
+// where one row per occurrence cost database/sql a call per token.
+func eachTerm(ctx context.Context, q querier, vocab string, add func(term string, doc, n uint32)) error {
+	rows, err := q.QueryContext(ctx, `SELECT term, group_concat(doc, ' ') FROM `+vocab+` GROUP BY term`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var term string
+		var docs sql.RawBytes
+		if err := rows.Scan(&term, &docs); err != nil {
+			return err
+		}
+		if err := addOccurrences(term, docs, add); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// addOccurrences adds a space-separated list of rowids, one per
+// occurrence, as postings with their counts.
+func addOccurrences(term string, list []byte, add func(term string, doc, n uint32)) error {
+	var doc, n uint64
+	flush := func() { add(term, uint32(doc), uint32(n)) }
+	var cur uint64
+	digits := 0
+	for i := 0; i <= len(list); i++ {
+		if i < len(list) && list[i] >= '0' && list[i] <= '9' {
+			cur = cur*10 + uint64(list[i]-'0')
+			digits++
+			if cur > maxDoc {
+				return fmt.Errorf("rowid past %d in the full-text index", uint64(maxDoc))
+			}
+			continue
+		}
+		if i < len(list) && list[i] != ' ' || digits == 0 {
+			return fmt.Errorf("unexpected vocabulary list for term %q", term)
+		}
+		switch {
+		case n > 0 && cur == doc:
+			n++
+		default:
+			if n > 0 {
+				flush()
+			}
+			doc, n = cur, 1
+		}
+		cur, digits = 0, 0
+	}
+	if n > 0 {
+		flush()
+	}
+	return nil
 }
 
 // maxDoc is the largest rowid the keyword index can hold.
