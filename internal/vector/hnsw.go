@@ -93,6 +93,17 @@ func (h *HNSW) Has(id uint64) bool {
 	return ok && !h.nodes[k].deleted
 }
 
+// Vector returns the vector indexed for id when id is live.
+func (h *HNSW) Vector(id uint64) ([]float32, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	k, ok := h.byID[id]
+	if !ok || h.nodes[k].deleted {
+		return nil, false
+	}
+	return h.nodes[k].vec, true
+}
+
 // IDs lists the live ids.
 func (h *HNSW) IDs() []uint64 {
 	h.mu.RLock()

@@ -361,7 +361,10 @@ func (s *Corpus) RefreshVectorIndex(ctx context.Context, threshold int) (bool, e
 			g = vector.NewHNSW(len(vec), vector.DefaultParams())
 		}
 		want[uint64(id)] = true
-		if !g.Has(uint64(id)) {
+		// A rowid can come back with another chunk (SQLite reuses the
+		// highest rowid once its chunk is deleted): compare vectors, not
+		// just ids.
+		if old, ok := g.Vector(uint64(id)); !ok || !slices.Equal(old, vec) {
 			newIDs, newVecs = append(newIDs, uint64(id)), append(newVecs, vec)
 		}
 	})

@@ -237,6 +237,19 @@ func TestVectorIndexFollowsWrites(t *testing.T) {
 	if ok, err := s.RefreshVectorIndex(ctx, 100); err != nil || !ok {
 		t.Fatalf("refresh over a corrupt file: %v %v", ok, err)
 	}
+	// The last document again with a new vector: its chunk gets the rowid
+	// the old one had, and the graph must hold the new vector.
+	last := doc("d260.md", "text 260 again")
+	last.Chunks[0].Vector = unitVec(r, 16)
+	if err := s.Upsert(ctx, []corpus.Document{last}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.RefreshVectorIndex(ctx, 100); err != nil || !ok {
+		t.Fatalf("refresh after a reused rowid: %v %v", ok, err)
+	}
+	if top, err := s.SearchDense(ctx, corpus.DenseQuery{Vector: last.Chunks[0].Vector, K: 1}); err != nil || len(top) != 1 || top[0].DocPath != "d260.md" || top[0].Score < 0.999 {
+		t.Fatalf("the graph kept the reused rowid's old vector: %+v %v", top, err)
+	}
 	hits, err := s.SearchDense(ctx, corpus.DenseQuery{Vector: q, K: 3, PathPrefix: "d00"})
 	if err != nil || len(hits) != 3 {
 		t.Fatalf("filtered graph search: %v %v", hits, err)
