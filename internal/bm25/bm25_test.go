@@ -147,7 +147,7 @@ func TestTopKIsExact(t *testing.T) {
 			x := c.build(t)
 			c.cache = &struct{ st *corpusStats }{}
 			rng := rand.New(rand.NewPCG(7, uint64(tc.n)))
-			for range 300 {
+			for range 150 {
 				q := randomQuery(rng, tc.vocab)
 				for _, k := range []int{1, 10, 100} {
 					want := c.brute(q, k)
