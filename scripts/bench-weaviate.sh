@@ -13,21 +13,22 @@
 # it is and left running. Environment:
 #   RT           the ragtune binary (default: ragtune on PATH)
 #   WORK         projects, clusters, logs (default: $TMPDIR/ragtune-bench-weaviate)
-#   MODES        eval modes (default: lexical dense hybrid)
-#   BENCH_MODES  bench modes (default: lexical; dense re-embeds the corpus every time)
+#   MODES        eval modes (default: lexical dense hybrid; empty: none)
+#   BENCH_MODES  bench modes (default: lexical; empty: none; dense re-embeds the corpus every time)
 #   ROUNDS       eval passes over all stores (default: 1)
 #   STORES       which stores to measure (default: embedded and every cluster)
 # Dense and hybrid need the built-in model (make model); the embedded
 # store reuses its eval index from the user cache, each cluster keeps its
-# own under WORK. Results: WORK/results.tsv (and printed as they come).
+# own under WORK. Results: WORK/results.tsv (and printed as they come),
+# each run's JSON beside it.
 set -eu
 data=$(cd "${1:?usage: $0 DATASET [NODES...]}" && pwd)
 shift
 [ $# -gt 0 ] || set -- 1 3
 RT=${RT:-ragtune}
 WORK=${WORK:-${TMPDIR:-/tmp}/ragtune-bench-weaviate}
-MODES=${MODES:-lexical dense hybrid}
-BENCH_MODES=${BENCH_MODES:-lexical}
+MODES=${MODES-lexical dense hybrid}
+BENCH_MODES=${BENCH_MODES-lexical}
 ROUNDS=${ROUNDS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 model=${RAGTUNE_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ragtune/models/use-lite-0.2.0}
@@ -75,6 +76,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	for m in $MODES; do
 		for s in $STORES; do
 			j=$(run "$s" eval run "$data" --mode "$m" --json -q)
+			echo "$j" >"$WORK/$(basename "$data")-$s-$m-eval-$r.json"
 			echo "$j" | field "'\t'.join(['eval','$s','$m','round $r','ndcg@10 %.4f' % d['metrics']['ndcg@10'], 'p50 %.1f ms' % d['latency_ms']['p50'], 'p95 %.1f ms' % d['latency_ms']['p95'], 'reused index' if d['index_reused'] else 'indexed in %.0f s' % d['index_seconds']])" | tee -a "$out"
 		done
 	done
@@ -82,7 +84,8 @@ done
 for m in $BENCH_MODES; do
 	for s in $STORES; do
 		j=$(run "$s" bench "$data" --mode "$m" --json -q)
-		echo "$j" | field "'\t'.join(['bench','$s','$m','%d docs, %d chunks' % (d['documents'], d['chunks']), 'ingest %.0f docs/s' % d['ingest']['docs_per_second'], 'search p50 %.1f p95 %.1f ms' % (d['search']['p50_ms'], d['search']['p95_ms']), 'ask p50 %.1f p95 %.1f ms' % (d['ask']['p50_ms'], d['ask']['p95_ms'])])" | tee -a "$out"
+		echo "$j" >"$WORK/$(basename "$data")-$s-$m-bench.json"
+		echo "$j" | field "'\t'.join(['bench','$s','$m','%d docs, %d chunks' % (d['documents'], d['chunks']), 'ingest %.0f docs/s' % d['ingest']['docs_per_second'], 'search p50 %.1f p95 %.1f ms' % (d['search']['p50_ms'], d['search']['p95_ms']), 'ask p50 %.1f p95 %.1f ms' % (d['ask']['p50_ms'], d['ask']['p95_ms']), 'plain top-k p50 %.1f ms' % d['search_yardstick']['p50_ms'] if d.get('search_yardstick') else 'no plain top-k'])" | tee -a "$out"
 	done
 done
 echo "# $(date -u +%FT%TZ) $(uptime)" | tee -a "$out"
