@@ -83,6 +83,11 @@ func Copy(ctx context.Context, src, dst Corpus, progress func(done, total int)) 
 	if len(n) < len(docs) {
 		return rep, fmt.Errorf("%w: target holds %d documents, source %d", ErrCopyMismatch, len(n), len(docs))
 	}
+	// The target's derived indexes (keyword index, vector graph) are
+	// brought up to date as an ingest would.
+	if err := Refresh(ctx, dst); err != nil {
+		return rep, fmt.Errorf("updating the target's search indexes: %w", err)
+	}
 	return rep, nil
 }
 

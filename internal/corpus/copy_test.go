@@ -2,6 +2,8 @@ package corpus_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ragtune/ragtune/internal/corpus"
@@ -16,7 +18,8 @@ import (
 func TestCopyBetweenEmbedded(t *testing.T) {
 	ctx := t.Context()
 	src := embedded(t, 10)
-	dst, err := sqlite.Create(ctx, t.TempDir())
+	dir := t.TempDir()
+	dst, err := sqlite.Create(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +27,10 @@ func TestCopyBetweenEmbedded(t *testing.T) {
 	rep, err := corpus.Copy(ctx, src, dst, nil)
 	if err != nil || rep.Copied != 10 || rep.Chunks != 20 {
 		t.Fatalf("copy: %+v, %v", rep, err)
+	}
+	// The copy leaves the target's keyword index built, as an ingest does.
+	if _, err := os.Stat(filepath.Join(dir, "keywords.bm25")); err != nil {
+		t.Fatalf("no keyword index after the copy: %v", err)
 	}
 	if rep, err := corpus.Copy(ctx, src, dst, nil); err != nil || rep.Copied != 0 || rep.Skipped != 10 {
 		t.Fatalf("second copy: %+v, %v", rep, err)
