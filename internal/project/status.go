@@ -178,7 +178,7 @@ func (st Status) WriteText(w io.Writer, storeDir, configFile string) {
 	case st.Check == "skipped":
 		fmt.Fprintf(w, "check      not run (over %d chunks: ragtune status --verify checks the whole store)\n", QuickCheckLimit)
 	case st.Check == "full" && len(st.Problems) == 0:
-		fmt.Fprintln(w, "check      ok (integrity, full-text index, chunk counts, vectors)")
+		fmt.Fprintln(w, "check      ok (integrity, full-text and keyword indexes, chunk counts, vectors)")
 	case len(st.Problems) > 0:
 		fmt.Fprintln(w, "check      damaged; ragtune store repair rebuilds the indexes")
 	}
