@@ -996,6 +996,7 @@ func TestReadOnlyStore(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	os.Chmod(store, 0o555)
 	os.Chmod(filepath.Join(store, "ragtune.db"), 0o444)
+	os.Chmod(filepath.Join(store, "keywords.bm25"), 0o444) // searches use the keyword index
 	t.Cleanup(func() { os.Chmod(store, 0o700) })
 	self, _ := os.Executable()
 	bin := filepath.Join(dir, "ragtune.test")

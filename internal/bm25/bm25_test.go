@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -265,8 +266,11 @@ func TestMergeEqualsRebuild(t *testing.T) {
 func TestFileRoundTrip(t *testing.T) {
 	x := randomCorpus(5, 500, 200).build(t)
 	path := filepath.Join(t.TempDir(), "lexical.bm25")
-	if err := x.WriteFile(path, "gen 7"); err != nil {
+	if err := x.WriteFile(path, "gen 7", 0o640); err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("written with %v, %v; want 0640", fi.Mode(), err)
 	}
 	y, stamp, err := ReadFile(path)
 	if err != nil || stamp != "gen 7" {

@@ -46,14 +46,19 @@ func (x *Index) Encode(stamp string) []byte {
 	return b.Bytes()
 }
 
-// WriteFile writes x to path so that a reader sees the old file or the
-// whole new one: a temporary file, synced, then renamed over path.
-func (x *Index) WriteFile(path, stamp string) error {
+// WriteFile writes x to path with permissions perm so that a reader
+// sees the old file or the whole new one: a temporary file, synced, then
+// renamed over path.
+func (x *Index) WriteFile(path, stamp string, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("writing the keyword index: %w", err)
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the keyword index: %w", err)
+	}
 	if _, err := tmp.Write(x.Encode(stamp)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing the keyword index: %w", err)

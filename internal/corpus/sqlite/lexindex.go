@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -313,7 +314,12 @@ func (s *Corpus) refreshKeywords(ctx context.Context) error {
 	if s.kw.base == cur {
 		return nil // the file is current
 	}
-	if err := cur.idx.WriteFile(filepath.Join(s.dir, keywordFile), stampOf(cur.gen)); err != nil {
+	// Whoever may read the database may read its index.
+	perm := os.FileMode(0o600)
+	if fi, err := os.Stat(filepath.Join(s.dir, sqlitedb.File)); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	if err := cur.idx.WriteFile(filepath.Join(s.dir, keywordFile), stampOf(cur.gen), perm); err != nil {
 		return err
 	}
 	s.kw.base = cur
