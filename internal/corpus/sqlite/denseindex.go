@@ -386,6 +386,7 @@ func (s *Corpus) RefreshVectorIndex(ctx context.Context, threshold int) (bool, e
 	if err := g.SaveFile(s.hnswPath(idx.gen)); err != nil {
 		return false, err
 	}
+	os.Chmod(s.hnswPath(idx.gen), storePerm(s.dir)) // a reader that cannot open it scans exactly
 	for _, f := range old {
 		if f != s.hnswPath(idx.gen) {
 			os.Remove(f)

@@ -232,6 +232,7 @@ func (w *f32Writer) commit(path string) (*f32Map, error) {
 		w.abort()
 		return nil, fmt.Errorf("writing the float32 sidecar: %w", err)
 	}
+	os.Chmod(w.f.Name(), storePerm(filepath.Dir(path))) // a reader that cannot open it re-ranks from SQLite
 	if err := os.Rename(w.f.Name(), path); err != nil {
 		m.retire()
 		os.Remove(w.f.Name())

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -314,12 +313,7 @@ func (s *Corpus) refreshKeywords(ctx context.Context) error {
 	if s.kw.base == cur {
 		return nil // the file is current
 	}
-	// Whoever may read the database may read its index.
-	perm := os.FileMode(0o600)
-	if fi, err := os.Stat(filepath.Join(s.dir, sqlitedb.File)); err == nil {
-		perm = fi.Mode().Perm()
-	}
-	if err := cur.idx.WriteFile(filepath.Join(s.dir, keywordFile), stampOf(cur.gen), perm); err != nil {
+	if err := cur.idx.WriteFile(filepath.Join(s.dir, keywordFile), stampOf(cur.gen), storePerm(s.dir)); err != nil {
 		return err
 	}
 	s.kw.base = cur

@@ -331,3 +331,47 @@ func TestAddOccurrences(t *testing.T) {
 		}
 	}
 }
+
+// The files derived from the database take its permissions, so whoever
+// may read the store may read them.
+func TestDerivedFilesTakeTheStorePermissions(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := Create(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.Chmod(filepath.Join(dir, "ragtune.db"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 3))
+	s.Bind(ctx, corpus.Identity{Embedder: "m@1", Dim: 16})
+	var docs []corpus.Document
+	for i := range 150 {
+		d := doc(fmt.Sprintf("p%03d.md", i), fmt.Sprintf("text %d", i))
+		d.Chunks[0].Vector = unitVec(r, 16)
+		docs = append(docs, d)
+	}
+	if err := s.Upsert(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	s.SetHNSWThreshold(100)
+	if _, err := s.RefreshIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Quantize(true)
+	if _, err := s.SearchDense(ctx, corpus.DenseQuery{Vector: unitVec(r, 16), K: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pattern := range []string{keywordFile, "vectors-*.hnsw", "vectors-*.f32"} {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		if len(files) != 1 {
+			t.Errorf("%s: files %v", pattern, files)
+			continue
+		}
+		if fi, err := os.Stat(files[0]); err != nil || fi.Mode().Perm() != 0o640 {
+			t.Errorf("%s: mode %v, %v; want 0640", files[0], fi.Mode(), err)
+		}
+	}
+}

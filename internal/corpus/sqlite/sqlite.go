@@ -186,6 +186,15 @@ func (s *Corpus) addMissingColumns(ctx context.Context) error {
 	return nil
 }
 
+// storePerm is the database file's permissions, which the files derived
+// from it beside it take: whoever may read the store may read them.
+func storePerm(dir string) os.FileMode {
+	if fi, err := os.Stat(filepath.Join(dir, sqlitedb.File)); err == nil {
+		return fi.Mode().Perm()
+	}
+	return 0o600
+}
+
 // Close closes the corpus's connections and unmaps its float32 sidecar
 // once the searches still reading it are done.
 func (s *Corpus) Close() error {
