@@ -27,7 +27,6 @@ import (
 	"io"
 	"io/fs"
 	"log"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -298,11 +297,11 @@ func measure(ctx context.Context, path string, base []evaluate.CorpusDoc, copies
 			return r, err
 		}
 		if copies == 1 {
-			var ranked []string
+			var ranked []evaluate.Scored
 			for _, h := range hits {
-				ranked = append(ranked, strings.TrimSuffix(h.DocPath, "#0"))
+				ranked = append(ranked, evaluate.Scored{DocID: strings.TrimSuffix(h.DocPath, "#0"), Score: h.Score})
 			}
-			r.NDCG10 += ndcgAt10(ranked, qrels[q.id])
+			r.NDCG10 += evaluate.Score(evaluate.Metric{Name: "ndcg", K: 10}, ranked, qrels[q.id])
 		}
 	}
 	r.NDCG10 /= float64(len(queries))
@@ -362,25 +361,6 @@ func measurePipeline(ctx context.Context, src, dir string) (result, error) {
 	r.CPUMsPerDoc = float64(cpu.Microseconds()) / 1000 / float64(r.Docs)
 	r.IndexBytes = dirSize(filepath.Join(dir, "store"))
 	return r, nil
-}
-
-func ndcgAt10(ranked []string, rel map[string]int) float64 {
-	var dcg, ideal float64
-	for i, d := range ranked[:min(10, len(ranked))] {
-		dcg += float64(rel[d]) / math.Log2(float64(i+2))
-	}
-	var gains []int
-	for _, g := range rel {
-		gains = append(gains, g)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(gains)))
-	for i, g := range gains[:min(10, len(gains))] {
-		ideal += float64(g) / math.Log2(float64(i+2))
-	}
-	if ideal == 0 {
-		return 0
-	}
-	return dcg / ideal
 }
 
 func splitInts(list string) []int {

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/ragtune/ragtune/internal/chunk"
 	"github.com/ragtune/ragtune/internal/corpus/sqlite"
 	"github.com/ragtune/ragtune/internal/document"
+	"github.com/ragtune/ragtune/internal/evaluate"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -131,7 +131,7 @@ func BenchmarkSearchSciFact(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ndcg += ndcgAt10(docRanking(hits), qrels[q.id])
+			ndcg += evaluate.Score(evaluate.Metric{Name: "ndcg", K: 10}, docRanking(hits), qrels[q.id])
 		}
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -170,36 +170,15 @@ func readQueries(b *testing.B, dir string) ([]query, map[string]map[string]int) 
 	return qs, qrels
 }
 
-func docRanking(hits []retrieve.Hit) []string {
+func docRanking(hits []retrieve.Hit) []evaluate.Scored {
 	seen := map[string]bool{}
-	var out []string
+	var out []evaluate.Scored
 	for _, h := range hits {
 		id := strings.TrimSuffix(h.DocPath, ".txt")
 		if !seen[id] {
 			seen[id] = true
-			out = append(out, id)
+			out = append(out, evaluate.Scored{DocID: id, Score: h.Score})
 		}
 	}
 	return out
-}
-
-// ndcgAt10 uses linear gain and a log2 discount, with the ideal from all
-// judged relevant documents (trec_eval's convention).
-func ndcgAt10(ranked []string, rel map[string]int) float64 {
-	var dcg, ideal float64
-	for i, d := range ranked[:min(10, len(ranked))] {
-		dcg += float64(rel[d]) / math.Log2(float64(i+2))
-	}
-	var gains []int
-	for _, g := range rel {
-		gains = append(gains, g)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(gains)))
-	for i, g := range gains[:min(10, len(gains))] {
-		ideal += float64(g) / math.Log2(float64(i+2))
-	}
-	if ideal == 0 {
-		return 0
-	}
-	return dcg / ideal
 }
