@@ -235,11 +235,11 @@ func (s *Corpus) applyChanges(ctx context.Context, conn *sql.Conn, base *keyword
 // changedChunks reads the change log; logged is false for a store
 // without one (made before it, and read-only since).
 func (s *Corpus) changedChunks(ctx context.Context, conn *sql.Conn) ([]uint32, bool, error) {
+	if ok, err := sqlitedb.HasTable(ctx, conn, "chunks_changed"); err != nil || !ok {
+		return nil, false, err
+	}
 	rows, err := conn.QueryContext(ctx, `SELECT rowid FROM chunks_changed ORDER BY rowid`)
 	if err != nil {
-		if strings.Contains(err.Error(), "no such table") {
-			return nil, false, nil
-		}
 		return nil, false, fmt.Errorf("reading changed chunks: %w", err)
 	}
 	defer rows.Close()
@@ -322,7 +322,7 @@ func (s *Corpus) refreshKeywords(ctx context.Context) error {
 		if err != nil || gen != cur.gen {
 			return err // written since: the log stays, a superset is harmless
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_changed`); err != nil && !strings.Contains(err.Error(), "no such table") {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_changed`); err != nil { // writable stores have it (addChangeLog)
 			return fmt.Errorf("emptying the change log: %w", err)
 		}
 		return nil

@@ -44,16 +44,14 @@ func (s *Corpus) searchFTS(ctx context.Context, q corpus.LexicalQuery, boost flo
 			WITH top AS (
 				SELECT rowid AS r, -bm25(chunks_fts, ?, 1.0) AS score FROM chunks_fts
 				WHERE chunks_fts MATCH ? ORDER BY score DESC, rowid LIMIT ?)
-			SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
-			       d.path, d.title, top.score
+			SELECT `+hitColumns+`, top.score
 			FROM top JOIN chunks c ON c.rowid = top.r JOIN documents d ON d.id = c.doc_id
 			ORDER BY top.score DESC, c.rowid`, boost, q.Match, q.K)
 	} else {
 		tagSQL, tagArgs := tagFilter(q.Tags)
 		args := append(append([]any{boost, q.Match, sqlitedb.LikePrefix(q.PathPrefix)}, tagArgs...), q.K)
 		rows, err = s.db.QueryContext(ctx, `
-			SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
-			       d.path, d.title, -bm25(chunks_fts, ?, 1.0) AS score
+			SELECT `+hitColumns+`, -bm25(chunks_fts, ?, 1.0) AS score
 			FROM chunks_fts
 			JOIN chunks c ON c.rowid = chunks_fts.rowid
 			JOIN documents d ON d.id = c.doc_id
@@ -68,8 +66,7 @@ func (s *Corpus) searchFTS(ctx context.Context, q corpus.LexicalQuery, boost flo
 	var hits []corpus.Hit
 	for rows.Next() {
 		var h corpus.Hit
-		if err := rows.Scan(&h.Rowid, &h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens,
-			&h.DocPath, &h.DocTitle, &h.Score); err != nil {
+		if err := rows.Scan(append(hitFields(&h), &h.Score)...); err != nil {
 			return nil, fmt.Errorf("reading search results: %w", err)
 		}
 		hits = append(hits, h)
@@ -116,7 +113,11 @@ func (s *Corpus) searchKeywords(ctx context.Context, q corpus.LexicalQuery) ([]c
 	if err != nil {
 		return nil, true, err
 	}
-	hits, err := s.hitsByRowid(ctx, top)
+	chosen := make([]ranked, len(top))
+	for i, h := range top {
+		chosen[i] = ranked{int64(h.Doc), h.Score}
+	}
+	hits, err := s.hitsByRowid(ctx, chosen)
 	return hits, true, err
 }
 
@@ -146,20 +147,35 @@ type rowidSet map[uint32]struct{}
 
 func (s rowidSet) has(id uint32) bool { _, ok := s[id]; return ok }
 
-// hitsByRowid reads the chunks of top, in its order, with its scores.
-func (s *Corpus) hitsByRowid(ctx context.Context, top []bm25.Hit) ([]corpus.Hit, error) {
+// hitColumns are a hit's columns, in the order hitFields scans them.
+const hitColumns = `c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end,
+	c.line_start, c.line_end, c.tokens, d.path, d.title`
+
+// hitFields are where a row of hitColumns is scanned to.
+func hitFields(h *corpus.Hit) []any {
+	return []any{&h.Rowid, &h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End,
+		&h.LineStart, &h.LineEnd, &h.Tokens, &h.DocPath, &h.DocTitle}
+}
+
+// ranked is a chunk a search chose, with its score.
+type ranked struct {
+	rowid int64
+	score float64
+}
+
+// hitsByRowid reads the chunks of top in one query, in top's order, with
+// its scores. A chunk deleted meanwhile is an error.
+func (s *Corpus) hitsByRowid(ctx context.Context, top []ranked) ([]corpus.Hit, error) {
 	if len(top) == 0 {
 		return nil, nil
 	}
 	ids := make([]string, len(top))
 	at := make(map[int64]int, len(top))
-	for i, h := range top {
-		ids[i] = strconv.FormatUint(uint64(h.Doc), 10)
-		at[int64(h.Doc)] = i
+	for i, r := range top {
+		ids[i] = strconv.FormatInt(r.rowid, 10)
+		at[r.rowid] = i
 	}
-	rows, err := s.db.QueryContext(ctx, `
-		SELECT c.rowid, c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
-		       d.path, d.title
+	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+`
 		FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.rowid IN (`+strings.Join(ids, ",")+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("reading search results: %w", err)
@@ -169,12 +185,11 @@ func (s *Corpus) hitsByRowid(ctx context.Context, top []bm25.Hit) ([]corpus.Hit,
 	found := 0
 	for rows.Next() {
 		var h corpus.Hit
-		if err := rows.Scan(&h.Rowid, &h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens,
-			&h.DocPath, &h.DocTitle); err != nil {
+		if err := rows.Scan(hitFields(&h)...); err != nil {
 			return nil, fmt.Errorf("reading search results: %w", err)
 		}
 		i := at[h.Rowid]
-		h.Score = top[i].Score
+		h.Score = top[i].score
 		hits[i] = h
 		found++
 	}

@@ -77,35 +77,16 @@ func (s *Corpus) SearchDense(ctx context.Context, q corpus.DenseQuery) ([]corpus
 	if err != nil {
 		return nil, err
 	}
-	hits := make([]corpus.Hit, 0, len(cands))
-	for _, c := range cands {
-		h, err := s.hitByRowid(ctx, c.id)
-		if err != nil {
-			return nil, err
-		}
-		h.Score = float64(c.score)
-		hits = append(hits, h)
+	chosen := make([]ranked, len(cands))
+	for i, c := range cands {
+		chosen[i] = ranked{c.id, float64(c.score)}
+	}
+	hits, err := s.hitsByRowid(ctx, chosen)
+	if err != nil {
+		return nil, err
 	}
 	if hits == nil {
 		hits = []corpus.Hit{} // vectors exist, none under the prefix
 	}
 	return hits, nil
-}
-
-func (s *Corpus) hitByRowid(ctx context.Context, rowid int64) (corpus.Hit, error) {
-	var h corpus.Hit
-	h.Rowid = rowid
-	err := s.db.QueryRowContext(ctx, `SELECT c.id, c.ord, c.title, c.heading, c.text, c.byte_start, c.byte_end, c.line_start, c.line_end, c.tokens,
-		d.path, d.title FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.rowid = ?`, rowid).
-		Scan(&h.ID, &h.Ord, &h.Title, &h.Heading, &h.Text, &h.Start, &h.End, &h.LineStart, &h.LineEnd, &h.Tokens, &h.DocPath, &h.DocTitle)
-	if err != nil {
-		return h, fmt.Errorf("reading chunk %d: %w", rowid, err)
-	}
-	return h, nil
-}
-
-func (s *Corpus) hasTable(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
-	return n > 0, err
 }
