@@ -114,6 +114,12 @@ func TestKeywordIndexRanksAsFTS5(t *testing.T) {
 	}
 	sameAsFTS5(t, s, queries, 10)
 	sameAsFTS5(t, s, queries, 100)
+	words := lexical.Words(strings.Join(queries, " "))
+	n, df, err := s.TermStats(ctx, words)
+	nFTS, dfFTS, errFTS := s.termStatsFTS(ctx, words)
+	if err != nil || errFTS != nil || n != nFTS || fmt.Sprint(df) != fmt.Sprint(dfFTS) {
+		t.Fatalf("term stats from the index %d %v (%v), FTS5 %d %v (%v)", n, df, err, nFTS, dfFTS, errFTS)
+	}
 	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, PathPrefix: "d01"})
 	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, Tags: []string{"even"}})
 	sameAsFTS5Filtered(t, s, queries, corpus.LexicalQuery{K: 10, PathPrefix: "d02", Tags: []string{"even"}})

@@ -217,8 +217,25 @@ func (s *Corpus) PlainLexicalTopK(ctx context.Context, match string, k int) erro
 
 // TermStats returns the number of chunks and, for each term, how many
 // chunks contain it (after the index's own stemming). The answerer uses
-// these as IDF weights.
+// these as IDF weights. The keyword index knows them without a query.
 func (s *Corpus) TermStats(ctx context.Context, terms []string) (int, map[string]int, error) {
+	if kw, err := s.keywords(ctx); err == nil && kw != nil {
+		if tok, err := s.tokens(ctx); err == nil {
+			if idxTerms, ok, err := tok.terms(ctx, terms); err == nil && ok {
+				df := make(map[string]int, len(terms))
+				for i, t := range terms {
+					df[t] = kw.idx.DocFreq(idxTerms[i])
+				}
+				return kw.idx.Docs(), df, nil
+			}
+		}
+	}
+	return s.termStatsFTS(ctx, terms)
+}
+
+// termStatsFTS counts with FTS5, a pass over each term's postings: for
+// phrases, and when the keyword index is not at hand.
+func (s *Corpus) termStatsFTS(ctx context.Context, terms []string) (int, map[string]int, error) {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chunks`).Scan(&n); err != nil {
 		return 0, nil, fmt.Errorf("counting chunks: %w", err)
