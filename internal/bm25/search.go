@@ -231,8 +231,7 @@ func (x *Index) score(cs []cursor, order []int, doc uint32) float64 {
 	s := 0.0
 	for _, k := range order {
 		if k < 0 {
-			s += 0 // FTS5 adds the phrase's zero too
-			continue
+			continue // a term no document holds: FTS5 adds its zero
 		}
 		c := &cs[k]
 		if c.doc != doc {
@@ -241,31 +240,6 @@ func (x *Index) score(cs []cursor, order []int, doc uint32) float64 {
 		s += c.idf * x.part(c.freq[c.pos], doc)
 	}
 	return s
-}
-
-// Exhaustive scores every matching document and returns the q.K best:
-// TopK's reference, and the way to rank when TopK cannot.
-func (x *Index) Exhaustive(q Query) []Hit {
-	cs, order := x.cursors(q)
-	top := &hitHeap{}
-	for {
-		doc := uint32(end)
-		for i := range cs {
-			doc = min(doc, cs[i].doc)
-		}
-		if doc == end || q.K <= 0 {
-			break
-		}
-		if q.Allow == nil || q.Allow(doc) {
-			top.offer(Hit{doc, x.score(cs, order, doc)}, q.K)
-		}
-		for i := range cs {
-			if cs[i].doc == doc {
-				cs[i].next()
-			}
-		}
-	}
-	return top.sorted()
 }
 
 // hitHeap keeps the best k hits with the worst on top; of equal
