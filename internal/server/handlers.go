@@ -162,8 +162,13 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "limit must be 1 to 1000")
 		return
 	}
-	docs, err := backendOf(r.Context()).Collection.Documents(r.Context(), q.Get("prefix"))
-	if name := strings.ToLower(q.Get("name")); name != "" && err == nil {
+	b := backendOf(r.Context())
+	docs, err := b.Collection.Documents(r.Context(), q.Get("prefix"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if name := strings.ToLower(q.Get("name")); name != "" {
 		// A search by name: documents whose path holds the text.
 		kept := docs[:0:0]
 		for _, d := range docs {
@@ -173,12 +178,7 @@ func (s *Server) documents(w http.ResponseWriter, r *http.Request) {
 		}
 		docs = kept
 	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
 	page := docs[min(offset, len(docs)):min(offset+limit, len(docs))]
-	b := backendOf(r.Context())
 	shown := make([]listedDocument, 0, len(page))
 	for _, d := range page {
 		shown = append(shown, listedDocument{DocumentInfo: d, DisplayPath: b.displayPath(d.Path)})

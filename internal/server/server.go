@@ -183,8 +183,9 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 		s.collections[name] = &b
 	}
 	s.mux.HandleFunc("/", s.notFound)
+	ui := uiHandler()
 	for _, file := range uiRoutes() {
-		s.route("GET "+file, "", uiHandler().ServeHTTP)
+		s.route("GET "+file, "", ui.ServeHTTP)
 	}
 	s.route("GET /healthz", "", s.health)
 	s.route("GET /metrics", "", s.metrics.serve)

@@ -89,14 +89,14 @@ func TestWebUIInBrowser(t *testing.T) {
 	app := newWebApp(t)
 	ctx := browsertest.NewFor(t, exe, 3*time.Minute)
 	upload := filepath.Join(t.TempDir(), "runbook.md")
-	os.WriteFile(upload, []byte("# Incident runbook\\n\\nPage the on-call engineer, then open an incident channel.\\n"), 0o644)
+	os.WriteFile(upload, []byte("# Incident runbook\n\nPage the on-call engineer, then open an incident channel.\n"), 0o644)
 
 	run := func(what string, actions ...chromedp.Action) {
 		t.Helper()
 		if err := chromedp.Run(ctx, actions...); err != nil {
 			var html string
 			chromedp.Run(ctx, chromedp.OuterHTML("main", &html, chromedp.ByQuery))
-			t.Fatalf("%s: %v\\n%.3000s", what, err, html)
+			t.Fatalf("%s: %v\n%.3000s", what, err, html)
 		}
 	}
 	text := func(expr string) string {

@@ -66,10 +66,9 @@ func TestBM25TopKIsExact(t *testing.T) {
 				ws[j] = word()
 			}
 		}
+		// No title boost: a boosted query takes the exhaustive path
+		// itself, and would be compared with itself.
 		queries[i] = corpus.LexicalQuery{Text: strings.Join(ws, " ")}
-		if i%5 == 0 {
-			queries[i].TitleBoost = 2
-		}
 	}
 	check := func(state string) {
 		t.Helper()

@@ -3,6 +3,7 @@ package weaviate
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -36,28 +37,19 @@ func (c *Corpus) nodeProblems(ctx context.Context) ([]string, error) {
 			counts[sh.Name][n.Name] = sh.ObjectCount
 		}
 	}
-	for _, shard := range sortedKeys(counts) {
+	for _, shard := range slices.Sorted(maps.Keys(counts)) {
 		byNode := counts[shard]
 		most, leader := int64(-1), ""
-		for _, node := range sortedKeys(byNode) {
+		for _, node := range slices.Sorted(maps.Keys(byNode)) {
 			if byNode[node] > most {
 				most, leader = byNode[node], node
 			}
 		}
-		for _, node := range sortedKeys(byNode) {
+		for _, node := range slices.Sorted(maps.Keys(byNode)) {
 			if n := byNode[node]; n < most {
 				problems = append(problems, fmt.Sprintf("node %s is behind on shard %s of %s: %d objects, %s holds %d", node, shard, c.chunkClass, n, leader, most))
 			}
 		}
 	}
 	return problems, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
