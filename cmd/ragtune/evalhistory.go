@@ -81,13 +81,7 @@ queries both runs scored, with the 95% interval of the difference).`,
 					return err
 				}
 			}
-			d := evaluate.DiffRecords(recs[0], recs[1], metric)
-			texts := evaluate.QueryTexts(recs[1])
-			for id, text := range evaluate.QueryTexts(recs[0]) {
-				texts[id] = text
-			}
-			evaluate.WithTexts(d.Improved, texts)
-			evaluate.WithTexts(d.Worsened, texts)
+			d := evaluate.DiffWithTexts(recs[0], recs[1], metric)
 			if a.jsonOut {
 				return a.printJSON(d)
 			}

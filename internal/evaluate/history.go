@@ -154,6 +154,19 @@ type Diff struct {
 	Test Paired `json:"test"`
 }
 
+// DiffWithTexts is DiffRecords with each flipped query's text, from
+// whichever run recorded it (a's first).
+func DiffWithTexts(a, b Record, metric string) Diff {
+	d := DiffRecords(a, b, metric)
+	texts := QueryTexts(b)
+	for id, text := range QueryTexts(a) {
+		texts[id] = text
+	}
+	WithTexts(d.Improved, texts)
+	WithTexts(d.Worsened, texts)
+	return d
+}
+
 // DiffRecords compares a and b; per-query changes, and the paired test
 // of b against a, use metric (the primary one of the run kind when
 // empty) on the queries both runs scored.

@@ -212,13 +212,7 @@ func (s *Server) evalDiff(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	d := evaluate.DiffRecords(recs[0], recs[1], q.Get("metric"))
-	texts := evaluate.QueryTexts(recs[1])
-	for id, text := range evaluate.QueryTexts(recs[0]) {
-		texts[id] = text
-	}
-	evaluate.WithTexts(d.Improved, texts)
-	evaluate.WithTexts(d.Worsened, texts)
+	d := evaluate.DiffWithTexts(recs[0], recs[1], q.Get("metric"))
 	writeJSON(w, http.StatusOK, map[string]any{"diff": d, "runs": [2]runSummary{summarise(recs[0]), summarise(recs[1])}})
 }
 

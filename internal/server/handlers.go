@@ -13,6 +13,7 @@ import (
 	"github.com/ragtune/ragtune/internal/answer"
 	"github.com/ragtune/ragtune/internal/conversation"
 	"github.com/ragtune/ragtune/internal/corpus"
+	"github.com/ragtune/ragtune/internal/ingest"
 	"github.com/ragtune/ragtune/internal/retrieve"
 )
 
@@ -213,14 +214,11 @@ func (b *Backend) displayPath(doc string) string {
 		p = filepath.Join(b.DocumentRoot, p)
 	}
 	inside := func(root string) (string, bool) {
-		if root == "" {
+		if root == "" || !ingest.Within(root, p) {
 			return "", false
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return "", false
-		}
-		return filepath.ToSlash(rel), true
+		rel, _ := filepath.Rel(root, p)
+		return filepath.ToSlash(rel), rel != "."
 	}
 	if rel, ok := inside(b.UploadDir); ok {
 		return "uploads/" + rel
