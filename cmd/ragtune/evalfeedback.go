@@ -88,10 +88,11 @@ func (a *app) interactions(cmd *cobra.Command, f feedbackFilter) ([]store.Intera
 	}
 	var list []store.Interaction
 	err = a.withProject(cmd, func(p *project.Project) error {
-		// Retention holds whether or not serve ran since, or feedback is on.
+		// Retention holds whether or not serve ran since, or feedback is
+		// on: nothing older is listed (serve deletes it; a read lists).
 		if days := p.Config().Feedback.RetentionDays; days > 0 {
-			if _, err := p.Store().PurgeInteractions(cmd.Context(), time.Duration(days)*24*time.Hour); err != nil {
-				a.log.Warn("deleting interactions past feedback.retention_days", "err", err) // a read-only store still lists
+			if oldest := time.Now().Add(-time.Duration(days) * 24 * time.Hour); filter.Since.Before(oldest) {
+				filter.Since = oldest
 			}
 		}
 		list, err = p.Store().Interactions(cmd.Context(), filter)
