@@ -219,4 +219,8 @@ func TestJudgeFailureKeepsTheAnswers(t *testing.T) {
 	if failed := (Gates{"judge_correctness": 0.5}).Check(res.Flat()); len(failed) != 1 {
 		t.Fatalf("a gate on an unjudged run: %v", failed)
 	}
+	// The report says it was not judged, not "0 failed judgements".
+	if jr := QAReport("t", res, nil).Judge; jr == nil || len(jr.Summary) != 1 || !strings.HasPrefix(jr.Summary[0], "not judged") {
+		t.Fatalf("report of an unjudged run: %+v", jr)
+	}
 }

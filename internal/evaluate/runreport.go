@@ -118,6 +118,9 @@ func QAReport(title string, res *QAResult, metrics map[string]float64) RunReport
 
 func judgeReport(res *QAResult) *JudgeReport {
 	j := res.Answer.Judge
+	if j.Failed != "" {
+		return &JudgeReport{Summary: []string{fmt.Sprintf("not judged: the judge %s failed (%s); the answers are scored without it", j.Model, j.Failed)}}
+	}
 	rubric := ""
 	if j.RubricSHA256 != "" {
 		rubric = ", rubric " + j.RubricSHA256
