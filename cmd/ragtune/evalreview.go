@@ -42,7 +42,7 @@ func (a *app) reviewListCommand() *cobra.Command {
 		Short: "List a test set's items with their review state",
 		Args:  exactArgs(1, "one QA file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if status != "all" && status != evaluate.ReviewProposed && status != evaluate.ReviewAccepted && status != evaluate.ReviewRejected {
+			if status != "all" && !evaluate.ValidReviewStatus(status) {
 				return usagef("--status is proposed, accepted, rejected or all (got %q)", status)
 			}
 			items, err := evaluate.LoadQA(args[0])

@@ -140,13 +140,18 @@ func LoadQA(path string) ([]QAItem, error) {
 	return items, nil
 }
 
+// ValidReviewStatus reports whether s is one of the three review states.
+func ValidReviewStatus(s string) bool {
+	return s == ReviewProposed || s == ReviewAccepted || s == ReviewRejected
+}
+
 // itemProblem is what makes a parsed item unusable: an ID used before
 // (scores are kept by ID) or a review state that is not one of the three.
 func itemProblem(q QAItem, seen map[string]bool) string {
 	if seen[q.ID] {
 		return fmt.Sprintf("id %q is used twice", q.ID)
 	}
-	if r := q.Review; r != nil && r.Status != ReviewProposed && r.Status != ReviewAccepted && r.Status != ReviewRejected {
+	if r := q.Review; r != nil && !ValidReviewStatus(r.Status) {
 		return fmt.Sprintf("review.status %q (want proposed, accepted or rejected)", r.Status)
 	}
 	return ""

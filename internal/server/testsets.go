@@ -250,11 +250,10 @@ func (s *Server) testSetItems(w http.ResponseWriter, r *http.Request) {
 func itemQuery(r *http.Request) (status string, limit, offset int, err error) {
 	q := r.URL.Query()
 	status, limit = q.Get("status"), defaultItemPage
-	switch status {
-	case "":
+	if status == "" {
 		status = "all"
-	case "all", evaluate.ReviewProposed, evaluate.ReviewAccepted, evaluate.ReviewRejected:
-	default:
+	}
+	if status != "all" && !evaluate.ValidReviewStatus(status) {
 		return "", 0, 0, fmt.Errorf("status is proposed, accepted, rejected or all, not %q", status)
 	}
 	for name, v := range map[string]*int{"limit": &limit, "offset": &offset} {

@@ -211,9 +211,7 @@ func marshal(v any) ([]byte, error) {
 func (l *qaLines) bytes() []byte { return bytes.Join(l.raw, nil) }
 
 func decide(it evaluate.QAItem, d Decision) (evaluate.QAItem, error) {
-	switch d.Status {
-	case evaluate.ReviewAccepted, evaluate.ReviewRejected, evaluate.ReviewProposed:
-	default:
+	if !evaluate.ValidReviewStatus(d.Status) {
 		return it, fmt.Errorf("%w: status %q (want accepted, rejected or proposed)", ErrBadDecision, d.Status)
 	}
 	edited := d.Question != "" || d.Answers != nil
