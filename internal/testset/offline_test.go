@@ -132,4 +132,10 @@ func TestClozeSkipsAddressesAndCutParentheses(t *testing.T) {
 			t.Errorf("%q: got %q -> %q", s, c.Question, c.Answer)
 		}
 	}
+	// Not a cloze that refuses everything: a plain sentence with a number
+	// still makes a question.
+	plain := "The default chunk size of the recursive strategy is 256 tokens with an overlap of 32 tokens."
+	if c, ok := cloze(rand.New(rand.NewPCG(1, 2)), plain); !ok || c.Question == "" || c.Answer == "" {
+		t.Errorf("%q made no question: %+v %v", plain, c, ok)
+	}
 }
