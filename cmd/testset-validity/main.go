@@ -120,7 +120,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res.HumanItems = judged(ds)
+	res.HumanItems = len(ds.Queries) // LoadBEIR keeps only queries with a relevant document
 	if o.qa != "" {
 		hs, err := evaluate.LoadQA(o.qa)
 		if err != nil {
@@ -224,17 +224,6 @@ func writeBEIR(dir string, ds *evaluate.Dataset, items []evaluate.QAItem) error 
 	return os.WriteFile(filepath.Join(dir, "qrels", "test.tsv"), []byte(r.String()), 0o644)
 }
 
-// judged counts the queries with relevance judgements (the ones scored).
-func judged(ds *evaluate.Dataset) int {
-	n := 0
-	for _, q := range ds.Queries {
-		if len(ds.Qrels[q.ID]) > 0 {
-			n++
-		}
-	}
-	return n
-}
-
 func figures(res *Result, hc, gc evaluate.Comparison) {
 	gen := map[string]float64{}
 	for _, c := range gc.Cells {
@@ -247,10 +236,6 @@ func figures(res *Result, hc, gc evaluate.Comparison) {
 		hs, gs = append(hs, f.Human), append(gs, f.Generated)
 	}
 	res.KendallTau = evaluate.KendallTau(hs, gs)
-	genCells := map[string]evaluate.CellResult{}
-	for _, c := range gc.Cells {
-		genCells[c.Label] = c
-	}
 	for i, a := range hc.Cells {
 		for _, b := range hc.Cells[i+1:] {
 			t := evaluate.ComparePerQuery(b.PerQuery, a.PerQuery, res.Metric)
@@ -258,7 +243,7 @@ func figures(res *Result, hc, gc evaluate.Comparison) {
 				continue
 			}
 			res.SignificantPairs++
-			ga, gb := genCells[a.Label].Metrics[res.Metric], genCells[b.Label].Metrics[res.Metric]
+			ga, gb := gen[a.Label], gen[b.Label]
 			if (ga-gb)*t.Delta > 0 {
 				res.PairsAgreeing++
 			}
