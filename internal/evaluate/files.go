@@ -12,13 +12,21 @@ import (
 // atomically: the data go to a temporary file beside it, synced, given
 // path's permissions (0644 for a new file) and renamed over it, and the
 // directory is synced, so a crash or a failed write leaves the old file
-// whole, never half of the new one.
+// whole, never half of the new one. A path that is a symbolic link
+// rewrites the file it points to and stays a link.
 func WriteFile(path string, write func(io.Writer) error) (err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("writing %s: %w", path, err)
 		}
 	}()
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return writeFile(real, write)
+	}
+	return writeFile(path, write) // not there yet
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -58,7 +58,7 @@ func (r *Reviewer) ApplyAll(path string, ds []Decision) ([]evaluate.QAItem, erro
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	real, err := filepath.EvalSymlinks(path) // rewrite the file a link points to, not the link
+	real, err := filepath.EvalSymlinks(path) // one lock per file, however it is named
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
