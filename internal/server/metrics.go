@@ -45,7 +45,13 @@ func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
 
 // requestInfo is what a request learns on its way that the access log
 // reports: the name of the key it was admitted with.
-type requestInfo struct{ keyName string }
+// requestInfo is what admitting a request learned: the key's name and,
+// on the collection it opens, its scopes and that collection's name.
+type requestInfo struct {
+	keyName    string
+	scopes     []string
+	collection string
+}
 
 type requestInfoKey struct{}
 

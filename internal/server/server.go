@@ -322,7 +322,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, scope string) (st
 	scopes, opened := granted[name]
 	if opened {
 		// Keys are per store: the name is the one this collection knows.
-		infoOf(r.Context()).keyName = names[name]
+		info := infoOf(r.Context())
+		info.keyName, info.scopes, info.collection = names[name], scopes, name
 	}
 	switch {
 	case !ok:
