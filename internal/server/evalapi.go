@@ -55,20 +55,11 @@ type runSummary struct {
 	Queries   int                `json:"queries,omitempty"` // when the per-query scores were read
 }
 
+// summarise is a run as listed; its paths were scrubbed as it was read
+// (publicRuns).
 func summarise(r evaluate.Record) runSummary {
-	ds := r.Dataset
-	if filepath.IsAbs(ds) {
-		ds = filepath.Base(ds)
-	}
-	cfg := map[string]any{}
-	for k, v := range r.Config {
-		if s, ok := v.(string); ok && filepath.IsAbs(s) {
-			v = filepath.Base(s)
-		}
-		cfg[k] = v
-	}
-	return runSummary{ID: r.ID, CreatedAt: r.CreatedAt, Kind: r.Kind, Dataset: ds, Primary: evaluate.PrimaryMetric(r.Kind),
-		Config: cfg, Metrics: r.Metrics, Queries: len(r.PerQuery)}
+	return runSummary{ID: r.ID, CreatedAt: r.CreatedAt, Kind: r.Kind, Dataset: r.Dataset, Primary: evaluate.PrimaryMetric(r.Kind),
+		Config: r.Config, Metrics: r.Metrics, Queries: len(r.PerQuery)}
 }
 
 // queryRow is one query of a run with its scores.
@@ -84,7 +75,7 @@ func runStore(w http.ResponseWriter, b *Backend) (evaluate.RunStore, bool) {
 		writeError(w, http.StatusNotFound, "this collection keeps no eval history")
 		return nil, false
 	}
-	return publicRuns{b.Runs}, true
+	return b.Runs, true
 }
 
 // evalRuns lists stored runs, newest first (?limit=, 50 by default).
@@ -298,7 +289,7 @@ func (s *Server) adviseRequest(r *http.Request, b *Backend) (advise.Request, int
 	if b.Runs != nil {
 		var chosen *evaluate.Record
 		if id := q.Get("run"); id != "" {
-			rec, err := evaluate.LoadRecord(r.Context(), publicRuns{b.Runs}, id)
+			rec, err := evaluate.LoadRecord(r.Context(), b.Runs, id)
 			if errors.Is(err, store.ErrNoRun) {
 				return req, http.StatusNotFound, err
 			} else if err != nil {
@@ -306,7 +297,7 @@ func (s *Server) adviseRequest(r *http.Request, b *Backend) (advise.Request, int
 			}
 			chosen = &rec
 		}
-		ev, qa, err := advise.GatherEvidence(r.Context(), advise.EvidenceRequest{Runs: publicRuns{b.Runs}, Chosen: chosen, Limit: adviseRuns})
+		ev, qa, err := advise.GatherEvidence(r.Context(), advise.EvidenceRequest{Runs: b.Runs, Chosen: chosen, Limit: adviseRuns})
 		if err != nil {
 			return req, http.StatusInternalServerError, fmt.Errorf("reading the eval runs: %w", err)
 		}
@@ -315,7 +306,7 @@ func (s *Server) adviseRequest(r *http.Request, b *Backend) (advise.Request, int
 			req.Measured = advise.FromEval(qa.ID, qa.Metrics, &req.Workload)
 			if chosen == nil {
 				req.Notes = append(req.Notes, fmt.Sprintf("measured by the newest stored QA run, %s (%s, %s)",
-					qa.ID, summarise(*qa).Dataset, qa.CreatedAt.UTC().Format("2006-01-02")))
+					qa.ID, qa.Dataset, qa.CreatedAt.UTC().Format("2006-01-02")))
 			}
 		}
 	}

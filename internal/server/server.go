@@ -180,6 +180,11 @@ func NewMulti(backends map[string]Backend, def string, opts Options) *Server {
 			b.K = retrieve.DefaultK
 		}
 		b.reviewer = reviewerFor(reviewers, b.Collection)
+		if b.Runs != nil {
+			// Every run leaves the server through here: no paths of the
+			// machine that made it (publicruns.go).
+			b.Runs = publicRuns{b.Runs}
+		}
 		s.collections[name] = &b
 	}
 	s.mux.HandleFunc("/", s.notFound)
